@@ -1,0 +1,523 @@
+package authos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/randx"
+	"github.com/authos/authos/store"
+)
+
+// RegisterInput is a sign-up request.
+type RegisterInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name,omitempty"`
+}
+
+// Register creates an unverified account with a password and queues the
+// verification email in the same transaction. INVALID_EMAIL, WEAK_PASSWORD,
+// USER_ALREADY_EXISTS.
+func (a *Authos) Register(ctx context.Context, in RegisterInput) (User, error) {
+	email := NormalizeEmail(in.Email)
+	if err := ValidateEmail(email); err != nil {
+		return User{}, err
+	}
+	name := strings.TrimSpace(in.Name)
+	if len(name) > 200 {
+		return User{}, NewError(CodeNameTooLong, "Name must be at most 200 characters")
+	}
+	now := a.now()
+	u := User{ID: randx.ID(), Email: email, Name: name, CreatedAt: now, UpdatedAt: now}
+	if err := a.cfg.Password.validate(ctx, in.Password, u); err != nil {
+		return User{}, err
+	}
+	if _, err := a.st.GetUserByEmail(ctx, email); err == nil {
+		return User{}, NewError(CodeUserAlreadyExists, "An account with this email already exists")
+	}
+	hash, err := a.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return User{}, err
+	}
+	err = a.st.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.SetPassword(ctx, store.PasswordCredential{UserID: u.ID, Hash: hash, UpdatedAt: now}); err != nil {
+			return err
+		}
+		if err := a.queueVerification(ctx, tx, u); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventUserSignup, ActorID: u.ID, TargetID: u.ID,
+			Data: map[string]any{"email": u.Email}})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return User{}, NewError(CodeUserAlreadyExists, "An account with this email already exists")
+	}
+	if err != nil {
+		return User{}, dbError(err)
+	}
+	return u, nil
+}
+
+// queueVerification replaces the user's verification tokens by a new one and
+// queues its email.
+func (a *Authos) queueVerification(ctx context.Context, tx store.Tx, u User) error {
+	link, err := a.newLinkToken(ctx, tx, u.ID, store.PurposeVerifyEmail, a.cfg.EmailVerificationTTL, a.cfg.VerifyEmailURL)
+	if err != nil {
+		return err
+	}
+	return a.enqueueEmail(ctx, tx, TemplateVerifyEmail, u.Email, EmailData{Name: u.Name, Link: link,
+		ExpiresIn: humanDuration(a.cfg.EmailVerificationTTL)})
+}
+
+// newLinkToken stores a fresh single-use token (hashed), voiding older ones
+// of the same purpose, and returns the link carrying the secret.
+func (a *Authos) newLinkToken(ctx context.Context, tx store.Tx, userID, purpose string, ttl time.Duration, page string) (string, error) {
+	if err := tx.DeleteUserTokens(ctx, userID, purpose); err != nil {
+		return "", err
+	}
+	secret := randx.Token(32)
+	now := a.now()
+	if err := tx.CreateToken(ctx, store.OneTimeToken{Hash: hashx.SHA256Hex(secret), Purpose: purpose, UserID: userID,
+		CreatedAt: now, ExpiresAt: now.Add(ttl)}); err != nil {
+		return "", err
+	}
+	sep := "?"
+	if strings.Contains(page, "?") {
+		sep = "&"
+	}
+	return page + sep + "token=" + url.QueryEscape(secret), nil
+}
+
+// consumeLinkToken consumes an emailed token: INVALID_TOKEN when it is
+// unknown, used or expired.
+func (a *Authos) consumeLinkToken(ctx context.Context, tx store.Tx, purpose, secret string) (store.OneTimeToken, error) {
+	if secret == "" || len(secret) > 256 {
+		return store.OneTimeToken{}, NewError(CodeInvalidToken, "Token is invalid, expired or already used")
+	}
+	t, err := tx.ConsumeToken(ctx, purpose, hashx.SHA256Hex(secret), a.now())
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUsed) || errors.Is(err, store.ErrExpired) {
+		return t, WrapError(CodeInvalidToken, "Token is invalid, expired or already used", err)
+	}
+	return t, err
+}
+
+// VerifyEmail consumes a verification token and marks the email verified.
+func (a *Authos) VerifyEmail(ctx context.Context, token string) (User, error) {
+	var u User
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		t, err := a.consumeLinkToken(ctx, tx, store.PurposeVerifyEmail, token)
+		if err != nil {
+			return err
+		}
+		if u, err = tx.GetUser(ctx, t.UserID); err != nil {
+			return err
+		}
+		if u.EmailVerified {
+			return nil
+		}
+		u.EmailVerified, u.UpdatedAt = true, a.now()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventUserEmailVerified, ActorID: u.ID, TargetID: u.ID})
+	})
+	return u, dbError(err)
+}
+
+// ResendVerification queues a new verification email when email belongs to
+// an unverified account. It answers the same whether or not it does.
+func (a *Authos) ResendVerification(ctx context.Context, email, clientIP string) error {
+	email = NormalizeEmail(email)
+	if err := ValidateEmail(email); err != nil {
+		return err
+	}
+	if err := a.limitAccount(ctx, "resend", email); err != nil {
+		return err
+	}
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUserByEmail(ctx, email)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil || u.EmailVerified || u.Disabled {
+			return err
+		}
+		return a.queueVerification(ctx, tx, u)
+	})
+	return dbError(err)
+}
+
+// LoginInput is a password login.
+type LoginInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	// ClientIP and UserAgent are recorded on the session.
+	ClientIP  string `json:"-"`
+	UserAgent string `json:"-"`
+}
+
+// Login checks email and password and finishes through CompleteLogin. The
+// account is protected by the lockout (counted per email); the per-IP limit
+// applies over HTTP.
+// INVALID_CREDENTIALS (the same answer, after the same hashing work, for an
+// unknown email), ACCOUNT_LOCKED (with retry_after), EMAIL_NOT_VERIFIED,
+// MFA_REQUIRED, RATE_LIMIT_EXCEEDED.
+func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, error) {
+	email := NormalizeEmail(in.Email)
+	if email == "" || in.Password == "" {
+		return nil, NewError(CodeBadRequest, "email and password are required")
+	}
+	if len(email) > 254 || len(in.Password) > 4*a.cfg.Password.MaxLength {
+		return nil, NewError(CodeInvalidCredentials, "Invalid email or password")
+	}
+	key := LockoutKey(email)
+	now := a.now()
+	lf, err := a.st.GetLoginFailures(ctx, key)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	if lf.LockedUntil.After(now) {
+		return nil, lockedError(lf.LockedUntil.Sub(now))
+	}
+	user, uerr := a.st.GetUserByEmail(ctx, email)
+	if uerr != nil && !errors.Is(uerr, store.ErrNotFound) {
+		return nil, dbError(uerr)
+	}
+	encoded := a.dummyHash
+	if uerr == nil {
+		cred, err := a.st.GetPassword(ctx, user.ID)
+		switch {
+		case err == nil:
+			encoded = cred.Hash
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, dbError(err)
+		}
+	}
+	ok, rehash, err := a.hasher.Verify(ctx, in.Password, encoded)
+	if err != nil {
+		return nil, err
+	}
+	if uerr != nil || encoded == a.dummyHash || !ok {
+		return nil, a.loginFailed(ctx, key, user.ID)
+	}
+	if err := a.st.ClearLoginFailures(ctx, key); err != nil {
+		return nil, dbError(err)
+	}
+	if rehash {
+		if h, err := a.hasher.Hash(ctx, in.Password); err == nil {
+			if err := a.st.SetPassword(ctx, store.PasswordCredential{UserID: user.ID, Hash: h, UpdatedAt: now}); err != nil {
+				a.log.Error("authos: storing upgraded password hash", "error", err)
+			}
+		}
+	}
+	return a.CompleteLogin(ctx, user, LoginContext{Method: AMRPassword, ClientIP: in.ClientIP, UserAgent: in.UserAgent})
+}
+
+// loginFailed counts a failure atomically and answers INVALID_CREDENTIALS,
+// or ACCOUNT_LOCKED once the failure locks the password factor.
+func (a *Authos) loginFailed(ctx context.Context, key, userID string) error {
+	now := a.now()
+	l := a.cfg.Lockout
+	lf, err := a.st.RecordLoginFailure(ctx, key, now, l.Window, l.MaxFailures, l.Duration)
+	if err != nil {
+		return dbError(err)
+	}
+	if userID != "" && lf.Count == l.MaxFailures && lf.LockedUntil.After(now) {
+		if err := a.emit(ctx, a.st, Event{Type: EventUserLocked, TargetID: userID,
+			Data: map[string]any{"locked_until": lf.LockedUntil}}); err != nil {
+			a.log.Error("authos: recording lock event", "error", err)
+		}
+	}
+	return NewError(CodeInvalidCredentials, "Invalid email or password")
+}
+
+func lockedError(left time.Duration) error {
+	e := NewError(CodeAccountLocked, fmt.Sprintf("Too many failed logins; try again in %s", left.Round(time.Second)))
+	e.RetryAfter = left
+	return e
+}
+
+// LockoutKey is the failed-login counter key of an email (see
+// store.LoginFailureStore). The counter is keyed by email, not by account,
+// so unknown emails lock like known ones and lockout reveals nothing.
+func LockoutKey(email string) string { return "pwd:" + hashx.SHA256Hex(strings.ToLower(email)) }
+
+// ForgotPassword queues a reset email when email belongs to an account. It
+// answers the same whether or not it does.
+func (a *Authos) ForgotPassword(ctx context.Context, email string) error {
+	email = NormalizeEmail(email)
+	if err := ValidateEmail(email); err != nil {
+		return err
+	}
+	if err := a.limitAccount(ctx, "forgot", email); err != nil {
+		return err
+	}
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUserByEmail(ctx, email)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil || u.Disabled {
+			return err
+		}
+		link, err := a.newLinkToken(ctx, tx, u.ID, store.PurposeResetPassword, a.cfg.PasswordResetTTL, a.cfg.ResetPasswordURL)
+		if err != nil {
+			return err
+		}
+		return a.enqueueEmail(ctx, tx, TemplateResetPassword, u.Email, EmailData{Name: u.Name, Link: link,
+			ExpiresIn: humanDuration(a.cfg.PasswordResetTTL)})
+	})
+	return dbError(err)
+}
+
+// ResetPassword consumes a reset token and sets the new password; every
+// session of the user is revoked and the lockout cleared. Reset does not log
+// in, so an enabled second factor is never bypassed. INVALID_TOKEN, WEAK_PASSWORD.
+func (a *Authos) ResetPassword(ctx context.Context, token, password string) error {
+	if token == "" {
+		return NewError(CodeInvalidToken, "Token is invalid, expired or already used")
+	}
+	// Validate and hash before the transaction (hashing is slow); the token
+	// is only consumed if everything else succeeds.
+	t, err := a.st.GetToken(ctx, store.PurposeResetPassword, hashx.SHA256Hex(token), a.now())
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUsed) || errors.Is(err, store.ErrExpired) {
+			return WrapError(CodeInvalidToken, "Token is invalid, expired or already used", err)
+		}
+		return dbError(err)
+	}
+	u, err := a.st.GetUser(ctx, t.UserID)
+	if err != nil {
+		return dbError(err)
+	}
+	if err := a.cfg.Password.validate(ctx, password, u); err != nil {
+		return err
+	}
+	hash, err := a.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	var revoked []string
+	err = a.st.Tx(ctx, func(tx store.Tx) error {
+		t, err := a.consumeLinkToken(ctx, tx, store.PurposeResetPassword, token)
+		if err != nil {
+			return err
+		}
+		now := a.now()
+		u, err := tx.GetUser(ctx, t.UserID)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetPassword(ctx, store.PasswordCredential{UserID: u.ID, Hash: hash, UpdatedAt: now}); err != nil {
+			return err
+		}
+		if !u.EmailVerified { // the reset proved control of the address
+			u.EmailVerified, u.UpdatedAt = true, now
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", now); err != nil {
+			return err
+		}
+		if err := tx.ClearLoginFailures(ctx, LockoutKey(u.Email)); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserTokens(ctx, u.ID, store.PurposeResetPassword); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventUserPasswordReset, ActorID: u.ID, TargetID: u.ID,
+			Data: map[string]any{"sessions_revoked": len(revoked)}})
+	})
+	if err != nil {
+		return dbError(err)
+	}
+	for _, id := range revoked {
+		a.revoked.add(id, a.now())
+	}
+	return nil
+}
+
+// ChangePassword checks the current password, sets the new one and revokes
+// every other session of the user. INVALID_CREDENTIALS, WEAK_PASSWORD.
+func (a *Authos) ChangePassword(ctx context.Context, userID, currentSessionID, current, next string) error {
+	u, err := a.st.GetUser(ctx, userID)
+	if err != nil {
+		return dbError(err)
+	}
+	cred, err := a.st.GetPassword(ctx, userID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return dbError(err)
+	}
+	encoded := cred.Hash
+	if encoded == "" {
+		encoded = a.dummyHash
+	}
+	ok, _, err := a.hasher.Verify(ctx, current, encoded)
+	if err != nil {
+		return err
+	}
+	if !ok || cred.Hash == "" {
+		return NewError(CodeInvalidCredentials, "Current password is wrong")
+	}
+	if err := a.cfg.Password.validate(ctx, next, u); err != nil {
+		return err
+	}
+	hash, err := a.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	return a.revokeSessions(ctx, func(tx store.Tx, now time.Time) ([]string, error) {
+		if err := tx.SetPassword(ctx, store.PasswordCredential{UserID: userID, Hash: hash, UpdatedAt: now}); err != nil {
+			return nil, err
+		}
+		if err := a.emit(ctx, tx, Event{Type: EventUserPasswordChanged, ActorID: userID, TargetID: userID}); err != nil {
+			return nil, err
+		}
+		return tx.RevokeUserSessions(ctx, userID, currentSessionID, now)
+	}, userID)
+}
+
+// Profile is the public view of a user (api.md §3).
+type Profile struct {
+	ID              string    `json:"id"`
+	Email           string    `json:"email"`
+	Name            string    `json:"name"`
+	EmailVerified   bool      `json:"email_verified"`
+	MFAEnabled      bool      `json:"mfa_enabled"`
+	IsPlatformOwner bool      `json:"is_platform_owner"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+// MFAStatus reports whether a user has a second factor; the mfa package
+// provides it through SetSecondFactor when its hook implements it.
+type MFAStatus interface {
+	MFAEnabled(ctx context.Context, userID string) (bool, error)
+}
+
+// GetProfile returns the user's profile.
+func (a *Authos) GetProfile(ctx context.Context, userID string) (Profile, error) {
+	u, err := a.st.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Profile{}, NewError(CodeNotFound, "User not found")
+	}
+	if err != nil {
+		return Profile{}, dbError(err)
+	}
+	p := Profile{ID: u.ID, Email: u.Email, Name: u.Name, EmailVerified: u.EmailVerified,
+		IsPlatformOwner: u.IsPlatformOwner, CreatedAt: u.CreatedAt}
+	a.mu.RLock()
+	st, ok := a.secondFactor.(MFAStatus)
+	a.mu.RUnlock()
+	if ok {
+		if p.MFAEnabled, err = st.MFAEnabled(ctx, userID); err != nil {
+			return Profile{}, err
+		}
+	}
+	return p, nil
+}
+
+// ProfileUpdate holds the fields a user may change themselves. Email
+// changes need their own verified flow and are not accepted here.
+type ProfileUpdate struct {
+	Name *string `json:"name,omitempty"`
+}
+
+// UpdateProfile applies upd. NAME_TOO_LONG.
+func (a *Authos) UpdateProfile(ctx context.Context, userID string, upd ProfileUpdate) (Profile, error) {
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if upd.Name != nil {
+			name := strings.TrimSpace(*upd.Name)
+			if len(name) > 200 {
+				return NewError(CodeNameTooLong, "Name must be at most 200 characters")
+			}
+			u.Name = name
+		}
+		u.UpdatedAt = a.now()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventUserUpdated, ActorID: userID, TargetID: userID})
+	})
+	if err != nil {
+		return Profile{}, dbError(err)
+	}
+	return a.GetProfile(ctx, userID)
+}
+
+// SessionInfo is a session as its owner sees it.
+type SessionInfo struct {
+	ID         string    `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+	AMR        []string  `json:"amr"`
+	Current    bool      `json:"current"`
+}
+
+// ListSessions returns the user's active sessions, marking currentID.
+func (a *Authos) ListSessions(ctx context.Context, userID, currentID string) ([]SessionInfo, error) {
+	ss, err := a.st.ListUserSessions(ctx, userID, a.now())
+	if err != nil {
+		return nil, dbError(err)
+	}
+	out := make([]SessionInfo, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, SessionInfo{ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
+			UserAgent: s.UserAgent, IP: s.IP, AMR: s.AMR, Current: s.ID == currentID})
+	}
+	return out, nil
+}
+
+// RevokeUserSession revokes one of the user's own sessions. NOT_FOUND when
+// the session is not theirs.
+func (a *Authos) RevokeUserSession(ctx context.Context, userID, sessionID string) error {
+	return a.revokeSessions(ctx, func(tx store.Tx, now time.Time) ([]string, error) {
+		s, err := tx.GetSession(ctx, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		if s.UserID != userID {
+			return nil, store.ErrNotFound
+		}
+		return []string{s.ID}, tx.RevokeSession(ctx, s.ID, now)
+	}, userID)
+}
+
+// limitAccount applies the per-account rate limit to an action on email.
+func (a *Authos) limitAccount(ctx context.Context, action, email string) error {
+	if a.cfg.RateLimits.Disabled || a.cfg.RateLimits.PerAccount == (Limit{}) {
+		return nil
+	}
+	return a.allow(ctx, "acct:"+action+":"+hashx.SHA256Hex(strings.ToLower(email)), a.cfg.RateLimits.PerAccount)
+}
+
+// allow consults the rate limiter: RATE_LIMIT_EXCEEDED with Retry-After.
+func (a *Authos) allow(ctx context.Context, key string, l Limit) error {
+	d, err := a.limiter.Allow(ctx, key, l)
+	if err != nil {
+		// A broken shared limiter must not open the gate: refuse briefly.
+		a.log.Error("authos: rate limiter", "error", err)
+		return WrapError(CodeServiceUnavailable, "Rate limiter unavailable; retry shortly", err)
+	}
+	if !d.Allowed {
+		e := NewError(CodeRateLimitExceeded, "Too many requests; retry later")
+		e.RetryAfter = max(d.RetryAfter, time.Second)
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package authos
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/memory"
+)
+
+// TestLoginUpgradesWeakerHash: a hash made with weaker parameters is
+// replaced by one with the current parameters on the next successful login.
+func TestLoginUpgradesWeakerHash(t *testing.T) {
+	a, _ := newTestAuthos(t, nil)
+	u := verifiedUser(t, a, "old@example.test", "an old password")
+	ctx := context.Background()
+	weak, err := NewArgon2id(Argon2Params{Memory: 12288, Time: 3}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := weak.Hash(ctx, "an old password")
+	if err := a.st.SetPassword(ctx, store.PasswordCredential{UserID: u.ID, Hash: enc, UpdatedAt: a.now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Login(ctx, LoginInput{Email: "old@example.test", Password: "an old password"}); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := a.st.GetPassword(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(cred.Hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash after login = %q; want upgraded to the current parameters", cred.Hash)
+	}
+}
+
+func TestAlternativeSigningAlgorithms(t *testing.T) {
+	for _, alg := range []string{AlgES256, AlgRS256} {
+		t.Run(alg, func(t *testing.T) {
+			a, _ := newTestAuthos(t, func(c *Config) { c.SigningAlgorithm = alg })
+			u := verifiedUser(t, a, "alg@example.test", "algorithm test pw")
+			tr, err := a.CompleteLogin(context.Background(), u, LoginContext{Method: AMRPassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.VerifyAccessToken(context.Background(), tr.AccessToken, ""); err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			k := a.JWKS().Keys[0]
+			switch alg {
+			case AlgES256:
+				if k.KeyType != "EC" || k.Curve != "P-256" || len(k.X) != 43 || len(k.Y) != 43 {
+					t.Errorf("JWK = %+v", k)
+				}
+			case AlgRS256:
+				if k.KeyType != "RSA" || k.E != "AQAB" || len(k.N) != 512 { // 3072-bit modulus
+					t.Errorf("JWK = %+v (len n %d)", k, len(k.N))
+				}
+			}
+		})
+	}
+	kr, _ := NewKeyring(testKey(1))
+	if _, err := New(context.Background(), Config{Store: nil, Keyring: kr}); err == nil {
+		t.Error("New without a store succeeded")
+	}
+	if _, err := (Config{Store: memory.New(), Keyring: kr, SigningAlgorithm: "HS256"}).withDefaults(); err == nil {
+		t.Error("HS256 accepted as signing algorithm")
+	}
+	if _, err := (Config{Store: memory.New(), Keyring: kr, BaseURL: "ftp://x"}).withDefaults(); err == nil {
+		t.Error("ftp BaseURL accepted")
+	}
+	if _, err := (Config{Store: memory.New()}).withDefaults(); err == nil {
+		t.Error("missing keyring accepted")
+	}
+}
+
+func TestTemplateOverride(t *testing.T) {
+	var got []Message
+	a, _ := newTestAuthos(t, func(c *Config) {
+		c.ProductName = "Acme ID"
+		c.Templates = map[string]EmailTemplate{TemplateResetPassword: {
+			Subject: "{{.ProductName}}: new password",
+			Text:    "Go to {{.Link}}",
+			HTML:    `<a href="{{.Link}}">{{.Email}}</a>`,
+		}}
+		c.Mailer = MailerFunc(func(_ context.Context, m Message) error { got = append(got, m); return nil })
+	})
+	verifiedUser(t, a, "tpl@example.test", "template password")
+	ctx := context.Background()
+	if err := a.ForgotPassword(ctx, "TPL@example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ProcessOutbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var last Message
+	for _, m := range got { // queued at the same instant: order not defined
+		if strings.Contains(m.Subject, "new password") {
+			last = m
+		}
+	}
+	if last.Subject != "Acme ID: new password" || !strings.HasPrefix(last.Text, "Go to https://id.example.test/reset-password?token=") ||
+		!strings.Contains(last.HTML, `>tpl@example.test</a>`) {
+		t.Fatalf("message = %+v", last)
+	}
+	kr, _ := NewKeyring(testKey(1))
+	_, err := New(context.Background(), Config{Store: memory.New(), Keyring: kr,
+		Templates: map[string]EmailTemplate{"nope": {Subject: "x", Text: "y"}}})
+	if err == nil {
+		t.Error("unknown template name accepted")
+	}
+	_, err = New(context.Background(), Config{Store: memory.New(), Keyring: kr,
+		Templates: map[string]EmailTemplate{TemplateVerifyEmail: {Subject: "{{", Text: "y"}}})
+	if err == nil || errors.Is(err, CodeInternalServerError) {
+		t.Errorf("broken template: %v", err)
+	}
+}

@@ -1,0 +1,138 @@
+package authos
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/authos/authos/store"
+)
+
+// User is an account (the store's shape).
+type User = store.User
+
+// Session is a login session (the store's shape).
+type Session = store.Session
+
+// Authos is the core service: accounts, sessions, tokens and middleware. It
+// is safe for concurrent use. Build it with New.
+type Authos struct {
+	cfg     Config
+	st      store.Storage
+	keyring *Keyring
+	log     *slog.Logger
+	hasher  PasswordHasher
+	limiter RateLimiter
+
+	keys      keySet
+	revoked   *revocationCache
+	dummyHash string
+	templates map[string]*emailTemplate
+
+	discoveryMu sync.RWMutex
+	discovery   map[string]any
+
+	handlerState
+
+	mu           sync.RWMutex
+	secondFactor SecondFactor
+	topics       map[string]OutboxHandler
+}
+
+// New validates cfg, loads (or creates) the signing keys and returns the
+// service. It fails early on bad configuration, never at request time.
+func New(ctx context.Context, cfg Config) (*Authos, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	a := &Authos{
+		cfg: cfg, st: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger,
+		hasher: cfg.Hasher, limiter: cfg.RateLimiter,
+		revoked: newRevocationCache(),
+		topics:  map[string]OutboxHandler{},
+	}
+	if a.templates, err = parseTemplates(cfg.Templates); err != nil {
+		return nil, err
+	}
+	// The hash that unknown emails are checked against, so that a login for
+	// an unknown email costs the same as one for a known email.
+	if a.dummyHash, err = a.hasher.Hash(ctx, "authos-dummy-password"); err != nil {
+		return nil, err
+	}
+	if err := a.loadKeys(ctx); err != nil {
+		return nil, err
+	}
+	a.topics[store.TopicEmail] = a.deliverEmail
+	a.topics[store.TopicEvent] = a.deliverEvent
+	return a, nil
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (a *Authos) Config() Config { return a.cfg }
+
+// Store returns the storage backend.
+func (a *Authos) Store() store.Storage { return a.st }
+
+// Keyring returns the secrets keyring, for domain packages that keep secrets.
+func (a *Authos) Keyring() *Keyring { return a.keyring }
+
+// Logger returns the configured logger.
+func (a *Authos) Logger() *slog.Logger { return a.log }
+
+// Now returns the current time of the configured clock.
+func (a *Authos) Now() time.Time { return a.now() }
+
+func (a *Authos) now() time.Time { return a.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// WriteError writes err in the JSON envelope, logging internal causes with
+// the configured logger.
+func (a *Authos) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	writeErrorAt(w, r, err, a.log, a.cfg.Now())
+}
+
+// Run does the background work until ctx ends: delivering the outbox
+// (email, events), refreshing the revocation cache and deleting expired
+// tokens. Run it in one or in every instance; work is claimed from the store.
+func (a *Authos) Run(ctx context.Context) error {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var lastCleanup time.Time
+	for {
+		if _, err := a.ProcessOutbox(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("authos: outbox", "error", err)
+		}
+		if err := a.revoked.sync(ctx, a); err != nil && ctx.Err() == nil {
+			a.log.Error("authos: revocation sync", "error", err)
+		}
+		if now := a.now(); now.Sub(lastCleanup) > time.Hour {
+			lastCleanup = now
+			if _, err := a.st.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
+				a.log.Error("authos: token cleanup", "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil
+			}
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// dbError maps a storage failure to DATABASE_ERROR, keeping catalog errors.
+func dbError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return WrapError(CodeDatabaseError, "", err)
+}

@@ -1,0 +1,216 @@
+package authos
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// ErrorCode is a machine-readable error code of the catalog. Its value is the
+// wire string sent as error_code. ErrorCode implements error, so
+// errors.Is(err, CodeTokenExpired) reports whether err carries that code.
+type ErrorCode string
+
+// Codes the project adds to the catalog.
+const (
+	// CodeServiceUnavailable: maintenance or overload; retry after Retry-After (HTTP 503).
+	CodeServiceUnavailable ErrorCode = "SERVICE_UNAVAILABLE"
+	// CodeMethodNotAllowed: the route exists but not for this method (HTTP 405).
+	CodeMethodNotAllowed ErrorCode = "METHOD_NOT_ALLOWED"
+	// CodeSessionRevoked: the token's session was revoked (logout, reuse of a
+	// rotated refresh token, password reset) (HTTP 401).
+	CodeSessionRevoked ErrorCode = "SESSION_REVOKED"
+	// CodePayloadTooLarge: the request body exceeds the size limit (HTTP 413).
+	CodePayloadTooLarge ErrorCode = "PAYLOAD_TOO_LARGE"
+	// CodeInvalidToken: an emailed verification or reset token is unknown,
+	// expired or already used (HTTP 400).
+	CodeInvalidToken ErrorCode = "INVALID_TOKEN"
+)
+
+type catalogEntry struct {
+	status      int
+	group       string
+	description string
+	resolution  string
+}
+
+func init() {
+	// Project codes are part of the same table; see ProjectCodes.
+	maps.Copy(catalog, projectCatalog)
+}
+
+var projectCatalog = map[ErrorCode]catalogEntry{
+	CodeServiceUnavailable: {503, "General", "Service temporarily unavailable", "Retry after the Retry-After delay"},
+	CodeMethodNotAllowed:   {405, "General", "Method not allowed for this route", "Use a method listed in the Allow header"},
+	CodeSessionRevoked:     {401, "Authentication", "Session has been revoked", "Log in again"},
+	CodePayloadTooLarge:    {413, "General", "Request body too large", "Send a smaller body"},
+	CodeInvalidToken:       {400, "Authentication", "Token invalid, expired or already used", "Request a new link"},
+}
+
+// ProjectCodes returns the codes authos adds to the AuthOS catalog.
+func ProjectCodes() []ErrorCode {
+	return slices.Sorted(maps.Keys(projectCatalog))
+}
+
+// Codes returns every code (catalog and project), sorted.
+func Codes() []ErrorCode {
+	return slices.Sorted(maps.Keys(catalog))
+}
+
+// HTTPStatus is the HTTP status the catalog assigns to c; 500 for an unknown code.
+func (c ErrorCode) HTTPStatus() int {
+	if e, ok := catalog[c]; ok {
+		return e.status
+	}
+	return http.StatusInternalServerError
+}
+
+// Description is the catalog's description of c.
+func (c ErrorCode) Description() string { return catalog[c].description }
+
+// Resolution is the catalog's advice to the client for c (may be empty).
+func (c ErrorCode) Resolution() string { return catalog[c].resolution }
+
+// Group is the catalog group of c (General, Authentication, ...).
+func (c ErrorCode) Group() string { return catalog[c].group }
+
+// Known reports whether c is in the catalog.
+func (c ErrorCode) Known() bool { _, ok := catalog[c]; return ok }
+
+// Error implements error.
+func (c ErrorCode) Error() string { return string(c) }
+
+// Error is an error with a catalog code, a message safe to show to clients,
+// and an internal cause that is logged and never shown.
+type Error struct {
+	Code    ErrorCode
+	Message string // public; defaults to the code's description
+	Err     error  // internal cause; never sent to clients
+
+	// RetryAfter sets the Retry-After header (429, 503).
+	RetryAfter time.Duration
+	// Fields are extra members of the JSON envelope (e.g. preauth_token).
+	Fields map[string]any
+}
+
+// NewError returns an error with code and public message (empty: the
+// catalog description).
+func NewError(code ErrorCode, message string) *Error {
+	return &Error{Code: code, Message: message}
+}
+
+// WrapError is NewError with an internal cause.
+func WrapError(code ErrorCode, message string, cause error) *Error {
+	return &Error{Code: code, Message: message, Err: cause}
+}
+
+// Error returns the code and the public message only.
+func (e *Error) Error() string { return string(e.Code) + ": " + e.PublicMessage() }
+
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches an ErrorCode or an *Error with the same code.
+func (e *Error) Is(target error) bool {
+	switch t := target.(type) {
+	case ErrorCode:
+		return e.Code == t
+	case *Error:
+		return e.Code == t.Code
+	}
+	return false
+}
+
+// PublicMessage is the message sent to clients.
+func (e *Error) PublicMessage() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	if d := e.Code.Description(); d != "" {
+		return d
+	}
+	return "Unexpected server error"
+}
+
+// WithField returns a copy of e with one more envelope field.
+func (e *Error) WithField(key string, value any) *Error {
+	c := *e
+	c.Fields = maps.Clone(e.Fields)
+	if c.Fields == nil {
+		c.Fields = map[string]any{}
+	}
+	c.Fields[key] = value
+	return &c
+}
+
+// AsError returns err as an *Error: itself when it is (or wraps) one, a
+// catalog code when it is a bare ErrorCode, INTERNAL_SERVER_ERROR otherwise.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var c ErrorCode
+	if errors.As(err, &c) {
+		return &Error{Code: c}
+	}
+	return &Error{Code: CodeInternalServerError, Err: err}
+}
+
+// envelope reserved keys that Fields cannot override.
+var reservedFields = []string{"error", "error_code", "timestamp"}
+
+// WriteError writes err as the JSON error envelope
+// {"error", "error_code", "timestamp", ...Fields} with the code's status.
+// An error without a catalog code becomes INTERNAL_SERVER_ERROR; its cause is
+// logged with logger (nil: slog.Default()) and never written.
+func WriteError(w http.ResponseWriter, r *http.Request, err error, logger *slog.Logger) {
+	writeErrorAt(w, r, err, logger, time.Now())
+}
+
+func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slog.Logger, now time.Time) {
+	e := AsError(err)
+	status := e.Code.HTTPStatus()
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if status >= 500 {
+		attrs := []any{"error_code", string(e.Code)}
+		if r != nil {
+			attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
+		}
+		if e.Err != nil {
+			attrs = append(attrs, "cause", e.Err.Error())
+		}
+		logger.Error("authos: request failed", attrs...)
+	}
+	body := make(map[string]any, 3+len(e.Fields))
+	for k, v := range e.Fields {
+		if !slices.Contains(reservedFields, k) {
+			body[k] = v
+		}
+	}
+	body["error"] = e.PublicMessage()
+	body["error_code"] = string(e.Code)
+	body["timestamp"] = now.UTC().Format(time.RFC3339)
+	h := w.Header()
+	if e.RetryAfter > 0 {
+		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
+		h.Set("Retry-After", strconv.Itoa(secs))
+		if _, ok := body["retry_after"]; !ok {
+			body["retry_after"] = secs
+		}
+	} else if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "1")
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}

@@ -1,0 +1,161 @@
+package authos
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readCatalogTSV returns code -> status from an error-codes.tsv file.
+func readCatalogTSV(t *testing.T, path string) map[ErrorCode]int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = '\t'
+	r.LazyQuotes = true
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[ErrorCode]int{}
+	for _, row := range rows[1:] {
+		status, err := strconv.Atoi(row[2])
+		if err != nil {
+			t.Fatalf("row %v: %v", row, err)
+		}
+		if prev, ok := out[ErrorCode(row[1])]; ok && prev != status {
+			t.Fatalf("code %s listed with statuses %d and %d", row[1], prev, status)
+		}
+		out[ErrorCode(row[1])] = status
+	}
+	return out
+}
+
+func TestCatalogMatchesTSV(t *testing.T) {
+	want := readCatalogTSV(t, "testdata/error-codes.tsv")
+	project := map[ErrorCode]bool{}
+	for _, c := range ProjectCodes() {
+		project[c] = true
+		if _, dup := want[c]; dup {
+			t.Errorf("project code %s is already in the catalog", c)
+		}
+	}
+	for code, status := range want {
+		if !code.Known() {
+			t.Errorf("catalog code %s has no constant", code)
+			continue
+		}
+		if got := code.HTTPStatus(); got != status {
+			t.Errorf("%s.HTTPStatus() = %d; want %d", code, got, status)
+		}
+		if code.Description() == "" {
+			t.Errorf("%s has no description", code)
+		}
+	}
+	for _, code := range Codes() {
+		if _, ok := want[code]; !ok && !project[code] {
+			t.Errorf("code %s is neither in the TSV nor a project code", code)
+		}
+	}
+	if got, wantN := len(Codes()), len(want)+len(project); got != wantN {
+		t.Errorf("len(Codes()) = %d; want %d", got, wantN)
+	}
+	for code, status := range map[ErrorCode]int{CodeServiceUnavailable: 503, CodeMethodNotAllowed: 405,
+		CodeSessionRevoked: 401, CodePayloadTooLarge: 413, CodeInvalidToken: 400} {
+		if got := code.HTTPStatus(); got != status {
+			t.Errorf("%s.HTTPStatus() = %d; want %d", code, got, status)
+		}
+	}
+}
+
+func TestCatalogCopyMatchesShared(t *testing.T) {
+	shared, err := os.ReadFile("../shared/spec/error-codes.tsv")
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skip("../shared/spec/error-codes.tsv not present")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := os.ReadFile("testdata/error-codes.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shared, local) {
+		t.Fatal("testdata/error-codes.tsv differs from ../shared/spec/error-codes.tsv; copy it again")
+	}
+}
+
+func TestErrorIsAndAs(t *testing.T) {
+	cause := errors.New("disk on fire")
+	err := error(WrapError(CodeDatabaseError, "", cause))
+	if !errors.Is(err, CodeDatabaseError) {
+		t.Error("errors.Is(err, CodeDatabaseError) = false")
+	}
+	if errors.Is(err, CodeNotFound) {
+		t.Error("errors.Is(err, CodeNotFound) = true")
+	}
+	if !errors.Is(err, cause) {
+		t.Error("cause not reachable with errors.Is")
+	}
+	if strings.Contains(err.Error(), "disk") {
+		t.Errorf("Error() = %q exposes the cause", err.Error())
+	}
+	if got := AsError(errors.New("x")).Code; got != CodeInternalServerError {
+		t.Errorf("AsError(plain).Code = %s", got)
+	}
+}
+
+func TestWriteErrorEnvelope(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	cases := []struct {
+		name       string
+		err        error
+		status     int
+		code       string
+		retryAfter string
+	}{
+		{"unknown error hides its cause", errors.New("pq: password=hunter2 SELECT secret"), 500, "INTERNAL_SERVER_ERROR", ""},
+		{"catalog error", NewError(CodeWeakPassword, "too short"), 400, "WEAK_PASSWORD", ""},
+		{"rate limited", &Error{Code: CodeRateLimitExceeded, RetryAfter: 1500 * time.Millisecond}, 429, "RATE_LIMIT_EXCEEDED", "2"},
+		{"unavailable without delay", NewError(CodeServiceUnavailable, ""), 503, "SERVICE_UNAVAILABLE", "1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			writeErrorAt(rec, httptest.NewRequest("GET", "/x", nil), tc.err, logger, now)
+			if rec.Code != tc.status {
+				t.Errorf("status = %d; want %d", rec.Code, tc.status)
+			}
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			if body["error_code"] != tc.code || body["timestamp"] != "2030-01-02T03:04:05Z" || body["error"] == "" {
+				t.Errorf("body = %v", body)
+			}
+			if strings.Contains(rec.Body.String(), "hunter2") || strings.Contains(rec.Body.String(), "SELECT") {
+				t.Errorf("body leaks the cause: %s", rec.Body)
+			}
+			if got := rec.Header().Get("Retry-After"); got != tc.retryAfter {
+				t.Errorf("Retry-After = %q; want %q", got, tc.retryAfter)
+			}
+		})
+	}
+	if !strings.Contains(logs.String(), "hunter2") {
+		t.Error("the internal cause was not logged")
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Environment variables read by the server (api.md §5). All are optional.
+const (
+	envAddr          = "AUTHOS_ADDR"
+	envBaseURL       = "AUTHOS_BASE_URL"
+	envDatabaseURL   = "AUTHOS_DATABASE_URL"
+	envOwnerEmail    = "AUTHOS_PLATFORM_OWNER_EMAIL"
+	envOwnerPassword = "AUTHOS_PLATFORM_OWNER_PASSWORD"
+	envSMTPURL       = "AUTHOS_SMTP_URL"
+	envMailboxDir    = "AUTHOS_MAILBOX_DIR"
+	envEncryptionKey = "AUTHOS_ENCRYPTION_KEY"
+	envRedisURL      = "AUTHOS_REDIS_URL"
+)
+
+// Defaults of the server: a working server on an embedded SQLite file.
+const (
+	defaultAddr        = ":8080"
+	defaultBaseURL     = "http://localhost:8080"
+	defaultDatabaseURL = "sqlite:authos.db"
+)
+
+// Database kinds.
+const (
+	dbSQLite   = "sqlite"
+	dbPostgres = "postgres"
+	dbMemory   = "memory"
+)
+
+// database is a parsed AUTHOS_DATABASE_URL.
+type database struct {
+	Kind string // dbSQLite, dbPostgres, dbMemory
+	Path string // SQLite file
+	URL  string // PostgreSQL connection URL (holds the password: never log it)
+}
+
+// String is safe to log: the PostgreSQL password is redacted.
+func (d database) String() string {
+	switch d.Kind {
+	case dbSQLite:
+		return "sqlite:" + d.Path
+	case dbPostgres:
+		if u, err := url.Parse(d.URL); err == nil {
+			return u.Redacted()
+		}
+		return "postgres://(unparsable)"
+	}
+	return d.Kind + ":"
+}
+
+// config is the server configuration read from the environment. Secrets
+// (owner password, encryption key, SMTP and Redis URLs) are kept as given;
+// never log the struct itself.
+type config struct {
+	Addr          string
+	BaseURL       string
+	Database      database
+	OwnerEmail    string
+	OwnerPassword string
+	SMTPURL       string
+	MailboxDir    string
+	EncryptionKey string
+	RedisURL      string
+}
+
+// loadConfig reads the configuration through getenv (os.Getenv in main) and
+// checks what can be checked without touching the network or the disk.
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		Addr:          get(envAddr, defaultAddr),
+		BaseURL:       strings.TrimRight(get(envBaseURL, defaultBaseURL), "/"),
+		OwnerEmail:    get(envOwnerEmail, ""),
+		OwnerPassword: getenv(envOwnerPassword), // kept verbatim: spaces may be part of it
+		SMTPURL:       get(envSMTPURL, ""),
+		MailboxDir:    get(envMailboxDir, ""),
+		EncryptionKey: get(envEncryptionKey, ""),
+		RedisURL:      get(envRedisURL, ""),
+	}
+	var errs []error
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("%s must be an absolute http(s) URL such as %s", envBaseURL, defaultBaseURL))
+	}
+	db, err := parseDatabaseURL(get(envDatabaseURL, defaultDatabaseURL))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Database = db
+	if (c.OwnerEmail == "") != (c.OwnerPassword == "") {
+		errs = append(errs, fmt.Errorf("set both %s and %s, or neither", envOwnerEmail, envOwnerPassword))
+	}
+	if c.Database.Kind == dbPostgres && c.EncryptionKey == "" {
+		errs = append(errs, fmt.Errorf("%s is required with PostgreSQL: the server keeps a generated key only "+
+			"beside an SQLite file. Generate one with `openssl rand -base64 32`, keep it safe (signing keys and "+
+			"queued emails are encrypted with it) and pass the same value to every instance", envEncryptionKey))
+	}
+	return c, errors.Join(errs...)
+}
+
+// parseDatabaseURL accepts sqlite:PATH (also sqlite://PATH), postgres://...,
+// postgresql://... and memory:. Errors never repeat the URL, which may hold
+// a password.
+func parseDatabaseURL(raw string) (database, error) {
+	const want = "want sqlite:PATH, postgres://..., postgresql://... or memory:"
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok || scheme == "" || !validScheme(scheme) {
+		return database{}, fmt.Errorf("%s has no scheme (%s)", envDatabaseURL, want)
+	}
+	switch strings.ToLower(scheme) {
+	case "sqlite", "sqlite3":
+		path := strings.TrimPrefix(rest, "//")
+		if path == "" {
+			return database{}, fmt.Errorf("%s: sqlite needs a file path, e.g. sqlite:authos.db", envDatabaseURL)
+		}
+		return database{Kind: dbSQLite, Path: path}, nil
+	case "postgres", "postgresql":
+		u, err := url.Parse(raw)
+		if err != nil || !strings.HasPrefix(rest, "//") || u.Host == "" {
+			return database{}, fmt.Errorf("%s: malformed PostgreSQL URL (want postgres://user:password@host:5432/dbname; "+
+				"percent-encode special characters of the password)", envDatabaseURL)
+		}
+		return database{Kind: dbPostgres, URL: raw}, nil
+	case "memory":
+		if rest != "" && rest != "//" {
+			return database{}, fmt.Errorf("%s: memory: takes no path", envDatabaseURL)
+		}
+		return database{Kind: dbMemory}, nil
+	}
+	return database{}, fmt.Errorf("%s: unsupported scheme %q (%s)", envDatabaseURL, scheme, want)
+}
+
+// validScheme reports whether s is an RFC 3986 scheme, so that the part of
+// a scheme-less value before its first colon (possibly a user name or a
+// password) is not echoed in an error.
+func validScheme(s string) bool {
+	for i, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return len(s) <= 32
+}

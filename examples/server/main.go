@@ -1,0 +1,121 @@
+// Command server runs authos as a standalone identity service.
+//
+//	go run ./examples/server
+//
+// With no settings it listens on :8080 and keeps everything in the SQLite
+// file authos.db (and its encryption key in authos.db.key) in the working
+// directory. It is configured only by environment variables (api.md §5):
+//
+//	AUTHOS_ADDR                     listen address (default :8080)
+//	AUTHOS_BASE_URL                 public URL for links, issuer, metadata (default http://localhost:8080)
+//	AUTHOS_DATABASE_URL             sqlite:PATH (default sqlite:authos.db), postgres://..., or memory:
+//	AUTHOS_PLATFORM_OWNER_EMAIL     with AUTHOS_PLATFORM_OWNER_PASSWORD: this account is created at start
+//	AUTHOS_PLATFORM_OWNER_PASSWORD  if absent (verified, platform owner)
+//	AUTHOS_SMTP_URL                 smtp://user:pass@host:port (smtps:// for implicit TLS; ?from=sender)
+//	AUTHOS_MAILBOX_DIR              without SMTP: write each email there as an .eml file
+//	AUTHOS_ENCRYPTION_KEY           base64 32-byte key, or a comma-separated keyring, newest first
+//	AUTHOS_REDIS_URL                share rate limits between instances
+//
+// Logs are JSON lines on standard error. SIGINT or SIGTERM stops the server
+// gracefully: requests in flight finish (up to 15 s), then background work
+// stops and the store is closed.
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// shutdownTimeout bounds the wait for requests in flight on exit.
+const shutdownTimeout = 15 * time.Second
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	slog.SetDefault(logger)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, logger, nil); err != nil {
+		logger.Error("authos server stopped", "error", err.Error())
+		stop()
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done. ready, when not nil, is called with the
+// address the server listens on once it accepts connections.
+func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, ready func(addr string)) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	srv, err := setup(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := srv.Close(); err != nil {
+			logger.Error("closing the store", "error", err.Error())
+		}
+	}()
+
+	// Background work (outbox delivery, revocation sync, cleanup) outlives
+	// the signal so that it keeps running while requests drain.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		if err := srv.authos.Run(bgCtx); err != nil {
+			logger.Error("background work stopped", "error", err.Error())
+		}
+	})
+	defer func() {
+		stopBackground()
+		bg.Wait()
+	}()
+
+	hs := &http.Server{
+		Handler:           srv.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("authos server listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
+		"database", cfg.Database.String())
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	logger.Info("authos server stopped")
+	return nil
+}

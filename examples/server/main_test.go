@@ -1,0 +1,464 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/authos/authos"
+)
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// env turns a map into a getenv function.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func mustSetup(t *testing.T, vars map[string]string) *server {
+	t.Helper()
+	cfg, err := loadConfig(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := setup(t.Context(), cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// call sends one request to h and decodes the JSON answer.
+func call(t *testing.T, h http.Handler, method, path, bearer string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var out map[string]any
+	if rec.Body.Len() > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%s %s: non-JSON answer %q", method, path, rec.Body.String())
+		}
+	}
+	return rec.Code, out
+}
+
+func login(t *testing.T, h http.Handler, email, password string) (int, map[string]any) {
+	t.Helper()
+	return call(t, h, "POST", "/api/auth/login", "", map[string]string{"email": email, "password": password})
+}
+
+func jwksKid(t *testing.T, h http.Handler) string {
+	t.Helper()
+	code, body := call(t, h, "GET", "/.well-known/jwks.json", "", nil)
+	keys, _ := body["keys"].([]any)
+	if code != 200 || len(keys) == 0 {
+		t.Fatalf("GET /.well-known/jwks.json = %d %v", code, body)
+	}
+	return keys[0].(map[string]any)["kid"].(string)
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" {
+		t.Errorf("addr, base URL = %q, %q", c.Addr, c.BaseURL)
+	}
+	if c.Database != (database{Kind: dbSQLite, Path: "authos.db"}) {
+		t.Errorf("database = %+v, want sqlite:authos.db", c.Database)
+	}
+	if c.OwnerEmail != "" || c.SMTPURL != "" || c.MailboxDir != "" || c.EncryptionKey != "" || c.RedisURL != "" {
+		t.Errorf("unexpected settings: %+v", c)
+	}
+}
+
+func TestParseDatabaseURL(t *testing.T) {
+	good := map[string]database{
+		"sqlite:authos.db":                       {Kind: dbSQLite, Path: "authos.db"},
+		"sqlite:/var/lib/authos/a.db":            {Kind: dbSQLite, Path: "/var/lib/authos/a.db"},
+		"sqlite:///var/lib/authos/a.db":          {Kind: dbSQLite, Path: "/var/lib/authos/a.db"},
+		"memory:":                                {Kind: dbMemory},
+		"postgres://u:p@db:5432/authos":          {Kind: dbPostgres, URL: "postgres://u:p@db:5432/authos"},
+		"postgresql://db/authos?sslmode=disable": {Kind: dbPostgres, URL: "postgresql://db/authos?sslmode=disable"},
+	}
+	for raw, want := range good {
+		got, err := parseDatabaseURL(raw)
+		if err != nil || got != want {
+			t.Errorf("parseDatabaseURL(%q) = %+v, %v; want %+v", raw, got, err, want)
+		}
+	}
+	if s := (database{Kind: dbPostgres, URL: "postgres://u:hunter2@db/authos"}).String(); strings.Contains(s, "hunter2") {
+		t.Errorf("String() leaks the password: %s", s)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	cases := []struct {
+		name string
+		vars map[string]string
+		want string // substring of the error
+	}{
+		{"mysql", map[string]string{envDatabaseURL: "mysql://root:hunter2@db/authos"}, `unsupported scheme "mysql"`},
+		{"redis as database", map[string]string{envDatabaseURL: "redis://db:6379"}, `unsupported scheme "redis"`},
+		{"no scheme", map[string]string{envDatabaseURL: "authos.db"}, "has no scheme"},
+		{"password without scheme", map[string]string{envDatabaseURL: "hunter2@db"}, "has no scheme"},
+		{"empty sqlite path", map[string]string{envDatabaseURL: "sqlite:"}, "needs a file path"},
+		{"postgres without //", map[string]string{envDatabaseURL: "postgres:db/authos", envEncryptionKey: key}, "malformed PostgreSQL URL"},
+		{"memory with path", map[string]string{envDatabaseURL: "memory:foo"}, "takes no path"},
+		{"postgres without key", map[string]string{envDatabaseURL: "postgres://u:hunter2@db/authos"}, envEncryptionKey + " is required with PostgreSQL"},
+		{"owner email only", map[string]string{envOwnerEmail: "root@example.com"}, "set both"},
+		{"owner password only", map[string]string{envOwnerPassword: "hunter2hunter2"}, "set both"},
+		{"bad base URL", map[string]string{envBaseURL: "localhost:8080"}, envBaseURL},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(env(tc.vars))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error leaks the password: %q", err)
+			}
+		})
+	}
+}
+
+func TestSQLiteKeyFileCreatedOnceAndReused(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "authos.db")
+	vars := map[string]string{envDatabaseURL: "sqlite:" + db}
+
+	s := mustSetup(t, vars)
+	kid := jwksKid(t, s.handler)
+	s.Close()
+	keyFile := db + ".key"
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		t.Fatalf("key file not created: %v", err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode = %v, want 0600", fi.Mode().Perm())
+	}
+	first, _ := os.ReadFile(keyFile)
+	if _, err := authos.ParseKeyring(strings.TrimSpace(string(first))); err != nil {
+		t.Fatalf("key file holds no valid key: %v", err)
+	}
+
+	// The second start reuses the key: the signing key stored in the
+	// database can be decrypted, so the JWKS is unchanged.
+	s = mustSetup(t, vars)
+	if got := jwksKid(t, s.handler); got != kid {
+		t.Errorf("kid after restart = %s, want %s", got, kid)
+	}
+	s.Close()
+	if again, _ := os.ReadFile(keyFile); !bytes.Equal(again, first) {
+		t.Error("key file was rewritten on the second start")
+	}
+
+	// A database whose key file is gone is refused with a clear message,
+	// rather than getting a new key that cannot read it.
+	if err := os.Rename(keyFile, keyFile+".bak"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := loadConfig(env(vars))
+	if _, err := setup(t.Context(), cfg, testLogger(t)); err == nil || !strings.Contains(err.Error(), "key file") {
+		t.Errorf("setup without the key file: %v", err)
+	}
+	if _, err := os.Stat(keyFile); err == nil {
+		t.Error("a new key file was created for an existing database")
+	}
+
+	// The wrong key says so.
+	vars[envEncryptionKey] = base64.StdEncoding.EncodeToString(randomKey())
+	cfg, _ = loadConfig(env(vars))
+	if _, err := setup(t.Context(), cfg, testLogger(t)); err == nil || !strings.Contains(err.Error(), "not the one the database was created with") {
+		t.Errorf("setup with another key: %v", err)
+	}
+}
+
+func TestSQLiteWithEncryptionKeyWritesNoKeyFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "authos.db")
+	mustSetup(t, map[string]string{
+		envDatabaseURL:   "sqlite:" + db,
+		envEncryptionKey: base64.StdEncoding.EncodeToString(randomKey()),
+	})
+	if _, err := os.Stat(db + ".key"); !os.IsNotExist(err) {
+		t.Errorf("key file exists although %s is set (%v)", envEncryptionKey, err)
+	}
+}
+
+func TestBadEncryptionKey(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{envDatabaseURL: "memory:", envEncryptionKey: "c2hvcnQ="}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup(t.Context(), cfg, testLogger(t)); err == nil || !strings.Contains(err.Error(), envEncryptionKey) {
+		t.Errorf("setup with a 5-byte key: %v", err)
+	}
+}
+
+// storeURLs are the AUTHOS_DATABASE_URL values the bootstrap test runs on.
+func storeURLs(t *testing.T) map[string]func(t *testing.T) map[string]string {
+	m := map[string]func(t *testing.T) map[string]string{
+		"sqlite": func(t *testing.T) map[string]string {
+			return map[string]string{envDatabaseURL: "sqlite:" + filepath.Join(t.TempDir(), "authos.db")}
+		},
+		"memory": func(t *testing.T) map[string]string {
+			return map[string]string{envDatabaseURL: "memory:"}
+		},
+	}
+	if os.Getenv("AUTHOS_TEST_POSTGRES_URL") != "" {
+		m["postgres"] = func(t *testing.T) map[string]string {
+			return map[string]string{
+				envDatabaseURL:   postgresSchemaURL(t),
+				envEncryptionKey: base64.StdEncoding.EncodeToString(randomKey()),
+			}
+		}
+	} else {
+		t.Log("AUTHOS_TEST_POSTGRES_URL not set: PostgreSQL case skipped")
+	}
+	return m
+}
+
+// postgresSchemaURL creates a fresh schema and returns a URL whose
+// connections use it (search_path), dropping it after the test.
+func postgresSchemaURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("AUTHOS_TEST_POSTGRES_URL")
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "authos_server_" + hex.EncodeToString(b)
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE"); err != nil {
+			t.Error(err)
+		}
+		db.Close()
+	})
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestPlatformOwnerBootstrap(t *testing.T) {
+	for name, vars := range storeURLs(t) {
+		t.Run(name, func(t *testing.T) {
+			v := vars(t)
+			v[envOwnerEmail] = "Root@Example.com"
+			v[envOwnerPassword] = "correct horse battery staple"
+			s := mustSetup(t, v)
+
+			code, tok := login(t, s.handler, "root@example.com", "correct horse battery staple")
+			if code != 200 || tok["access_token"] == nil || tok["refresh_token"] == nil {
+				t.Fatalf("owner login = %d %v", code, tok)
+			}
+			code, me := call(t, s.handler, "GET", "/api/user", tok["access_token"].(string), nil)
+			if code != 200 || me["is_platform_owner"] != true || me["email_verified"] != true {
+				t.Fatalf("GET /api/user = %d %v", code, me)
+			}
+			if code, body := login(t, s.handler, "root@example.com", "wrong password!"); code != 401 || body["error_code"] != "INVALID_CREDENTIALS" {
+				t.Errorf("login with a wrong password = %d %v", code, body)
+			}
+
+			if name == "memory" {
+				return
+			}
+			// A restart with the same settings keeps the account, and a
+			// changed password variable does not overwrite the password.
+			s.Close()
+			v[envOwnerPassword] = "another password entirely"
+			s = mustSetup(t, v)
+			if code, body := login(t, s.handler, "root@example.com", "correct horse battery staple"); code != 200 {
+				t.Errorf("owner login after restart = %d %v", code, body)
+			}
+		})
+	}
+}
+
+func TestPlatformOwnerPromotesExistingAccount(t *testing.T) {
+	for name, vars := range storeURLs(t) {
+		t.Run(name, func(t *testing.T) {
+			v := vars(t)
+			if name == "memory" {
+				// One process: register through the handler of the same
+				// service, then bootstrap it.
+				s := mustSetup(t, v)
+				registerUnverified(t, s.handler)
+				if err := bootstrapOwner(t.Context(), s.authos, "ada@example.com", "ignored password"); err != nil {
+					t.Fatal(err)
+				}
+				checkOwner(t, s.handler)
+				return
+			}
+			s := mustSetup(t, v)
+			registerUnverified(t, s.handler)
+			s.Close()
+			v[envOwnerEmail] = "ada@example.com"
+			v[envOwnerPassword] = "ignored password"
+			checkOwner(t, mustSetup(t, v).handler)
+		})
+	}
+}
+
+func registerUnverified(t *testing.T, h http.Handler) {
+	t.Helper()
+	code, body := call(t, h, "POST", "/api/auth/register", "",
+		map[string]string{"email": "ada@example.com", "password": "analytical engine"})
+	if code != 201 {
+		t.Fatalf("register = %d %v", code, body)
+	}
+	if code, body := login(t, h, "ada@example.com", "analytical engine"); code != 401 || body["error_code"] != "EMAIL_NOT_VERIFIED" {
+		t.Fatalf("login before verification = %d %v", code, body)
+	}
+}
+
+func checkOwner(t *testing.T, h http.Handler) {
+	t.Helper()
+	code, tok := login(t, h, "ada@example.com", "analytical engine")
+	if code != 200 {
+		t.Fatalf("login after bootstrap = %d %v (the existing password must be kept)", code, tok)
+	}
+	code, me := call(t, h, "GET", "/api/user", tok["access_token"].(string), nil)
+	if code != 200 || me["is_platform_owner"] != true || me["email_verified"] != true {
+		t.Fatalf("GET /api/user = %d %v", code, me)
+	}
+}
+
+func TestOwnerPasswordTooShort(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{envDatabaseURL: "memory:",
+		envOwnerEmail: "root@example.com", envOwnerPassword: "short"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup(t.Context(), cfg, testLogger(t)); err == nil || !strings.Contains(err.Error(), envOwnerPassword) {
+		t.Errorf("setup with a 5-character owner password: %v", err)
+	}
+}
+
+func TestMailbox(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mail")
+	s := mustSetup(t, map[string]string{envDatabaseURL: "memory:", envMailboxDir: dir})
+	if code, body := call(t, s.handler, "POST", "/api/auth/register", "",
+		map[string]string{"email": "ada@example.com", "password": "analytical engine"}); code != 201 {
+		t.Fatalf("register = %d %v", code, body)
+	}
+	if _, err := s.authos.ProcessOutbox(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("%d .eml files in the mailbox, want 1", len(files))
+	}
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	vars := map[string]string{envAddr: "127.0.0.1:0", envDatabaseURL: "memory:"}
+	go func() { done <- run(ctx, env(vars), testLogger(t), func(addr string) { addrc <- addr }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start")
+	}
+	resp, err := http.Get("http://" + addr + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /.well-known/jwks.json = %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run after shutdown: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not shut down")
+	}
+}
+
+func TestRunRefusesBadDatabaseURL(t *testing.T) {
+	err := run(t.Context(), env(map[string]string{envDatabaseURL: "mongodb://db/authos"}), testLogger(t), nil)
+	if err == nil || !strings.Contains(err.Error(), `unsupported scheme "mongodb"`) {
+		t.Errorf("run = %v", err)
+	}
+}
+
+func TestRedisRateLimiter(t *testing.T) {
+	// An unreachable Redis is refused at start, not at the first login.
+	cfg, err := loadConfig(env(map[string]string{envDatabaseURL: "memory:", envRedisURL: "redis://:hunter2@127.0.0.1:1/0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup(t.Context(), cfg, testLogger(t)); err == nil || !strings.Contains(err.Error(), envRedisURL) {
+		t.Errorf("setup with an unreachable Redis: %v", err)
+	} else if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error leaks the Redis password: %v", err)
+	}
+
+	url := os.Getenv("AUTHOS_TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("AUTHOS_TEST_REDIS_URL not set")
+	}
+	s := mustSetup(t, map[string]string{envDatabaseURL: "memory:", envRedisURL: url})
+	if code, body := login(t, s.handler, "nobody@example.com", "not a password"); code != 401 || body["error_code"] != "INVALID_CREDENTIALS" {
+		t.Errorf("login through the Redis limiter = %d %v", code, body)
+	}
+}

@@ -1,0 +1,208 @@
+package authos
+
+import (
+	"net/http"
+	"sync"
+)
+
+// route is one mounted endpoint.
+type route struct {
+	pattern string // "METHOD /path"
+	handler http.HandlerFunc
+	limited bool // per-IP auth rate limit
+	auth    bool // requires a management access token
+}
+
+func (a *Authos) routes() []route {
+	h := a.accountHandlers()
+	return []route{
+		{pattern: "POST /api/auth/register", handler: h["register"], limited: true},
+		{pattern: "POST /api/auth/verify-email", handler: h["verify"], limited: true},
+		{pattern: "POST /api/auth/resend-verification", handler: h["resend"], limited: true},
+		{pattern: "POST /api/auth/login", handler: h["login"], limited: true},
+		{pattern: "POST /api/auth/refresh", handler: h["refresh"], limited: true},
+		{pattern: "POST /api/auth/logout", handler: h["logout"], auth: true},
+		{pattern: "POST /api/auth/forgot-password", handler: h["forgot"], limited: true},
+		{pattern: "POST /api/auth/reset-password", handler: h["reset"], limited: true},
+		{pattern: "GET /api/user", handler: h["profile"], auth: true},
+		{pattern: "PATCH /api/user", handler: h["patchProfile"], auth: true},
+		{pattern: "POST /api/user/password", handler: h["password"], auth: true},
+		{pattern: "GET /api/user/sessions", handler: h["sessions"], auth: true},
+		{pattern: "DELETE /api/user/sessions/{id}", handler: h["revokeSession"], auth: true},
+		{pattern: "GET /.well-known/jwks.json", handler: a.handleJWKS},
+		{pattern: "GET /.well-known/openid-configuration", handler: a.handleDiscovery},
+	}
+}
+
+// Routes lists the "METHOD /path" patterns Handler serves.
+func (a *Authos) Routes() []string {
+	var out []string
+	for _, rt := range a.routes() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
+// Handler serves the accounts, sessions and well-known routes (api.md §3)
+// at their full paths; every other request gets the 404 envelope, so a
+// host can mount it at "/" of its own mux beside other packages.
+func (a *Authos) Handler() http.Handler {
+	a.handlerOnce.Do(func() {
+		mux := http.NewServeMux()
+		for _, rt := range a.routes() {
+			var h http.Handler = rt.handler
+			if rt.auth {
+				h = a.RequireAuth(h)
+			}
+			if rt.limited {
+				h = a.LimitByIP(h)
+			}
+			mux.Handle(rt.pattern, h)
+		}
+		a.handler = WrapMux(mux, a.log)
+	})
+	return a.handler
+}
+
+// handlerState caches the built handler.
+type handlerState struct {
+	handlerOnce sync.Once
+	handler     http.Handler
+}
+
+// LimitByIP is middleware applying the per-IP auth rate limit
+// (RATE_LIMIT_EXCEEDED with Retry-After).
+func (a *Authos) LimitByIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.cfg.RateLimits.Disabled && a.cfg.RateLimits.PerIP != (Limit{}) {
+			if err := a.allow(r.Context(), "ip:"+a.ClientIP(r), a.cfg.RateLimits.PerIP); err != nil {
+				a.WriteError(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *Authos) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := DecodeJSON(w, r, a.cfg.MaxBodyBytes, v); err != nil {
+		a.WriteError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// jsonHandler decodes In, calls fn with the request's principal (nil on
+// public routes) and writes its Out with status, or the error envelope.
+func jsonHandler[In, Out any](a *Authos, status int, fn func(r *http.Request, p *Principal, in In) (Out, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if _, empty := any(in).(struct{}); !empty && !a.decode(w, r, &in) {
+			return
+		}
+		out, err := fn(r, PrincipalFrom(r.Context()), in)
+		if err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
+		}
+		WriteJSON(w, status, out)
+	}
+}
+
+type none = struct{}
+
+type userResponse struct {
+	User Profile `json:"user"`
+}
+
+type tokenRequest struct {
+	Token string `json:"token"`
+}
+
+type emailRequest struct {
+	Email string `json:"email"`
+}
+
+type messageResponse struct {
+	Message string `json:"message"`
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+type resetRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+type sessionsResponse struct {
+	Sessions []SessionInfo `json:"sessions"`
+}
+
+// profileOf wraps an account call that yields a user into the {user} body.
+func (a *Authos) profileOf(r *http.Request, u User, err error) (userResponse, error) {
+	if err != nil {
+		return userResponse{}, err
+	}
+	p, err := a.GetProfile(r.Context(), u.ID)
+	return userResponse{User: p}, err
+}
+
+func (a *Authos) accountHandlers() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"register": jsonHandler(a, http.StatusCreated, func(r *http.Request, _ *Principal, in RegisterInput) (userResponse, error) {
+			u, err := a.Register(r.Context(), in)
+			return a.profileOf(r, u, err)
+		}),
+		"verify": jsonHandler(a, http.StatusOK, func(r *http.Request, _ *Principal, in tokenRequest) (userResponse, error) {
+			u, err := a.VerifyEmail(r.Context(), in.Token)
+			return a.profileOf(r, u, err)
+		}),
+		"resend": jsonHandler(a, http.StatusAccepted, func(r *http.Request, _ *Principal, in emailRequest) (messageResponse, error) {
+			return messageResponse{"If the account exists and is unverified, an email is on its way."},
+				a.ResendVerification(r.Context(), in.Email, a.ClientIP(r))
+		}),
+		"login": jsonHandler(a, http.StatusOK, func(r *http.Request, _ *Principal, in LoginInput) (*TokenResponse, error) {
+			in.ClientIP, in.UserAgent = a.ClientIP(r), r.UserAgent()
+			return a.Login(r.Context(), in)
+		}),
+		"refresh": jsonHandler(a, http.StatusOK, func(r *http.Request, _ *Principal, in refreshRequest) (*TokenResponse, error) {
+			return a.Refresh(r.Context(), in.RefreshToken)
+		}),
+		"logout": jsonHandler(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
+			return none{}, a.Logout(r.Context(), p.SessionID)
+		}),
+		"forgot": jsonHandler(a, http.StatusAccepted, func(r *http.Request, _ *Principal, in emailRequest) (messageResponse, error) {
+			return messageResponse{"If the account exists, a reset email is on its way."}, a.ForgotPassword(r.Context(), in.Email)
+		}),
+		"reset": jsonHandler(a, http.StatusOK, func(r *http.Request, _ *Principal, in resetRequest) (messageResponse, error) {
+			return messageResponse{"Password changed; every session was signed out."}, a.ResetPassword(r.Context(), in.Token, in.Password)
+		}),
+		"profile": jsonHandler(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (Profile, error) {
+			return a.GetProfile(r.Context(), p.UserID)
+		}),
+		"patchProfile": jsonHandler(a, http.StatusOK, func(r *http.Request, p *Principal, in ProfileUpdate) (Profile, error) {
+			return a.UpdateProfile(r.Context(), p.UserID, in)
+		}),
+		"password": jsonHandler(a, http.StatusNoContent, func(r *http.Request, p *Principal, in changePasswordRequest) (none, error) {
+			return none{}, a.ChangePassword(r.Context(), p.UserID, p.SessionID, in.CurrentPassword, in.NewPassword)
+		}),
+		"sessions": jsonHandler(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (sessionsResponse, error) {
+			ss, err := a.ListSessions(r.Context(), p.UserID, p.SessionID)
+			return sessionsResponse{Sessions: ss}, err
+		}),
+		"revokeSession": jsonHandler(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
+			return none{}, a.RevokeUserSession(r.Context(), p.UserID, r.PathValue("id"))
+		}),
+	}
+}

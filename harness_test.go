@@ -1,0 +1,283 @@
+package authos_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/authos/authos"
+	"github.com/authos/authos/mailer"
+	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/memory"
+	"github.com/authos/authos/store/postgres"
+	"github.com/authos/authos/store/sqlite"
+)
+
+// backend opens a fresh store for one test.
+type backend struct {
+	name string
+	open func(t *testing.T) store.Storage
+}
+
+// backends lists memory, SQLite (a temp file) and, when
+// AUTHOS_TEST_POSTGRES_URL is set, PostgreSQL (a fresh schema per test).
+func backends(t *testing.T, withMemory bool) []backend {
+	var bs []backend
+	if withMemory {
+		bs = append(bs, backend{"memory", func(t *testing.T) store.Storage { return memory.New() }})
+	}
+	bs = append(bs, backend{"sqlite", openSQLite})
+	if os.Getenv("AUTHOS_TEST_POSTGRES_URL") != "" {
+		bs = append(bs, backend{"postgres", openPostgres})
+	} else {
+		t.Log("AUTHOS_TEST_POSTGRES_URL not set: PostgreSQL cases skipped")
+	}
+	return bs
+}
+
+func openSQLite(t *testing.T) store.Storage {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authos.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openPostgres(t *testing.T) store.Storage {
+	t.Helper()
+	url := os.Getenv("AUTHOS_TEST_POSTGRES_URL")
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "authos_root_" + hex.EncodeToString(b)
+	st, err := postgres.Open(context.Background(), url, postgres.WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.Close()
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer db.Close()
+		if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Error(err)
+		}
+	})
+	return st
+}
+
+// clock is a settable clock shared by the service and the test.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now().UTC().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// harness runs the real handlers on an httptest server.
+type harness struct {
+	t       *testing.T
+	a       *authos.Authos
+	srv     *httptest.Server
+	clock   *clock
+	mailbox string
+}
+
+func testKeyring(t *testing.T) *authos.Keyring {
+	t.Helper()
+	k := make([]byte, 32)
+	rand.Read(k)
+	kr, err := authos.NewKeyring(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func newHarness(t *testing.T, st store.Storage, mutate func(*authos.Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: newClock(), mailbox: filepath.Join(t.TempDir(), "mail")}
+	h.srv = httptest.NewUnstartedServer(nil)
+	cfg := authos.Config{
+		Store:   st,
+		Keyring: testKeyring(t),
+		Mailer:  &mailer.Mailbox{Dir: h.mailbox},
+		BaseURL: "http://" + h.srv.Listener.Addr().String(),
+		Now:     h.clock.Now,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	a, err := authos.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.a = a
+	mux := http.NewServeMux()
+	mux.Handle("/", a.Handler())
+	h.srv.Config.Handler = mux
+	h.srv.Start()
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+func (r response) str(key string) string { s, _ := r.body[key].(string); return s }
+
+func (h *harness) do(method, path, bearer string, body any) response {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		js, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rd = bytes.NewReader(js)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			h.t.Fatalf("%s %s: non-JSON body %q", method, path, raw)
+		}
+	}
+	return r
+}
+
+// wantOK asserts a success status.
+func (h *harness) wantOK(r response, status int) response {
+	h.t.Helper()
+	if r.status != status {
+		h.t.Fatalf("status %d; want %d; body %s", r.status, status, r.raw)
+	}
+	return r
+}
+
+// wantError asserts status, error_code and the envelope shape.
+func (h *harness) wantError(r response, status int, code authos.ErrorCode) response {
+	h.t.Helper()
+	if r.status != status || r.str("error_code") != string(code) {
+		h.t.Fatalf("got %d %s; want %d %s (body %s)", r.status, r.str("error_code"), status, code, r.raw)
+	}
+	checkEnvelope(h.t, r)
+	return r
+}
+
+func checkEnvelope(t *testing.T, r response) {
+	t.Helper()
+	if r.str("error") == "" {
+		t.Errorf("envelope without error message: %s", r.raw)
+	}
+	if _, err := time.Parse(time.RFC3339, r.str("timestamp")); err != nil || !strings.HasSuffix(r.str("timestamp"), "Z") {
+		t.Errorf("envelope timestamp %q is not RFC 3339 UTC", r.str("timestamp"))
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("error Content-Type = %q", ct)
+	}
+}
+
+var tokenRE = regexp.MustCompile(`token=([A-Za-z0-9_\-%]+)`)
+
+// deliver runs the outbox once and returns the newest message to email
+// whose subject contains subject.
+func (h *harness) mail(to, subject string) (mailer.MailboxEntry, string) {
+	h.t.Helper()
+	if _, err := h.a.ProcessOutbox(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	msgs, err := mailer.ReadMailbox(h.mailbox)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if strings.EqualFold(m.To, to) && strings.Contains(m.Subject, subject) {
+			match := tokenRE.FindStringSubmatch(m.Text)
+			if match == nil {
+				h.t.Fatalf("no token link in %q", m.Text)
+			}
+			return m, match[1]
+		}
+	}
+	h.t.Fatalf("no email to %s about %q among %d messages", to, subject, len(msgs))
+	return mailer.MailboxEntry{}, ""
+}
+
+func (h *harness) mailCount() int {
+	h.t.Helper()
+	msgs, err := mailer.ReadMailbox(h.mailbox)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(msgs)
+}
+
+// registerVerified registers and verifies an account through HTTP.
+func (h *harness) registerVerified(email, password string) {
+	h.t.Helper()
+	h.wantOK(h.do("POST", "/api/auth/register", "", map[string]string{"email": email, "password": password}), 201)
+	_, tok := h.mail(email, "Verify")
+	h.wantOK(h.do("POST", "/api/auth/verify-email", "", map[string]string{"token": tok}), 200)
+}
+
+func (h *harness) login(email, password string) response {
+	h.t.Helper()
+	return h.do("POST", "/api/auth/login", "", map[string]string{"email": email, "password": password})
+}

@@ -1,0 +1,209 @@
+package authos
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/authos/authos/internal/randx"
+)
+
+// PasswordHasher hashes and verifies passwords. Implementations must be safe
+// for concurrent use.
+type PasswordHasher interface {
+	// Hash returns an encoded hash (a PHC string) of password.
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify reports whether password matches encoded, and whether encoded
+	// uses weaker parameters than the hasher's current ones (rehash it).
+	Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error)
+}
+
+// Argon2Params are Argon2id parameters.
+type Argon2Params struct {
+	Memory  uint32 // KiB
+	Time    uint32 // iterations
+	Threads uint8
+	SaltLen int
+	KeyLen  uint32
+}
+
+// DefaultArgon2Params are the OWASP ASVS 5.0 parameters: m=19456 KiB, t=2, p=1.
+var DefaultArgon2Params = Argon2Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Argon2id is the default PasswordHasher. Hashes are PHC strings
+// ($argon2id$v=19$m=19456,t=2,p=1$salt$hash); each hash allocates Memory
+// KiB, so at most Concurrency run at once and the others wait.
+type Argon2id struct {
+	params Argon2Params
+	sem    chan struct{}
+}
+
+// NewArgon2id returns a hasher with p (zero fields take the defaults) that
+// runs at most concurrency hashes at once (<= 0: GOMAXPROCS). Parameters
+// below the ASVS minimum (m=19456 KiB with t=2, m=12288 with t>=3, or
+// m=47104 with t=1) are refused.
+func NewArgon2id(p Argon2Params, concurrency int) (*Argon2id, error) {
+	d := DefaultArgon2Params
+	if p.Memory == 0 {
+		p.Memory = d.Memory
+	}
+	if p.Time == 0 {
+		p.Time = d.Time
+	}
+	if p.Threads == 0 {
+		p.Threads = d.Threads
+	}
+	if p.SaltLen == 0 {
+		p.SaltLen = d.SaltLen
+	}
+	if p.KeyLen == 0 {
+		p.KeyLen = d.KeyLen
+	}
+	switch {
+	case p.Time == 1 && p.Memory < 47104, p.Time == 2 && p.Memory < 19456, p.Time >= 3 && p.Memory < 12288:
+		return nil, fmt.Errorf("authos: argon2id parameters m=%d t=%d are below the ASVS minimum", p.Memory, p.Time)
+	case p.SaltLen < 16 || p.KeyLen < 16:
+		return nil, errors.New("authos: argon2id salt and key must be at least 16 bytes")
+	}
+	if concurrency <= 0 {
+		concurrency = runtime.GOMAXPROCS(0)
+	}
+	return &Argon2id{params: p, sem: make(chan struct{}, concurrency)}, nil
+}
+
+func (h *Argon2id) acquire(ctx context.Context) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return WrapError(CodeServiceUnavailable, "Too many concurrent logins; retry shortly", ctx.Err())
+	}
+}
+
+// Hash implements PasswordHasher.
+func (h *Argon2id) Hash(ctx context.Context, password string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-h.sem }()
+	p := h.params
+	salt := randx.Bytes(p.SaltLen)
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	return encodePHC(phcHash{memory: p.Memory, time: p.Time, threads: p.Threads, salt: salt, key: key}), nil
+}
+
+// Verify implements PasswordHasher.
+func (h *Argon2id) Verify(ctx context.Context, password, encoded string) (bool, bool, error) {
+	ph, err := parsePHC(encoded)
+	if err != nil {
+		return false, false, WrapError(CodeInternalServerError, "", err)
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer func() { <-h.sem }()
+	key := argon2.IDKey([]byte(password), ph.salt, ph.time, ph.memory, ph.threads, uint32(len(ph.key)))
+	ok := subtle.ConstantTimeCompare(key, ph.key) == 1
+	p := h.params
+	rehash := ph.memory < p.Memory || ph.time < p.Time || len(ph.key) < int(p.KeyLen) || len(ph.salt) < p.SaltLen
+	return ok, ok && rehash, nil
+}
+
+type phcHash struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+func encodePHC(p phcHash) string {
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads,
+		b64.EncodeToString(p.salt), b64.EncodeToString(p.key))
+}
+
+// parsePHC parses an argon2id PHC string, refusing values that would make
+// verification unreasonably expensive.
+func parsePHC(s string) (phcHash, error) {
+	var p phcHash
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return p, errors.New("password hash: not an argon2id PHC string")
+	}
+	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return p, errors.New("password hash: unsupported argon2 version")
+	}
+	for _, kv := range strings.Split(parts[3], ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return p, errors.New("password hash: bad parameter")
+		}
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			return p, errors.New("password hash: bad parameter value")
+		}
+		switch k {
+		case "m":
+			p.memory = uint32(n)
+		case "t":
+			p.time = uint32(n)
+		case "p":
+			if n > 255 {
+				return p, errors.New("password hash: bad parallelism")
+			}
+			p.threads = uint8(n)
+		default:
+			return p, errors.New("password hash: unknown parameter")
+		}
+	}
+	if p.memory < 8*uint32(p.threads) || p.memory > 4<<20 || p.time < 1 || p.time > 64 || p.threads < 1 {
+		return p, errors.New("password hash: parameters out of range")
+	}
+	var err error
+	if p.salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil || len(p.salt) < 8 || len(p.salt) > 64 {
+		return p, errors.New("password hash: bad salt")
+	}
+	if p.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(p.key) < 16 || len(p.key) > 128 {
+		return p, errors.New("password hash: bad key")
+	}
+	return p, nil
+}
+
+// PasswordPolicy is the rule for new passwords.
+type PasswordPolicy struct {
+	MinLength int // code points; default 8
+	MaxLength int // code points; default 256
+	// Check may refuse a password that meets the length rule (e.g. a breached-
+	// password lookup). Its error's message is shown when it is an *Error.
+	Check func(ctx context.Context, password string, u User) error
+}
+
+// validatePassword applies the policy (api.md §4): WEAK_PASSWORD otherwise.
+func (p PasswordPolicy) validate(ctx context.Context, password string, u User) error {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case !utf8.ValidString(password):
+		return NewError(CodeWeakPassword, "Password must be valid UTF-8")
+	case n < p.MinLength:
+		return NewError(CodeWeakPassword, fmt.Sprintf("Password must be at least %d characters", p.MinLength))
+	case n > p.MaxLength:
+		return NewError(CodeWeakPassword, fmt.Sprintf("Password must be at most %d characters", p.MaxLength))
+	}
+	if p.Check != nil {
+		if err := p.Check(ctx, password, u); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return e
+			}
+			return WrapError(CodeWeakPassword, "Password is not allowed; choose another", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,339 @@
+package authos
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/randx"
+	"github.com/authos/authos/store"
+)
+
+// Authentication methods (RFC 8176) recorded in amr.
+const (
+	AMRPassword = "pwd"
+	AMROTP      = "otp"
+	AMRDevice   = "device"
+)
+
+// LoginContext describes a login in progress: how the first factor was
+// passed and for which audience the tokens are minted.
+type LoginContext struct {
+	Method    string   `json:"method"`             // first factor's amr value, e.g. "pwd"
+	AMR       []string `json:"amr,omitempty"`      // factors passed so far (Method is added)
+	Audience  string   `json:"audience,omitempty"` // empty: the management audience
+	OrgID     string   `json:"org_id,omitempty"`   // optional context, carried into the session
+	Org       string   `json:"org,omitempty"`      // org slug claim
+	ServiceID string   `json:"service_id,omitempty"`
+	Service   string   `json:"service,omitempty"` // service slug claim
+	ClientIP  string   `json:"client_ip,omitempty"`
+	UserAgent string   `json:"user_agent,omitempty"`
+}
+
+// SecondFactor decides whether a login needs a second step. The mfa package
+// registers one with SetSecondFactor; the core never imports it.
+type SecondFactor interface {
+	// Required reports whether user must pass a second factor before a
+	// session is created for lc.
+	Required(ctx context.Context, user User, lc LoginContext) (bool, error)
+}
+
+// SetSecondFactor registers the second-factor hook (nil removes it).
+func (a *Authos) SetSecondFactor(sf SecondFactor) {
+	a.mu.Lock()
+	a.secondFactor = sf
+	a.mu.Unlock()
+}
+
+// TokenResponse is the token pair returned by login, refresh, MFA verify and
+// the device grant.
+type TokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	// Session is the session the pair belongs to (not serialized).
+	Session Session `json:"-"`
+}
+
+// CompleteLogin finishes every login, whatever the first factor: it checks
+// the account, asks the second-factor hook whether a step is needed (then
+// it returns MFA_REQUIRED carrying a preauth_token), and otherwise creates
+// the session, mints the token pair and records a user.login event. No
+// other code creates sessions or mints tokens.
+func (a *Authos) CompleteLogin(ctx context.Context, user User, lc LoginContext) (*TokenResponse, error) {
+	if err := checkAccount(user); err != nil {
+		return nil, err
+	}
+	if lc.Method != "" && !slices.Contains(lc.AMR, lc.Method) {
+		lc.AMR = append([]string{lc.Method}, lc.AMR...)
+	}
+	a.mu.RLock()
+	sf := a.secondFactor
+	a.mu.RUnlock()
+	if sf != nil {
+		need, err := sf.Required(ctx, user, lc)
+		if err != nil {
+			return nil, err
+		}
+		if need {
+			return nil, a.issuePreAuth(ctx, user, lc)
+		}
+	}
+	return a.createSession(ctx, user, lc)
+}
+
+func checkAccount(u User) error {
+	switch {
+	case u.Disabled:
+		return NewError(CodeForbidden, "Account is disabled")
+	case !u.EmailVerified:
+		return NewError(CodeEmailNotVerified, "Email address is not verified")
+	}
+	return nil
+}
+
+func (a *Authos) issuePreAuth(ctx context.Context, user User, lc LoginContext) error {
+	data, err := json.Marshal(lc)
+	if err != nil {
+		return WrapError(CodeInternalServerError, "", err)
+	}
+	secret := randx.Token(32)
+	now := a.now()
+	err = a.st.CreateToken(ctx, store.OneTimeToken{Hash: hashx.SHA256Hex(secret), Purpose: store.PurposePreAuth,
+		UserID: user.ID, Data: data, CreatedAt: now, ExpiresAt: now.Add(a.cfg.PreAuthTTL)})
+	if err != nil {
+		return dbError(err)
+	}
+	return NewError(CodeMFARequired, "A second factor is required").
+		WithField("preauth_token", secret).WithField("mfa_required", true).
+		WithField("expires_in", int(a.cfg.PreAuthTTL/time.Second))
+}
+
+// PreAuth is a login waiting for its second factor.
+type PreAuth struct {
+	User     User
+	Login    LoginContext
+	Attempts int // failed second-factor attempts recorded with FailPreAuth
+}
+
+// LookupPreAuth returns the pending login of a preauth token without
+// consuming it. Unknown, used or expired tokens give UNAUTHORIZED.
+func (a *Authos) LookupPreAuth(ctx context.Context, token string) (*PreAuth, error) {
+	t, err := a.st.GetToken(ctx, store.PurposePreAuth, hashx.SHA256Hex(token), a.now())
+	if err != nil {
+		return nil, preAuthError(err)
+	}
+	return a.pendingLogin(ctx, t)
+}
+
+// pendingLogin decodes a preauth token's login and loads its user.
+func (a *Authos) pendingLogin(ctx context.Context, t store.OneTimeToken) (*PreAuth, error) {
+	var lc LoginContext
+	if err := json.Unmarshal(t.Data, &lc); err != nil {
+		return nil, WrapError(CodeInternalServerError, "", err)
+	}
+	u, err := a.st.GetUser(ctx, t.UserID)
+	if err != nil {
+		return nil, preAuthError(err)
+	}
+	return &PreAuth{User: u, Login: lc, Attempts: t.Attempts}, nil
+}
+
+// FailPreAuth records a wrong second-factor code against the token and
+// returns the number of failures so far.
+func (a *Authos) FailPreAuth(ctx context.Context, token string) (int, error) {
+	n, err := a.st.RecordTokenAttempt(ctx, store.PurposePreAuth, hashx.SHA256Hex(token))
+	if err != nil {
+		return 0, preAuthError(err)
+	}
+	return n, nil
+}
+
+// FinishPreAuth consumes the preauth token after the second factor (amr,
+// e.g. "otp") has been checked by the caller, and creates the session.
+func (a *Authos) FinishPreAuth(ctx context.Context, token, amr string) (*TokenResponse, error) {
+	t, err := a.st.ConsumeToken(ctx, store.PurposePreAuth, hashx.SHA256Hex(token), a.now())
+	if err != nil {
+		return nil, preAuthError(err)
+	}
+	pa, err := a.pendingLogin(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAccount(pa.User); err != nil {
+		return nil, err
+	}
+	lc := pa.Login
+	if amr != "" && !slices.Contains(lc.AMR, amr) {
+		lc.AMR = append(lc.AMR, amr)
+	}
+	return a.createSession(ctx, pa.User, lc)
+}
+
+func preAuthError(err error) error {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUsed) || errors.Is(err, store.ErrExpired) {
+		return WrapError(CodeUnauthorized, "Pre-authentication token is invalid or expired", err)
+	}
+	return dbError(err)
+}
+
+// createSession writes the session and its first refresh token with the
+// login event, then mints the access token.
+func (a *Authos) createSession(ctx context.Context, user User, lc LoginContext) (*TokenResponse, error) {
+	now := a.now()
+	aud := lc.Audience
+	if aud == "" {
+		aud = a.cfg.ManagementAudience
+	}
+	s := store.Session{
+		ID: randx.ID(), UserID: user.ID, AMR: lc.AMR, Audience: aud, OrgID: lc.OrgID, ServiceID: lc.ServiceID,
+		UserAgent: truncate(lc.UserAgent, 512), IP: lc.ClientIP,
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.SessionLifetime),
+	}
+	refresh := randx.Token(32)
+	rt := store.RefreshToken{Hash: hashx.SHA256Hex(refresh), SessionID: s.ID, CreatedAt: now,
+		ExpiresAt: minTime(now.Add(a.cfg.RefreshTokenTTL), s.ExpiresAt)}
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateSession(ctx, s); err != nil {
+			return err
+		}
+		if err := tx.CreateRefreshToken(ctx, rt); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventUserLogin, ActorID: user.ID, TargetID: user.ID, OrgID: lc.OrgID,
+			Data: map[string]any{"session_id": s.ID, "amr": lc.AMR, "ip": lc.ClientIP}})
+	})
+	if err != nil {
+		return nil, dbError(err)
+	}
+	return a.tokenPair(user, s, refresh, now, randx.ID())
+}
+
+// tokenPair mints the access token for session s issued at iat with jti.
+func (a *Authos) tokenPair(user User, s Session, refresh string, iat time.Time, jti string) (*TokenResponse, error) {
+	exp := iat.Add(a.cfg.AccessTokenTTL)
+	claims := AccessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: a.cfg.Issuer, Subject: user.ID, Audience: jwt.ClaimStrings{s.Audience},
+			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(iat), ID: jti,
+		},
+		SessionID: s.ID, Email: user.Email, AMR: s.AMR, IsPlatformOwner: user.IsPlatformOwner,
+	}
+	at, err := a.mintAccessToken(claims)
+	if err != nil {
+		return nil, err
+	}
+	expiresIn := int(exp.Sub(a.now()) / time.Second)
+	if expiresIn < 0 {
+		expiresIn = 0
+	}
+	return &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: expiresIn, RefreshToken: refresh, Session: s}, nil
+}
+
+// successor derives the refresh token that replaces presented: an HMAC of
+// it under a key derived from the keyring. A retry of the same refresh can
+// thus be answered with the same pair without storing any token in clear.
+func (a *Authos) successor(presented string) string {
+	m := hmac.New(sha256.New, a.keyring.deriveKey("refresh-successor"))
+	m.Write([]byte(presented))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Refresh rotates a refresh token and returns a new pair. A retry with the
+// same token within the grace window returns the same pair; any other reuse
+// of a rotated token revokes the whole session (SESSION_REVOKED).
+func (a *Authos) Refresh(ctx context.Context, refreshToken string) (*TokenResponse, error) {
+	if refreshToken == "" || len(refreshToken) > 512 {
+		return nil, NewError(CodeUnauthorized, "Invalid refresh token")
+	}
+	now := a.now()
+	next := a.successor(refreshToken)
+	nextHash := hashx.SHA256Hex(next)
+	rot, err := a.st.RotateRefreshToken(ctx, hashx.SHA256Hex(refreshToken), store.RefreshToken{
+		Hash: nextHash, CreatedAt: now, ExpiresAt: now.Add(a.cfg.RefreshTokenTTL),
+	}, now, a.cfg.RefreshGrace)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, WrapError(CodeUnauthorized, "Invalid refresh token", err)
+	case errors.Is(err, store.ErrExpired):
+		return nil, WrapError(CodeUnauthorized, "Refresh token has expired; log in again", err)
+	case errors.Is(err, store.ErrRevoked):
+		return nil, WrapError(CodeSessionRevoked, "Session has been revoked; log in again", err)
+	case errors.Is(err, store.ErrReused):
+		a.revoked.invalidate() // the next check pulls the revocation from the store
+		a.log.Warn("authos: refresh token reuse; session revoked")
+		return nil, WrapError(CodeSessionRevoked, "Refresh token was already used; the session has been revoked", err)
+	case err != nil:
+		return nil, dbError(err)
+	}
+	user, err := a.st.GetUser(ctx, rot.Session.UserID)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	if err := checkAccount(user); err != nil {
+		return nil, err
+	}
+	// The access token is derived from the rotation too (iat and jti), so a
+	// retry gets the same pair.
+	return a.tokenPair(user, rot.Session, next, rot.Old.RotatedAt, "rt-"+nextHash[:32])
+}
+
+// Logout revokes the session: its refresh tokens stop at once and its access
+// tokens are refused by every instance's middleware within a second.
+func (a *Authos) Logout(ctx context.Context, sessionID string) error {
+	return a.revokeSessions(ctx, func(tx store.Tx, now time.Time) ([]string, error) {
+		return []string{sessionID}, tx.RevokeSession(ctx, sessionID, now)
+	}, "")
+}
+
+// revokeSessions runs revoke in a transaction with a session.revoked event
+// per session and records the revocations in the local cache.
+func (a *Authos) revokeSessions(ctx context.Context, revoke func(store.Tx, time.Time) ([]string, error), actor string) error {
+	now := a.now()
+	var ids []string
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		var err error
+		if ids, err = revoke(tx, now); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := a.emit(ctx, tx, Event{Type: EventSessionRevoked, ActorID: actor, TargetID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return NewError(CodeNotFound, "Session not found")
+	}
+	if err != nil {
+		return dbError(err)
+	}
+	for _, id := range ids {
+		a.revoked.add(id, now)
+	}
+	return nil
+}
+
+func minTime(x, y time.Time) time.Time {
+	if x.Before(y) {
+		return x
+	}
+	return y
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

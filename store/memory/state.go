@@ -1,0 +1,82 @@
+package memory
+
+import (
+	"bytes"
+	"maps"
+	"slices"
+
+	"github.com/authos/authos/store"
+)
+
+// state is everything the store holds. Values in the maps are private copies:
+// no slice in them is shared with a caller.
+type state struct {
+	users     map[string]store.User               // by id
+	emails    map[string]string                   // lower-cased email -> user id
+	passwords map[string]store.PasswordCredential // by user id
+	tokens    map[string]store.OneTimeToken       // by hash
+	sessions  map[string]store.Session            // by id
+	refresh   map[string]store.RefreshToken       // by hash
+	failures  map[string]store.LoginFailures      // by key
+	keys      map[string]store.SigningKey         // by id
+	outbox    map[string]store.OutboxMessage      // by id
+}
+
+func newState() *state {
+	return &state{
+		users:     map[string]store.User{},
+		emails:    map[string]string{},
+		passwords: map[string]store.PasswordCredential{},
+		tokens:    map[string]store.OneTimeToken{},
+		sessions:  map[string]store.Session{},
+		refresh:   map[string]store.RefreshToken{},
+		failures:  map[string]store.LoginFailures{},
+		keys:      map[string]store.SigningKey{},
+		outbox:    map[string]store.OutboxMessage{},
+	}
+}
+
+// clone returns a deep copy of st.
+func (st *state) clone() *state {
+	return &state{
+		users:     maps.Clone(st.users),
+		emails:    maps.Clone(st.emails),
+		passwords: maps.Clone(st.passwords),
+		tokens:    cloneMap(st.tokens, copyToken),
+		sessions:  cloneMap(st.sessions, copySession),
+		refresh:   maps.Clone(st.refresh),
+		failures:  maps.Clone(st.failures),
+		keys:      cloneMap(st.keys, copyKey),
+		outbox:    cloneMap(st.outbox, copyMsg),
+	}
+}
+
+// cloneMap copies m, copying each value with cp.
+func cloneMap[V any](m map[string]V, cp func(V) V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = cp(v)
+	}
+	return out
+}
+
+func copyToken(t store.OneTimeToken) store.OneTimeToken {
+	t.Data = bytes.Clone(t.Data)
+	return t
+}
+
+func copySession(s store.Session) store.Session {
+	s.AMR = slices.Clone(s.AMR)
+	return s
+}
+
+func copyKey(k store.SigningKey) store.SigningKey {
+	k.PrivateKey = bytes.Clone(k.PrivateKey)
+	k.PublicKey = bytes.Clone(k.PublicKey)
+	return k
+}
+
+func copyMsg(m store.OutboxMessage) store.OutboxMessage {
+	m.Payload = bytes.Clone(m.Payload)
+	return m
+}

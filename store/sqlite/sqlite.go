@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	_ "github.com/ncruces/go-sqlite3/driver" // registers the "sqlite3" database/sql driver
+
+	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the SQLite schema migrations (NNNN_name.sql files).
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory always exists
+	}
+	return sub
+}
+
+// MaxOpenConns bounds the connection pool of a Store. Writers serialise on
+// the database lock anyway; a few connections let readers run beside them.
+const MaxOpenConns = 6
+
+// Dialect is the sqlstore dialect of SQLite.
+var Dialect = sqlstore.Dialect{
+	Name:              "sqlite",
+	IsUniqueViolation: isUniqueViolation,
+	IsTransient:       isTransient,
+	// Serializable makes the driver issue BEGIN IMMEDIATE whatever the DSN.
+	TxIsolation: sql.LevelSerializable,
+	OpIsolation: sql.LevelSerializable,
+}
+
+// Store is the SQLite backend. Every store operation is promoted from the
+// embedded *sqlstore.Store.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ store.Storage = (*Store)(nil)
+
+// Open opens (creating it if needed) the SQLite database file at path and
+// applies the schema migrations. Close the Store when done.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.SetMaxOpenConns(MaxOpenConns)
+	db.SetMaxIdleConns(MaxOpenConns)
+	if err := ping(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if _, err := sqlstore.Migrate(ctx, db, Dialect, Migrations()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return &Store{Store: sqlstore.New(db, Dialect)}, nil
+}
+
+// ping opens the first connection. Switching a new file to WAL can fail with
+// SQLITE_BUSY without waiting when other processes open the same new file at
+// the same moment; that is retried for a while.
+func ping(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !isTransient(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
+
+// DSN returns the data source name Open uses for the file at path: a file:
+// URI whose parameters configure every pooled connection (busy timeout, WAL,
+// synchronous NORMAL, foreign keys) and make write transactions immediate.
+func DSN(path string) string {
+	p := filepath.ToSlash(path)
+	if filepath.VolumeName(path) != "" {
+		p = "/" + p // file:/C:/dir/db on Windows
+	}
+	u := url.URL{Scheme: "file", Path: p, OmitHost: true}
+	// busy_timeout first, so that the pragmas after it wait for locks too.
+	return u.String() + "?_pragma=busy_timeout(10000)" +
+		"&_pragma=journal_mode(wal)" +
+		"&_pragma=synchronous(normal)" +
+		"&_pragma=foreign_keys(on)" +
+		"&_txlock=immediate"
+}
+
+func isUniqueViolation(err error) bool {
+	return errors.Is(err, sqlite3.CONSTRAINT_UNIQUE) || errors.Is(err, sqlite3.CONSTRAINT_PRIMARYKEY)
+}
+
+func isTransient(err error) bool {
+	return errors.Is(err, sqlite3.BUSY) || errors.Is(err, sqlite3.LOCKED)
+}

@@ -1,0 +1,235 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/sqlite"
+	"github.com/authos/authos/store/sqlstore"
+	"github.com/authos/authos/store/sqlstore/sqlstoretest"
+	"github.com/authos/authos/store/storetest"
+)
+
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	return s
+}
+
+// newStore opens a fresh database file in t's temporary directory.
+func newStore(t *testing.T) store.Storage {
+	s := open(t, filepath.Join(t.TempDir(), "authos.db"))
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, newStore)
+}
+
+func TestSQLBackend(t *testing.T) {
+	sqlstoretest.Run(t, newStore)
+}
+
+// appliedMigrations returns version -> applied_at of the recorded migrations.
+func appliedMigrations(t *testing.T, db *sql.DB) map[int64]int64 {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), `SELECT version, applied_at FROM authos_schema_migrations`)
+	if err != nil {
+		t.Fatalf("read migrations: %v", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var v, at int64
+		if err := rows.Scan(&v, &at); err != nil {
+			t.Fatalf("read migrations: %v", err)
+		}
+		out[v] = at
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read migrations: %v", err)
+	}
+	return out
+}
+
+func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "authos.db")
+
+	s := open(t, path)
+	u := store.User{ID: "u1", Email: "Alice@Example.com", Name: "Alice", CreatedAt: time.UnixMilli(1_000).UTC(), UpdatedAt: time.UnixMilli(2_000).UTC()}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	first := appliedMigrations(t, s.DB())
+	files, err := fs.Glob(sqlite.Migrations(), "*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("embedded migrations: %v, %d files", err, len(files))
+	}
+	if len(first) != len(files) {
+		t.Fatalf("recorded migrations: got %d; want %d", len(first), len(files))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	time.Sleep(5 * time.Millisecond) // a re-run would record a later applied_at
+	s = open(t, path)
+	defer s.Close()
+	got, err := s.GetUserByEmail(ctx, "alice@example.com")
+	if err != nil {
+		t.Fatalf("GetUserByEmail after reopen: %v", err)
+	}
+	if got != u {
+		t.Errorf("user after reopen: got %+v; want %+v", got, u)
+	}
+	second := appliedMigrations(t, s.DB())
+	if len(second) != len(first) {
+		t.Fatalf("recorded migrations after reopen: got %d; want %d", len(second), len(first))
+	}
+	for v, at := range first {
+		if second[v] != at {
+			t.Errorf("migration %d applied_at changed on reopen: %d -> %d", v, at, second[v])
+		}
+	}
+	n, err := sqlstore.Migrate(ctx, s.DB(), sqlite.Dialect, sqlite.Migrations())
+	if err != nil || n != 0 {
+		t.Errorf("Migrate on an up-to-date database: got %d, %v; want 0, nil", n, err)
+	}
+}
+
+// tamper opens a fresh database at path, applies stmt to it directly and
+// closes it again.
+func tamper(t *testing.T, path, stmt string) {
+	t.Helper()
+	s := open(t, path)
+	if _, err := s.DB().ExecContext(t.Context(), stmt); err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+func TestTamperedChecksumRefusesToOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "authos.db")
+	tamper(t, path, `UPDATE authos_schema_migrations SET checksum = 'tampered' WHERE version = 1`)
+	s, err := sqlite.Open(t.Context(), path)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open with a tampered migration checksum: got nil error")
+	}
+	if !errors.Is(err, sqlstore.ErrChecksumMismatch) {
+		t.Errorf("Open with a tampered checksum: got %v; want ErrChecksumMismatch", err)
+	}
+}
+
+func TestNewerSchemaRefusesToOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "authos.db")
+	tamper(t, path, `INSERT INTO authos_schema_migrations (version, name, checksum, applied_at) VALUES (999999, 'future', 'x', 0)`)
+	s, err := sqlite.Open(t.Context(), path)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open with an unknown newer migration: got nil error")
+	}
+	if !errors.Is(err, sqlstore.ErrUnknownMigration) {
+		t.Errorf("Open with an unknown newer migration: got %v; want ErrUnknownMigration", err)
+	}
+}
+
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "authos.db")
+	const n = 4
+	errs := make(chan error, n)
+	stores := make(chan *sqlite.Store, n)
+	for range n {
+		go func() {
+			s, err := sqlite.Open(context.Background(), path)
+			if err == nil {
+				stores <- s
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+	close(stores)
+	for s := range stores {
+		s.Close()
+	}
+}
+
+func TestOpenUnusualPaths(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"with space.db", "hash#and?query%.db", "ünï.db"} {
+		path := filepath.Join(dir, name)
+		s := open(t, path)
+		if err := s.CreateUser(t.Context(), store.User{ID: "u1", Email: "a@example.com"}); err != nil {
+			t.Errorf("%s: CreateUser: %v", name, err)
+		}
+		s.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: database file not at the given path: %v", name, err)
+		}
+	}
+
+	t.Chdir(dir)
+	s := open(t, "relative.db")
+	s.Close()
+	if _, err := os.Stat(filepath.Join(dir, "relative.db")); err != nil {
+		t.Errorf("relative path: %v", err)
+	}
+}
+
+func TestWALAndPragmasOnEveryConnection(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "authos.db"))
+	defer s.Close()
+	ctx := t.Context()
+	// Hold several connections at once so the pool opens more than one.
+	var conns []*sql.Conn
+	for range sqlite.MaxOpenConns {
+		c, err := s.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var mode string
+		var sync, fk, busy int
+		if err := c.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "wal" || sync != 1 || fk != 1 || busy != 10000 {
+			t.Errorf("connection %d: journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d; want wal, 1, 1, 10000", i, mode, sync, fk, busy)
+		}
+		c.Close()
+	}
+}

@@ -1,0 +1,78 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/authos/authos/store"
+)
+
+// RecordLoginFailure adds one failure at now; a maxFailures below one never
+// locks. The counter row is created if missing (INSERT ... ON CONFLICT DO
+// NOTHING), then locked and updated in the same transaction, so concurrent
+// failures are all counted.
+func (h *handle) RecordLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, maxFailures int, lockFor time.Duration) (store.LoginFailures, error) {
+	var out store.LoginFailures
+	err := h.atomic(ctx, func(h *handle) error {
+		if _, err := h.exec(ctx, `INSERT INTO authos_login_failures (failure_key, failures, window_start, locked_until)
+			VALUES (?, 0, NULL, NULL) ON CONFLICT DO NOTHING`, key); err != nil {
+			return wrap("record login failure", err)
+		}
+		var count int
+		var start, locked sql.NullInt64
+		err := h.queryRow(ctx, `SELECT failures, window_start, locked_until FROM authos_login_failures
+			WHERE failure_key = ?`+h.s.d.forUpdate(), key).Scan(&count, &start, &locked)
+		if err != nil {
+			return wrap("record login failure", err)
+		}
+		nowMS := now.UnixMilli()
+		f := store.LoginFailures{Key: key, Count: count, WindowStart: at(start), LockedUntil: at(locked)}
+		if !start.Valid || start.Int64 <= nowMS-window.Milliseconds() {
+			f.Count = 1
+			f.WindowStart = time.UnixMilli(nowMS).UTC()
+		} else {
+			f.Count++
+		}
+		lockedNow := locked.Valid && locked.Int64 > nowMS
+		if maxFailures > 0 && f.Count >= maxFailures && !lockedNow {
+			f.LockedUntil = time.UnixMilli(nowMS + lockFor.Milliseconds()).UTC()
+		}
+		if _, err := h.exec(ctx, `UPDATE authos_login_failures SET failures = ?, window_start = ?, locked_until = ?
+			WHERE failure_key = ?`, f.Count, ms(f.WindowStart), ms(f.LockedUntil), key); err != nil {
+			return wrap("record login failure", err)
+		}
+		out = f
+		return nil
+	})
+	if err != nil {
+		return store.LoginFailures{}, err
+	}
+	return out, nil
+}
+
+// GetLoginFailures returns the state of key; a key never seen gives the zero
+// state with Key set.
+func (h *handle) GetLoginFailures(ctx context.Context, key string) (store.LoginFailures, error) {
+	f := store.LoginFailures{Key: key}
+	var start, locked sql.NullInt64
+	err := h.queryRow(ctx, `SELECT failures, window_start, locked_until FROM authos_login_failures WHERE failure_key = ?`, key).
+		Scan(&f.Count, &start, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, nil
+	}
+	if err != nil {
+		return store.LoginFailures{}, wrap("get login failures", err)
+	}
+	f.WindowStart, f.LockedUntil = at(start), at(locked)
+	return f, nil
+}
+
+// ClearLoginFailures forgets the key (count and lock).
+func (h *handle) ClearLoginFailures(ctx context.Context, key string) error {
+	if _, err := h.exec(ctx, `DELETE FROM authos_login_failures WHERE failure_key = ?`, key); err != nil {
+		return wrap("clear login failures", err)
+	}
+	return nil
+}

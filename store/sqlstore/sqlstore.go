@@ -1,0 +1,268 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/authos/authos/store"
+)
+
+// Retry policy of transactions that fail transiently: at most maxAttempts
+// runs, and no new run once retryBudget has passed since the first one (a
+// SQLite busy error already comes after the busy timeout).
+const (
+	maxAttempts = 30
+	retryBudget = 10 * time.Second
+	baseBackoff = 2 * time.Millisecond
+	maxBackoff  = 100 * time.Millisecond
+)
+
+// Store implements store.Storage over a *sql.DB. Build it with [New]; the
+// backend packages do that for you.
+type Store struct {
+	handle
+	db *sql.DB
+	d  Dialect
+}
+
+var (
+	_ store.Storage = (*Store)(nil)
+	_ store.Tx      = (*handle)(nil)
+)
+
+// New returns a Store over db speaking dialect d. The schema must already be
+// in place (see [Migrate]). The Store owns db: Close closes it.
+func New(db *sql.DB, d Dialect) *Store {
+	s := &Store{db: db, d: d}
+	s.handle = handle{s: s}
+	return s
+}
+
+// DB returns the underlying database handle.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the dialect the Store speaks.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// Close closes the database handle.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("sqlstore: close: %w", err)
+	}
+	return nil
+}
+
+// Tx runs fn in one transaction at the dialect's TxIsolation: committed when
+// fn returns nil, rolled back otherwise, and fn's error is returned unchanged.
+// When fn or the commit fails transiently (busy database, serialization
+// failure, deadlock) the whole transaction is retried, a bounded number of
+// times, so fn may run more than once.
+//
+// A refresh-token reuse detected inside fn (store.ErrReused) revokes the
+// session in the transaction; should the transaction not commit, the
+// revocation is applied again on its own afterwards so that it stays durable.
+func (s *Store) Tx(ctx context.Context, fn func(tx store.Tx) error) error {
+	var st *txState
+	err := s.run(ctx, &sql.TxOptions{Isolation: s.d.TxIsolation}, func(tx *sql.Tx) error {
+		st = &txState{}
+		return fn(&handle{s: s, tx: tx, st: st})
+	})
+	if err != nil && st != nil && len(st.revoke) > 0 {
+		s.applyRevocations(ctx, st.revoke)
+	}
+	return err
+}
+
+// txState is what one attempt of Store.Tx remembers beside the transaction.
+type txState struct {
+	revoke []pendingRevoke // sessions to revoke even if the transaction rolls back
+}
+
+type pendingRevoke struct {
+	id  string
+	now time.Time
+}
+
+// applyRevocations revokes sessions outside of any caller transaction (best
+// effort, bounded in time even if ctx is already cancelled).
+func (s *Store) applyRevocations(ctx context.Context, rs []pendingRevoke) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, r := range rs {
+		_, _ = s.handle.exec(ctx, `UPDATE authos_sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(r.now), r.id)
+	}
+}
+
+// commitThen asks run to commit the transaction and then return err.
+type commitThen struct{ err error }
+
+func (c commitThen) Error() string { return c.err.Error() }
+func (c commitThen) Unwrap() error { return c.err }
+
+// run executes fn in a transaction with opts, retrying transient failures.
+func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		retry, err := s.runOnce(ctx, opts, fn)
+		if !retry || attempt >= maxAttempts || ctx.Err() != nil || time.Since(start) > retryBudget {
+			return err
+		}
+		d := min(baseBackoff<<(attempt-1), maxBackoff)
+		d = d/2 + rand.N(d/2+1)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Store) runOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx) error) (retry bool, err error) {
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return s.d.isTransient(err), fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	finished := false
+	defer func() {
+		if !finished { // fn panicked
+			_ = tx.Rollback()
+		}
+	}()
+	ferr := fn(tx)
+	finished = true
+	var ct commitThen
+	if ferr != nil && !errors.As(ferr, &ct) {
+		_ = tx.Rollback()
+		return s.d.isTransient(ferr), ferr
+	}
+	if err := tx.Commit(); err != nil {
+		return s.d.isTransient(err), fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return false, ct.err
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// handle runs the operations either on the database (tx == nil: each
+// operation on its own) or inside a transaction of Store.Tx.
+type handle struct {
+	s  *Store
+	tx *sql.Tx
+	st *txState // set inside Store.Tx
+}
+
+func (h *handle) q() querier {
+	if h.tx != nil {
+		return h.tx
+	}
+	return h.s.db
+}
+
+func (h *handle) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return h.q().ExecContext(ctx, h.s.d.Rebind(query), args...)
+}
+
+func (h *handle) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return h.q().QueryContext(ctx, h.s.d.Rebind(query), args...)
+}
+
+func (h *handle) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return h.q().QueryRowContext(ctx, h.s.d.Rebind(query), args...)
+}
+
+// atomic runs fn as one unit: in the caller's transaction when there is one,
+// otherwise in a short transaction of its own (retried when it fails
+// transiently). fn may return commitThen to commit and still return an error.
+func (h *handle) atomic(ctx context.Context, fn func(h *handle) error) error {
+	if h.tx != nil {
+		err := fn(h)
+		var ct commitThen
+		if errors.As(err, &ct) {
+			return ct.err
+		}
+		return err
+	}
+	return h.s.run(ctx, &sql.TxOptions{Isolation: h.s.d.OpIsolation}, func(tx *sql.Tx) error {
+		return fn(&handle{s: h.s, tx: tx})
+	})
+}
+
+// wrap turns a driver error into an internal error naming the operation.
+func wrap(op string, err error) error {
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// wrapWrite is wrap, except that unique violations become store.ErrConflict.
+func (h *handle) wrapWrite(op string, err error) error {
+	if h.s.d.isUnique(err) {
+		return store.ErrConflict
+	}
+	return wrap(op, err)
+}
+
+// affected returns the number of rows res changed.
+func affected(op string, res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return n, nil
+}
+
+// ms converts t for storage: Unix milliseconds, or NULL for the zero time.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// at converts a stored time back: zero for NULL, otherwise UTC.
+func at(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+// nullStr stores "" as NULL.
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// bytesOrNil returns a copy of b, nil when empty.
+func bytesOrNil(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// placeholders returns "?, ?, ..." with n marks.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	b := make([]byte, 0, 3*n)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '?')
+	}
+	return string(b)
+}

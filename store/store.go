@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel outcomes. Backends may wrap them; callers match with errors.Is.
+var (
+	// ErrNotFound: no row matches the key (or the key exists with another purpose).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a unique key (id, case-insensitive email, token hash) already exists.
+	ErrConflict = errors.New("store: conflict")
+	// ErrExpired: the row exists but its expiry is at or before the supplied now.
+	ErrExpired = errors.New("store: expired")
+	// ErrUsed: a single-use token was already consumed.
+	ErrUsed = errors.New("store: already used")
+	// ErrRevoked: the session (refresh-token family) has been revoked.
+	ErrRevoked = errors.New("store: revoked")
+	// ErrReused: an already-rotated refresh token was presented outside the grace
+	// window. The backend has revoked the whole session before returning it.
+	ErrReused = errors.New("store: refresh token reused")
+)
+
+// User is an account. Email is kept as entered; uniqueness and lookups are
+// case-insensitive.
+type User struct {
+	ID              string
+	Email           string
+	Name            string
+	EmailVerified   bool
+	IsPlatformOwner bool
+	Disabled        bool
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// UserStore keeps accounts.
+type UserStore interface {
+	// CreateUser inserts u. ErrConflict when the id or the email (compared
+	// case-insensitively) is taken.
+	CreateUser(ctx context.Context, u User) error
+	// GetUser returns the user with id, or ErrNotFound.
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserByEmail finds a user by email, case-insensitively, or ErrNotFound.
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	// UpdateUser replaces every field of the user with u.ID (CreatedAt is kept).
+	// ErrNotFound when absent, ErrConflict when the new email is taken.
+	UpdateUser(ctx context.Context, u User) error
+	// CountPlatformOwners returns how many users have IsPlatformOwner set.
+	CountPlatformOwners(ctx context.Context) (int, error)
+}
+
+// PasswordCredential is a user's password hash (a PHC string).
+type PasswordCredential struct {
+	UserID    string
+	Hash      string
+	UpdatedAt time.Time
+}
+
+// PasswordStore keeps password credentials.
+type PasswordStore interface {
+	// SetPassword creates or replaces the user's password hash.
+	SetPassword(ctx context.Context, c PasswordCredential) error
+	// GetPassword returns the user's credential, or ErrNotFound.
+	GetPassword(ctx context.Context, userID string) (PasswordCredential, error)
+}
+
+// Token purposes used by the core. Later packages add their own.
+const (
+	PurposeVerifyEmail   = "verify_email"
+	PurposeResetPassword = "reset_password"
+	PurposePreAuth       = "preauth"
+)
+
+// OneTimeToken is a single-use secret (email verification, password reset,
+// MFA pre-auth). Only the hash of the secret is stored.
+type OneTimeToken struct {
+	Hash      string // hex SHA-256 of the secret; unique
+	Purpose   string
+	UserID    string
+	Data      []byte // opaque payload owned by the purpose
+	Attempts  int    // failed uses recorded with RecordTokenAttempt
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero while unused
+}
+
+// TokenStore keeps one-time tokens.
+type TokenStore interface {
+	// CreateToken inserts t. ErrConflict when the hash exists.
+	CreateToken(ctx context.Context, t OneTimeToken) error
+	// GetToken returns the token with hash and purpose without consuming it:
+	// ErrNotFound (unknown, or another purpose), ErrUsed, ErrExpired (ExpiresAt <= now).
+	GetToken(ctx context.Context, purpose, hash string, now time.Time) (OneTimeToken, error)
+	// ConsumeToken atomically marks the token used and returns it. Under any
+	// number of concurrent calls exactly one succeeds; the others get ErrUsed.
+	// Errors as GetToken.
+	ConsumeToken(ctx context.Context, purpose, hash string, now time.Time) (OneTimeToken, error)
+	// RecordTokenAttempt atomically adds one to the token's Attempts and returns
+	// the new count. ErrNotFound when absent.
+	RecordTokenAttempt(ctx context.Context, purpose, hash string) (int, error)
+	// DeleteUserTokens removes every token of purpose belonging to userID.
+	DeleteUserTokens(ctx context.Context, userID, purpose string) error
+	// DeleteExpiredTokens removes tokens that expired before now; returns how many.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+}
+
+// Session is one login: the family of its refresh tokens.
+type Session struct {
+	ID         string
+	UserID     string
+	AMR        []string // authentication methods (RFC 8176), e.g. ["pwd","otp"]
+	Audience   string   // aud of the access tokens minted for it
+	OrgID      string   // optional context
+	ServiceID  string   // optional context
+	UserAgent  string
+	IP         string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time // absolute end of the session
+	RevokedAt  time.Time // zero while active
+}
+
+// RevokedSession is a revocation notice for the token-verification cache.
+type RevokedSession struct {
+	ID        string
+	RevokedAt time.Time
+}
+
+// SessionStore keeps sessions.
+type SessionStore interface {
+	// CreateSession inserts s. ErrConflict when the id exists.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns the session (revoked or not), or ErrNotFound.
+	GetSession(ctx context.Context, id string) (Session, error)
+	// ListUserSessions returns the user's sessions that are neither revoked nor
+	// expired at now, newest first.
+	ListUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// TouchSession sets LastUsedAt. ErrNotFound when absent.
+	TouchSession(ctx context.Context, id string, now time.Time) error
+	// RevokeSession marks the session revoked at now; its refresh tokens stop
+	// working. Revoking a revoked session keeps the first time. ErrNotFound when absent.
+	RevokeSession(ctx context.Context, id string, now time.Time) error
+	// RevokeUserSessions revokes every active session of the user except
+	// exceptID (may be empty) and returns the ids it revoked.
+	RevokeUserSessions(ctx context.Context, userID, exceptID string, now time.Time) ([]string, error)
+	// ListRevokedSessions returns sessions with RevokedAt >= since, oldest first.
+	ListRevokedSessions(ctx context.Context, since time.Time) ([]RevokedSession, error)
+}
+
+// RefreshToken is one opaque refresh token of a session; only its hash is kept.
+type RefreshToken struct {
+	Hash       string // hex SHA-256; unique
+	SessionID  string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	RotatedAt  time.Time // zero until rotated
+	ReplacedBy string    // hash of the successor, set on rotation
+}
+
+// Rotation is the outcome of RotateRefreshToken.
+type Rotation struct {
+	Session Session      // the family, after the rotation
+	Old     RefreshToken // the presented token, after the rotation
+	// Retry is true when the presented token had already been rotated to the
+	// same successor within the grace window: nothing new was written.
+	Retry bool
+}
+
+// RefreshTokenStore keeps refresh tokens.
+type RefreshTokenStore interface {
+	// CreateRefreshToken inserts t. ErrConflict when the hash exists.
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// RotateRefreshToken atomically replaces the token oldHash by next:
+	//   - ErrNotFound: unknown oldHash.
+	//   - ErrRevoked: the session is revoked.
+	//   - ErrExpired: the token or its session expired at now.
+	//   - already rotated to next.Hash, within grace of RotatedAt, and the
+	//     successor not rotated itself: Rotation{Retry: true}, nothing written.
+	//   - already rotated otherwise: the session is revoked (durably when
+	//     called on Storage; inside Tx only if the caller commits) and
+	//     ErrReused returned.
+	//   - else: Old gets RotatedAt=now and ReplacedBy=next.Hash, next is
+	//     inserted with SessionID set to Old.SessionID and ExpiresAt capped at
+	//     the session's ExpiresAt (the caller's values for those two fields are
+	//     ignored/capped), and the session's LastUsedAt becomes now.
+	// Under concurrent calls with the same oldHash and next, exactly one rotates.
+	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time, grace time.Duration) (Rotation, error)
+}
+
+// LoginFailures is the failed-login counter of one key (usually a user id).
+type LoginFailures struct {
+	Key         string
+	Count       int
+	WindowStart time.Time
+	LockedUntil time.Time // zero when never locked
+}
+
+// LoginFailureStore counts failed logins atomically.
+type LoginFailureStore interface {
+	// RecordLoginFailure adds one failure at now, atomically. When the current
+	// window started at or before now-window, the count restarts at 1 with
+	// WindowStart=now. When the count reaches maxFailures and the key is not
+	// locked at now, LockedUntil becomes now+lockFor. Returns the new state.
+	RecordLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, maxFailures int, lockFor time.Duration) (LoginFailures, error)
+	// GetLoginFailures returns the state; a key never seen gives the zero
+	// state (with Key set) and no error.
+	GetLoginFailures(ctx context.Context, key string) (LoginFailures, error)
+	// ClearLoginFailures forgets the key (count and lock).
+	ClearLoginFailures(ctx context.Context, key string) error
+}
+
+// SigningKey is a token-signing key. PrivateKey is ciphertext from the
+// secrets keyring; PublicKey is PKIX DER.
+type SigningKey struct {
+	ID         string // kid
+	Algorithm  string // EdDSA, ES256, RS256
+	PrivateKey []byte
+	PublicKey  []byte
+	CreatedAt  time.Time
+	RetiredAt  time.Time // zero while it signs; set when a newer key takes over
+}
+
+// SigningKeyStore keeps signing keys.
+type SigningKeyStore interface {
+	// CreateSigningKey inserts k. ErrConflict when the id exists.
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns every key, newest (CreatedAt) first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// RetireSigningKey sets RetiredAt if unset. ErrNotFound when absent.
+	RetireSigningKey(ctx context.Context, id string, at time.Time) error
+	// DeleteSigningKey removes a key. ErrNotFound when absent.
+	DeleteSigningKey(ctx context.Context, id string) error
+}
+
+// Outbox topics used by the core.
+const (
+	TopicEmail = "email"
+	TopicEvent = "event"
+)
+
+// OutboxMessage is a side effect (email, event) written in the same
+// transaction as the change it belongs to and delivered later by a worker.
+type OutboxMessage struct {
+	ID            string
+	Topic         string
+	Payload       []byte
+	CreatedAt     time.Time
+	NextAttemptAt time.Time
+	Attempts      int       // claims so far
+	LockedUntil   time.Time // lease of the worker that claimed it
+	DeliveredAt   time.Time // zero until delivered
+	FailedAt      time.Time // zero unless given up
+	LastError     string
+}
+
+// OutboxFilter selects messages for ListOutbox.
+type OutboxFilter struct {
+	Topic   string // empty: any
+	Pending bool   // only messages neither delivered nor failed
+	Limit   int    // 0: no limit
+}
+
+// OutboxStore is a durable queue.
+type OutboxStore interface {
+	// EnqueueOutbox inserts m. ErrConflict when the id exists.
+	EnqueueOutbox(ctx context.Context, m OutboxMessage) error
+	// ClaimOutbox leases up to limit pending messages of the topics whose
+	// NextAttemptAt <= now and whose lease expired, oldest first: it sets
+	// LockedUntil=now+lease and adds one to Attempts. Concurrent claimers never
+	// receive the same message while its lease runs.
+	ClaimOutbox(ctx context.Context, topics []string, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error)
+	// CompleteOutbox marks the message delivered. CompleteOutbox, RetryOutbox
+	// and FailOutbox return ErrNotFound for an unknown id.
+	CompleteOutbox(ctx context.Context, id string, now time.Time) error
+	// RetryOutbox releases the lease and schedules the next attempt.
+	RetryOutbox(ctx context.Context, id string, next time.Time, lastError string) error
+	// FailOutbox gives up on the message (kept for inspection).
+	FailOutbox(ctx context.Context, id string, now time.Time, lastError string) error
+	// ListOutbox returns messages oldest first.
+	ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxMessage, error)
+}
+
+// Tx is every operation of the store. Inside Storage.Tx the operations share
+// one transaction.
+type Tx interface {
+	UserStore
+	PasswordStore
+	TokenStore
+	SessionStore
+	RefreshTokenStore
+	LoginFailureStore
+	SigningKeyStore
+	OutboxStore
+}
+
+// Storage is the contract every backend implements. Each operation called on
+// Storage directly is atomic on its own.
+type Storage interface {
+	Tx
+	// Tx runs fn in one transaction: committed when fn returns nil, rolled
+	// back otherwise (fn's error is returned unchanged). Transactions are
+	// serializable with respect to each other's writes; backends retry
+	// transient conflicts, so fn may run more than once and must not have
+	// side effects outside tx. Nested calls are not supported.
+	Tx(ctx context.Context, fn func(tx Tx) error) error
+	// Close releases the backend's resources.
+	Close() error
+}

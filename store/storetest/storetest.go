@@ -1,0 +1,235 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authos/authos/store"
+)
+
+// Run runs the conformance suite against the backend built by newStore.
+// Every subtest calls newStore with its own *testing.T to get a fresh, empty
+// store; the factory registers any cleanup it needs (for example Close) on
+// that T.
+func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
+	groups := []struct {
+		name  string
+		tests []testCase
+	}{
+		{"Users", userTests},
+		{"Passwords", passwordTests},
+		{"Tokens", tokenTests},
+		{"Sessions", sessionTests},
+		{"RefreshTokens", refreshTests},
+		{"LoginFailures", loginFailureTests},
+		{"SigningKeys", signingKeyTests},
+		{"Outbox", outboxTests},
+		{"Tx", txTests},
+		{"Copies", copyTests},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tc := range g.tests {
+				t.Run(tc.name, func(t *testing.T) {
+					tc.fn(t, newStore(t))
+				})
+			}
+		})
+	}
+}
+
+// testCase is one subtest: it receives a fresh, empty store.
+type testCase struct {
+	name string
+	fn   func(t *testing.T, s store.Storage)
+}
+
+// base is the fixed clock origin of the suite. Every time the suite builds is
+// base plus whole milliseconds.
+var base = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// at returns base+d.
+func at(d time.Duration) time.Time { return base.Add(d) }
+
+// nt normalizes a time for comparison: zero stays zero, anything else is
+// truncated to the millisecond and put in UTC.
+func nt(x time.Time) time.Time {
+	if x.IsZero() {
+		return time.Time{}
+	}
+	return x.Truncate(time.Millisecond).UTC()
+}
+
+// sameTime reports whether a and b are the same instant at millisecond
+// precision (both zero counts as the same).
+func sameTime(a, b time.Time) bool { return nt(a).Equal(nt(b)) }
+
+// nb normalizes a byte slice: empty becomes nil.
+func nb(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// ns normalizes a string slice: empty becomes nil.
+func ns(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func normUser(u store.User) store.User {
+	u.CreatedAt, u.UpdatedAt = nt(u.CreatedAt), nt(u.UpdatedAt)
+	return u
+}
+
+func normPassword(c store.PasswordCredential) store.PasswordCredential {
+	c.UpdatedAt = nt(c.UpdatedAt)
+	return c
+}
+
+func normToken(x store.OneTimeToken) store.OneTimeToken {
+	x.Data = nb(x.Data)
+	x.CreatedAt, x.ExpiresAt, x.UsedAt = nt(x.CreatedAt), nt(x.ExpiresAt), nt(x.UsedAt)
+	return x
+}
+
+func normSession(x store.Session) store.Session {
+	x.AMR = ns(x.AMR)
+	x.CreatedAt, x.LastUsedAt, x.ExpiresAt, x.RevokedAt = nt(x.CreatedAt), nt(x.LastUsedAt), nt(x.ExpiresAt), nt(x.RevokedAt)
+	return x
+}
+
+func normRefresh(x store.RefreshToken) store.RefreshToken {
+	x.CreatedAt, x.ExpiresAt, x.RotatedAt = nt(x.CreatedAt), nt(x.ExpiresAt), nt(x.RotatedAt)
+	return x
+}
+
+func normFailures(x store.LoginFailures) store.LoginFailures {
+	x.WindowStart, x.LockedUntil = nt(x.WindowStart), nt(x.LockedUntil)
+	return x
+}
+
+func normKey(x store.SigningKey) store.SigningKey {
+	x.PrivateKey, x.PublicKey = nb(x.PrivateKey), nb(x.PublicKey)
+	x.CreatedAt, x.RetiredAt = nt(x.CreatedAt), nt(x.RetiredAt)
+	return x
+}
+
+func normOutbox(x store.OutboxMessage) store.OutboxMessage {
+	x.Payload = nb(x.Payload)
+	x.CreatedAt, x.NextAttemptAt, x.LockedUntil = nt(x.CreatedAt), nt(x.NextAttemptAt), nt(x.LockedUntil)
+	x.DeliveredAt, x.FailedAt = nt(x.DeliveredAt), nt(x.FailedAt)
+	return x
+}
+
+// checkEqual fails the test when got and want differ after norm.
+func checkEqual[T any](t *testing.T, op string, got, want T, norm func(T) T) {
+	t.Helper()
+	if g, w := norm(got), norm(want); !reflect.DeepEqual(g, w) {
+		t.Errorf("%s: got %+v; want %+v", op, g, w)
+	}
+}
+
+// checkTime fails the test when got and want are not the same instant.
+func checkTime(t *testing.T, op string, got, want time.Time) {
+	t.Helper()
+	if !sameTime(got, want) {
+		t.Errorf("%s: got %v; want %v", op, got, want)
+	}
+}
+
+// must stops the test on an unexpected error.
+func must(t *testing.T, op string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: got error %v; want nil", op, err)
+	}
+}
+
+// wantErr fails the test unless errors.Is(err, want).
+func wantErr(t *testing.T, op string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: got error %v; want %v", op, err, want)
+	}
+}
+
+// parallel runs fn(0..n-1) in n goroutines released at the same moment and
+// waits for all of them.
+func parallel(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// newUser returns a user with the given id and email, created at base.
+func newUser(id, email string) store.User {
+	return store.User{ID: id, Email: email, Name: "User " + id, CreatedAt: base, UpdatedAt: base}
+}
+
+// addUser creates a user with the given id and email. Rows that refer to a
+// user are always created after it, so backends with foreign keys pass.
+func addUser(t *testing.T, s store.Storage, id, email string) store.User {
+	t.Helper()
+	u := newUser(id, email)
+	must(t, "CreateUser("+id+")", s.CreateUser(t.Context(), u))
+	return u
+}
+
+// newSession returns an active session of userID created at created that
+// expires 30 days later.
+func newSession(id, userID string, created time.Time) store.Session {
+	return store.Session{
+		ID:         id,
+		UserID:     userID,
+		AMR:        []string{"pwd"},
+		Audience:   "api",
+		UserAgent:  "test-agent",
+		IP:         "192.0.2.1",
+		CreatedAt:  created,
+		LastUsedAt: created,
+		ExpiresAt:  created.Add(30 * 24 * time.Hour),
+	}
+}
+
+// addSession creates s.
+func addSession(t *testing.T, st store.Storage, s store.Session) store.Session {
+	t.Helper()
+	must(t, "CreateSession("+s.ID+")", st.CreateSession(t.Context(), s))
+	return s
+}
+
+// outboxIDs returns the ids of the messages, in order.
+func outboxIDs(ms []store.OutboxMessage) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	return out
+}
+
+// sessionIDs returns the ids of the sessions, in order.
+func sessionIDs(ss []store.Session) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// name formats a subtest-local operation label.
+func name(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,442 @@
+package authos
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authos/authos/internal/randx"
+	"github.com/authos/authos/store"
+)
+
+// Signing algorithms.
+const (
+	AlgEdDSA = "EdDSA"
+	AlgES256 = "ES256"
+	AlgRS256 = "RS256"
+)
+
+// AccessTokenType is the typ header of access tokens (RFC 9068).
+const AccessTokenType = "at+jwt"
+
+// maxTokenBytes caps a bearer token before it is parsed (CVE-2025-30204).
+const maxTokenBytes = 8 << 10
+
+// AccessClaims are the claims of an access token (api.md §2).
+type AccessClaims struct {
+	jwt.RegisteredClaims
+	SessionID       string   `json:"sid,omitempty"`
+	Email           string   `json:"email,omitempty"`
+	AMR             []string `json:"amr,omitempty"`
+	Org             string   `json:"org,omitempty"`
+	Service         string   `json:"service,omitempty"`
+	IsPlatformOwner bool     `json:"is_platform_owner,omitempty"`
+}
+
+// verifyKey is a public key that may verify tokens.
+type verifyKey struct {
+	id        string
+	alg       string
+	public    crypto.PublicKey
+	createdAt time.Time
+	retiredAt time.Time
+}
+
+// keySet holds the signing key and every key that still verifies.
+type keySet struct {
+	mu         sync.RWMutex
+	signer     crypto.Signer
+	signerKID  string
+	signerAlg  string
+	verify     map[string]verifyKey
+	lastReload time.Time
+}
+
+func (ks *keySet) lookup(kid string) (verifyKey, bool) {
+	ks.mu.RLock()
+	defer ks.mu.RUnlock()
+	k, ok := ks.verify[kid]
+	return k, ok
+}
+
+func (ks *keySet) algorithms() []string {
+	ks.mu.RLock()
+	defer ks.mu.RUnlock()
+	var algs []string
+	for _, k := range ks.verify {
+		if !slices.Contains(algs, k.alg) {
+			algs = append(algs, k.alg)
+		}
+	}
+	slices.Sort(algs)
+	return algs
+}
+
+func signingKeyAAD(kid string) []byte { return []byte("authos_signing_keys.private_key:" + kid) }
+
+// loadKeys reads the signing keys from the store, creating the first one if
+// none signs yet.
+func (a *Authos) loadKeys(ctx context.Context) error {
+	keys, err := a.st.ListSigningKeys(ctx)
+	if err != nil {
+		return WrapError(CodeDatabaseError, "", err)
+	}
+	if !slices.ContainsFunc(keys, func(k store.SigningKey) bool { return k.RetiredAt.IsZero() && k.Algorithm == a.cfg.SigningAlgorithm }) {
+		if _, err := a.RotateSigningKey(ctx); err != nil {
+			return err
+		}
+		return nil
+	}
+	return a.installKeys(keys)
+}
+
+// installKeys decrypts the newest active key as signer and keeps every key
+// still able to verify a live token.
+func (a *Authos) installKeys(keys []store.SigningKey) error {
+	now := a.now()
+	verify := make(map[string]verifyKey, len(keys))
+	var signer crypto.Signer
+	var signerKID, signerAlg string
+	for _, k := range keys { // newest first
+		if !k.RetiredAt.IsZero() && now.After(k.RetiredAt.Add(a.cfg.AccessTokenTTL+a.cfg.Leeway)) {
+			continue // no live token can carry it any more
+		}
+		pub, err := x509.ParsePKIXPublicKey(k.PublicKey)
+		if err != nil {
+			return WrapError(CodeEncryptionError, "", fmt.Errorf("signing key %s: %w", k.ID, err))
+		}
+		verify[k.ID] = verifyKey{id: k.ID, alg: k.Algorithm, public: pub, createdAt: k.CreatedAt, retiredAt: k.RetiredAt}
+		if signer == nil && k.RetiredAt.IsZero() && k.Algorithm == a.cfg.SigningAlgorithm {
+			der, err := a.keyring.Decrypt(k.PrivateKey, signingKeyAAD(k.ID))
+			if err != nil {
+				return err
+			}
+			priv, err := x509.ParsePKCS8PrivateKey(der)
+			if err != nil {
+				return WrapError(CodeEncryptionError, "", fmt.Errorf("signing key %s: %w", k.ID, err))
+			}
+			s, ok := priv.(crypto.Signer)
+			if !ok {
+				return WrapError(CodeEncryptionError, "", fmt.Errorf("signing key %s is not a signer", k.ID))
+			}
+			signer, signerKID, signerAlg = s, k.ID, k.Algorithm
+		}
+	}
+	if signer == nil {
+		return NewError(CodeInternalServerError, "no active signing key")
+	}
+	a.keys.mu.Lock()
+	a.keys.signer, a.keys.signerKID, a.keys.signerAlg = signer, signerKID, signerAlg
+	a.keys.verify = verify
+	a.keys.lastReload = now
+	a.keys.mu.Unlock()
+	return nil
+}
+
+// RotateSigningKey creates a new signing key of the configured algorithm
+// and retires the previous ones; retired keys keep verifying (and stay in
+// the JWKS) until every token they signed has expired. It returns the new kid.
+func (a *Authos) RotateSigningKey(ctx context.Context) (string, error) {
+	priv, err := generateKey(a.cfg.SigningAlgorithm)
+	if err != nil {
+		return "", WrapError(CodeInternalServerError, "", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", WrapError(CodeInternalServerError, "", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(priv.Public())
+	if err != nil {
+		return "", WrapError(CodeInternalServerError, "", err)
+	}
+	kid := randx.Token(12)
+	sealed, err := a.keyring.Encrypt(der, signingKeyAAD(kid))
+	if err != nil {
+		return "", err
+	}
+	now := a.now()
+	err = a.st.Tx(ctx, func(tx store.Tx) error {
+		old, err := tx.ListSigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if k.RetiredAt.IsZero() {
+				if err := tx.RetireSigningKey(ctx, k.ID, now); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.CreateSigningKey(ctx, store.SigningKey{ID: kid, Algorithm: a.cfg.SigningAlgorithm,
+			PrivateKey: sealed, PublicKey: pub, CreatedAt: now})
+	})
+	if err != nil {
+		return "", WrapError(CodeDatabaseError, "", err)
+	}
+	keys, err := a.st.ListSigningKeys(ctx)
+	if err != nil {
+		return "", WrapError(CodeDatabaseError, "", err)
+	}
+	return kid, a.installKeys(keys)
+}
+
+func generateKey(alg string) (crypto.Signer, error) {
+	switch alg {
+	case AlgEdDSA:
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return k, err
+	case AlgES256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case AlgRS256:
+		return rsa.GenerateKey(rand.Reader, 3072)
+	}
+	return nil, fmt.Errorf("unsupported algorithm %q", alg)
+}
+
+func signingMethod(alg string) jwt.SigningMethod {
+	switch alg {
+	case AlgES256:
+		return jwt.SigningMethodES256
+	case AlgRS256:
+		return jwt.SigningMethodRS256
+	}
+	return jwt.SigningMethodEdDSA
+}
+
+// mintAccessToken signs claims with the current key. iat and jti are taken
+// from the arguments so that a refresh retry can reproduce the same token.
+func (a *Authos) mintAccessToken(claims AccessClaims) (string, error) {
+	a.keys.mu.RLock()
+	signer, kid, alg := a.keys.signer, a.keys.signerKID, a.keys.signerAlg
+	a.keys.mu.RUnlock()
+	t := jwt.NewWithClaims(signingMethod(alg), claims)
+	t.Header["typ"] = AccessTokenType
+	t.Header["kid"] = kid
+	s, err := t.SignedString(signer)
+	if err != nil {
+		return "", WrapError(CodeInternalServerError, "", err)
+	}
+	return s, nil
+}
+
+// VerifyAccessToken verifies raw (signature with a known key, algorithm,
+// typ, iss, aud = audience, exp required) and that its session is not
+// revoked, and returns the principal. Failures: TOKEN_EXPIRED, JWT_ERROR,
+// SESSION_REVOKED. An empty audience means the management audience.
+func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*Principal, error) {
+	if audience == "" {
+		audience = a.cfg.ManagementAudience
+	}
+	claims, err := a.parseAccessToken(ctx, raw, audience)
+	if err != nil {
+		return nil, err
+	}
+	if claims.SessionID != "" {
+		revoked, err := a.revoked.isRevoked(ctx, a, claims.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
+			return nil, NewError(CodeSessionRevoked, "Session has been revoked")
+		}
+	}
+	p := &Principal{
+		Kind: PrincipalAccessToken, UserID: claims.Subject, Email: claims.Email, SessionID: claims.SessionID,
+		AMR: claims.AMR, Audience: audience, Org: claims.Org, Service: claims.Service,
+		IsPlatformOwner: claims.IsPlatformOwner, TokenID: claims.ID,
+	}
+	if claims.ExpiresAt != nil {
+		p.ExpiresAt = claims.ExpiresAt.Time
+	}
+	return p, nil
+}
+
+func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*AccessClaims, error) {
+	if raw == "" || len(raw) > maxTokenBytes || strings.Count(raw, ".") != 2 {
+		return nil, NewError(CodeJWTError, "Malformed token")
+	}
+	claims := &AccessClaims{}
+	_, err := a.parser(audience).ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, AccessTokenType) {
+			return nil, errors.New("not an access token")
+		}
+		kid, _ := t.Header["kid"].(string)
+		k, ok := a.keys.lookup(kid)
+		if !ok {
+			if !a.reloadKeysFor(ctx, kid) {
+				return nil, errors.New("unknown key")
+			}
+			if k, ok = a.keys.lookup(kid); !ok {
+				return nil, errors.New("unknown key")
+			}
+		}
+		if t.Method.Alg() != k.alg {
+			return nil, errors.New("algorithm does not match the key")
+		}
+		return k.public, nil
+	})
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return nil, WrapError(CodeTokenExpired, "Access token has expired", err)
+		}
+		return nil, WrapError(CodeJWTError, "Invalid token", err)
+	}
+	return claims, nil
+}
+
+func (a *Authos) parser(audience string) *jwt.Parser {
+	return jwt.NewParser(
+		jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}),
+		jwt.WithIssuer(a.cfg.Issuer),
+		jwt.WithAudience(audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(a.cfg.Leeway),
+		jwt.WithTimeFunc(a.cfg.Now),
+	)
+}
+
+// reloadKeysFor reloads keys from the store when an unknown kid arrives (a
+// key rotated by another instance), at most once per 10 seconds so forged
+// kids cannot cause a reload storm.
+func (a *Authos) reloadKeysFor(ctx context.Context, kid string) bool {
+	if kid == "" || len(kid) > 64 {
+		return false
+	}
+	a.keys.mu.RLock()
+	recent := a.now().Sub(a.keys.lastReload) < 10*time.Second
+	a.keys.mu.RUnlock()
+	if recent {
+		return false
+	}
+	keys, err := a.st.ListSigningKeys(ctx)
+	if err != nil {
+		return false
+	}
+	if err := a.installKeys(keys); err != nil {
+		a.log.Error("authos: reloading signing keys", "error", err)
+		return false
+	}
+	return true
+}
+
+// JWKS is a JSON Web Key Set (RFC 7517).
+type JWKS struct {
+	Keys []JWK `json:"keys"`
+}
+
+// JWK is one public key.
+type JWK struct {
+	KeyType string `json:"kty"`
+	KeyID   string `json:"kid"`
+	Use     string `json:"use"`
+	Alg     string `json:"alg"`
+	Curve   string `json:"crv,omitempty"`
+	X       string `json:"x,omitempty"`
+	Y       string `json:"y,omitempty"`
+	N       string `json:"n,omitempty"`
+	E       string `json:"e,omitempty"`
+}
+
+// JWKS returns every public key that may still verify a live token.
+func (a *Authos) JWKS() JWKS {
+	a.keys.mu.RLock()
+	keys := make([]verifyKey, 0, len(a.keys.verify))
+	for _, k := range a.keys.verify {
+		keys = append(keys, k)
+	}
+	a.keys.mu.RUnlock()
+	slices.SortFunc(keys, func(x, y verifyKey) int { return y.createdAt.Compare(x.createdAt) })
+	set := JWKS{Keys: []JWK{}}
+	b64 := base64.RawURLEncoding
+	for _, k := range keys {
+		j := JWK{KeyID: k.id, Use: "sig", Alg: k.alg}
+		switch pub := k.public.(type) {
+		case ed25519.PublicKey:
+			j.KeyType, j.Curve, j.X = "OKP", "Ed25519", b64.EncodeToString(pub)
+		case *ecdsa.PublicKey:
+			ecdh, err := pub.ECDH()
+			if err != nil {
+				continue
+			}
+			raw := ecdh.Bytes() // 0x04 || X || Y
+			j.KeyType, j.Curve = "EC", "P-256"
+			j.X, j.Y = b64.EncodeToString(raw[1:33]), b64.EncodeToString(raw[33:])
+		case *rsa.PublicKey:
+			j.KeyType = "RSA"
+			j.N = b64.EncodeToString(pub.N.Bytes())
+			j.E = b64.EncodeToString(big.NewInt(int64(pub.E)).Bytes())
+		default:
+			continue
+		}
+		set.Keys = append(set.Keys, j)
+	}
+	return set
+}
+
+// Discovery returns the OpenID Provider metadata of this instance, with the
+// entries domain packages added through SetDiscovery (e.g. the device
+// authorization endpoint).
+func (a *Authos) Discovery() map[string]any {
+	m := map[string]any{
+		"issuer":                                a.cfg.Issuer,
+		"jwks_uri":                              a.cfg.BaseURL + "/.well-known/jwks.json",
+		"response_types_supported":              []string{"token"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": a.keys.algorithms(),
+		"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "email", "amr",
+			"org", "service", "is_platform_owner"},
+	}
+	a.discoveryMu.RLock()
+	maps.Copy(m, a.discovery)
+	a.discoveryMu.RUnlock()
+	return m
+}
+
+// SetDiscovery adds or replaces one entry of the discovery document; domain
+// packages call it for the endpoints they serve.
+func (a *Authos) SetDiscovery(key string, value any) {
+	a.discoveryMu.Lock()
+	defer a.discoveryMu.Unlock()
+	if a.discovery == nil {
+		a.discovery = map[string]any{}
+	}
+	a.discovery[key] = value
+}
+
+func (a *Authos) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSONCached(w, a.JWKS())
+}
+
+func (a *Authos) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	writeJSONCached(w, a.Discovery())
+}
+
+func writeJSONCached(w http.ResponseWriter, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "public, max-age=300")
+	}
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,94 @@
+package authos
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ValidateEmail applies api.md §4: one @, non-empty local and domain parts,
+// a dot in the domain, at most 254 bytes, no spaces or control characters.
+// It returns INVALID_EMAIL otherwise.
+func ValidateEmail(email string) error {
+	bad := NewError(CodeInvalidEmail, "Invalid email format")
+	if email == "" || len(email) > 254 || !utf8.ValidString(email) {
+		return bad
+	}
+	for _, r := range email {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return bad
+		}
+	}
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
+		return bad
+	}
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return bad
+	}
+	return nil
+}
+
+// NormalizeEmail trims spaces; comparison elsewhere is case-insensitive.
+func NormalizeEmail(email string) string { return strings.TrimSpace(email) }
+
+// ReservedSlugs may not be used as organization or service slugs.
+var reservedSlugs = []string{"api", "www", "mail", "ftp", "admin", "root", "support", "help", "docs", "blog",
+	"news", "status", "health", "ping", "cdn", "assets", "static", "platform", "auth", "scim", "saml",
+	"oauth", "webhooks", "well-known"}
+
+// ValidateSlug applies api.md §4 and returns the slug lower-cased:
+// SLUG_TOO_SHORT (< 3), SLUG_TOO_LONG (> 50), INVALID_SLUG (not ASCII
+// letters, digits, '-' or '_'), RESERVED_SLUG.
+func ValidateSlug(slug string) (string, error) {
+	n := utf8.RuneCountInString(slug)
+	switch {
+	case n < 3:
+		return "", NewError(CodeSlugTooShort, "Slug must be at least 3 characters")
+	case n > 50:
+		return "", NewError(CodeSlugTooLong, "Slug must be at most 50 characters")
+	}
+	for i := 0; i < len(slug); i++ {
+		c := slug[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return "", NewError(CodeInvalidSlug, "Slug may contain only letters, digits, '-' and '_'")
+		}
+	}
+	lower := strings.ToLower(slug)
+	if slices.Contains(reservedSlugs, lower) {
+		return "", NewError(CodeReservedSlug, "Slug is reserved")
+	}
+	return lower, nil
+}
+
+// ValidateName applies api.md §4 and returns the trimmed name:
+// NAME_TOO_SHORT (< 2 characters after trimming), NAME_TOO_LONG (> 100).
+func ValidateName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n < 2:
+		return "", NewError(CodeNameTooShort, "Name must be at least 2 characters")
+	case n > 100:
+		return "", NewError(CodeNameTooLong, "Name must be at most 100 characters")
+	}
+	return name, nil
+}
+
+// ValidateURL applies api.md §4: absolute http or https with a host, no
+// fragment, no userinfo. It returns code (INVALID_URL, or
+// INVALID_WEBHOOK_URL for webhooks) otherwise.
+func ValidateURL(raw string, code ErrorCode) error {
+	bad := NewError(code, "URL must be an absolute http(s) URL with a host, without fragment or credentials")
+	if len(raw) > 2048 || strings.ContainsAny(raw, " \t\r\n") {
+		return bad
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" ||
+		u.User != nil || u.Fragment != "" || strings.Contains(raw, "#") || u.Opaque != "" {
+		return bad
+	}
+	return nil
+}
