@@ -28,13 +28,13 @@ func (a *Authos) Register(ctx context.Context, in RegisterInput) (User, error) {
 	if err := ValidateEmail(email); err != nil {
 		return User{}, err
 	}
-	name := strings.TrimSpace(in.Name)
-	if len(name) > 200 {
-		return User{}, NewError(CodeNameTooLong, "Name must be at most 200 characters")
+	name, err := optionalName(in.Name)
+	if err != nil {
+		return User{}, err
 	}
 	now := a.now()
 	u := User{ID: randx.ID(), Email: email, Name: name, CreatedAt: now, UpdatedAt: now}
-	if err := a.cfg.Password.validate(ctx, in.Password, u); err != nil {
+	if err := a.cfg.Password.Validate(ctx, in.Password, u); err != nil {
 		return User{}, err
 	}
 	if _, err := a.st.GetUserByEmail(ctx, email); err == nil {
@@ -298,7 +298,7 @@ func (a *Authos) ResetPassword(ctx context.Context, token, password string) erro
 	if err != nil {
 		return dbError(err)
 	}
-	if err := a.cfg.Password.validate(ctx, password, u); err != nil {
+	if err := a.cfg.Password.Validate(ctx, password, u); err != nil {
 		return err
 	}
 	hash, err := a.hasher.Hash(ctx, password)
@@ -368,7 +368,7 @@ func (a *Authos) ChangePassword(ctx context.Context, userID, currentSessionID, c
 	if !ok || cred.Hash == "" {
 		return NewError(CodeInvalidCredentials, "Current password is wrong")
 	}
-	if err := a.cfg.Password.validate(ctx, next, u); err != nil {
+	if err := a.cfg.Password.Validate(ctx, next, u); err != nil {
 		return err
 	}
 	hash, err := a.hasher.Hash(ctx, next)
@@ -439,11 +439,9 @@ func (a *Authos) UpdateProfile(ctx context.Context, userID string, upd ProfileUp
 			return err
 		}
 		if upd.Name != nil {
-			name := strings.TrimSpace(*upd.Name)
-			if len(name) > 200 {
-				return NewError(CodeNameTooLong, "Name must be at most 200 characters")
+			if u.Name, err = optionalName(*upd.Name); err != nil {
+				return err
 			}
-			u.Name = name
 		}
 		u.UpdatedAt = a.now()
 		if err := tx.UpdateUser(ctx, u); err != nil {
@@ -451,10 +449,22 @@ func (a *Authos) UpdateProfile(ctx context.Context, userID string, upd ProfileUp
 		}
 		return a.emit(ctx, tx, Event{Type: EventUserUpdated, ActorID: userID, TargetID: userID})
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Profile{}, NewError(CodeNotFound, "User not found")
+	}
 	if err != nil {
 		return Profile{}, dbError(err)
 	}
 	return a.GetProfile(ctx, userID)
+}
+
+// optionalName validates a person's display name: empty, or 2–100
+// characters after trimming (NAME_TOO_SHORT / NAME_TOO_LONG).
+func optionalName(name string) (string, error) {
+	if strings.TrimSpace(name) == "" {
+		return "", nil
+	}
+	return ValidateName(name)
 }
 
 // SessionInfo is a session as its owner sees it.

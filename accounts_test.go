@@ -117,3 +117,61 @@ func TestTemplateOverride(t *testing.T) {
 		t.Errorf("broken template: %v", err)
 	}
 }
+
+func TestEnsurePlatformOwner(t *testing.T) {
+	a, _ := newTestAuthos(t, nil)
+	ctx := context.Background()
+	u, outcome, err := a.EnsurePlatformOwner(ctx, "root@example.test", "owner password!")
+	if err != nil || outcome != OwnerCreated || !u.IsPlatformOwner || !u.EmailVerified {
+		t.Fatalf("first call: %+v %s %v", u, outcome, err)
+	}
+	if _, err := a.Login(ctx, LoginInput{Email: "root@example.test", Password: "owner password!"}); err != nil {
+		t.Fatalf("owner login: %v", err)
+	}
+	if _, outcome, _ := a.EnsurePlatformOwner(ctx, "ROOT@example.test", "another password"); outcome != OwnerUnchanged {
+		t.Errorf("second call outcome %s; want unchanged", outcome)
+	}
+	if _, err := a.Login(ctx, LoginInput{Email: "root@example.test", Password: "owner password!"}); err != nil {
+		t.Errorf("existing password replaced: %v", err)
+	}
+	if _, err := a.Register(ctx, RegisterInput{Email: "plain@example.test", Password: "plain password"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, outcome, _ := a.EnsurePlatformOwner(ctx, "plain@example.test", "plain password"); outcome != OwnerPromoted || !p.IsPlatformOwner || !p.EmailVerified {
+		t.Errorf("promotion: %+v %s", p, outcome)
+	}
+	if n, _ := a.st.CountPlatformOwners(ctx); n != 2 {
+		t.Errorf("owners = %d; want 2", n)
+	}
+	if _, _, err := a.EnsurePlatformOwner(ctx, "bad", "owner password!"); !errors.Is(err, CodeInvalidEmail) {
+		t.Errorf("bad email: %v", err)
+	}
+	if _, _, err := a.EnsurePlatformOwner(ctx, "x@example.test", "short"); !errors.Is(err, CodeWeakPassword) {
+		t.Errorf("weak password: %v", err)
+	}
+}
+
+func TestNameValidation(t *testing.T) {
+	a, _ := newTestAuthos(t, nil)
+	ctx := context.Background()
+	_, err := a.Register(ctx, RegisterInput{Email: "n1@example.test", Password: "name password", Name: "X"})
+	if !errors.Is(err, CodeNameTooShort) {
+		t.Errorf("1-char name: %v", err)
+	}
+	_, err = a.Register(ctx, RegisterInput{Email: "n2@example.test", Password: "name password", Name: strings.Repeat("n", 101)})
+	if !errors.Is(err, CodeNameTooLong) {
+		t.Errorf("101-char name: %v", err)
+	}
+	u, err := a.Register(ctx, RegisterInput{Email: "n3@example.test", Password: "name password", Name: "  Bo  "})
+	if err != nil || u.Name != "Bo" {
+		t.Fatalf("name trimmed: %q %v", u.Name, err)
+	}
+	long := strings.Repeat("n", 101)
+	if _, err := a.UpdateProfile(ctx, u.ID, ProfileUpdate{Name: &long}); !errors.Is(err, CodeNameTooLong) {
+		t.Errorf("patch long name: %v", err)
+	}
+	name := "Robert"
+	if _, err := a.UpdateProfile(ctx, "no-such-user", ProfileUpdate{Name: &name}); !errors.Is(err, CodeNotFound) {
+		t.Errorf("patch unknown user: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package authos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -61,10 +62,10 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 	// The hash that unknown emails are checked against, so that a login for
 	// an unknown email costs the same as one for a known email.
 	if a.dummyHash, err = a.hasher.Hash(ctx, "authos-dummy-password"); err != nil {
-		return nil, err
+		return nil, startupError("password hasher", err)
 	}
 	if err := a.loadKeys(ctx); err != nil {
-		return nil, err
+		return nil, startupError("loading signing keys", err)
 	}
 	a.topics[store.TopicEmail] = a.deliverEmail
 	a.topics[store.TopicEvent] = a.deliverEvent
@@ -123,6 +124,17 @@ func (a *Authos) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// startupError keeps err matchable (errors.Is with its code) while putting
+// the internal cause in the message: New runs before any client is served,
+// and the operator needs the cause.
+func startupError(what string, err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Err != nil {
+		return fmt.Errorf("authos: %s: %w (cause: %v)", what, err, e.Err)
+	}
+	return fmt.Errorf("authos: %s: %w", what, err)
 }
 
 // dbError maps a storage failure to DATABASE_ERROR, keeping catalog errors.

@@ -185,8 +185,9 @@ type PasswordPolicy struct {
 	Check func(ctx context.Context, password string, u User) error
 }
 
-// validatePassword applies the policy (api.md §4): WEAK_PASSWORD otherwise.
-func (p PasswordPolicy) validate(ctx context.Context, password string, u User) error {
+// Validate applies the policy to a new password for u (api.md §4): length
+// in code points, valid UTF-8, then Check. WEAK_PASSWORD otherwise.
+func (p PasswordPolicy) Validate(ctx context.Context, password string, u User) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case !utf8.ValidString(password):

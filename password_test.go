@@ -66,7 +66,7 @@ func TestPasswordPolicy(t *testing.T) {
 		{"bad\xffutf8xxxxx", false},       //
 	}
 	for _, c := range cases {
-		err := p.validate(ctx, c.pw, User{})
+		err := p.Validate(ctx, c.pw, User{})
 		if c.ok != (err == nil) {
 			t.Errorf("validate(%q) = %v; want ok=%v", c.pw, err, c.ok)
 		}
@@ -80,7 +80,7 @@ func TestPasswordPolicy(t *testing.T) {
 		}
 		return nil
 	}
-	if err := p.validate(ctx, "password1234", User{}); !errors.Is(err, CodeWeakPassword) {
+	if err := p.Validate(ctx, "password1234", User{}); !errors.Is(err, CodeWeakPassword) {
 		t.Errorf("breached password: %v", err)
 	}
 }

@@ -294,6 +294,7 @@ type Tx interface {
 	LoginFailureStore
 	SigningKeyStore
 	OutboxStore
+	AuditStore
 }
 
 // Storage is the contract every backend implements. Each operation called on

@@ -265,87 +265,26 @@ func randomKey() []byte {
 }
 
 // bootstrapOwner makes sure the account email exists, is verified and is a
-// platform owner. A new account gets password (hashed by the configured
-// hasher); an existing account keeps its password, unless it has none.
+// platform owner (authos.EnsurePlatformOwner). A new account gets password;
+// an existing account keeps its password, unless it has none.
 func bootstrapOwner(ctx context.Context, a *authos.Authos, email, password string) error {
-	email = authos.NormalizeEmail(email)
-	if err := authos.ValidateEmail(email); err != nil {
+	u, outcome, err := a.EnsurePlatformOwner(ctx, email, password)
+	var ae *authos.Error
+	switch {
+	case errors.As(err, &ae) && ae.Code == authos.CodeInvalidEmail:
 		return fmt.Errorf("%s: not a valid email address", envOwnerEmail)
-	}
-	pol := a.Config().Password
-	if n := len([]rune(password)); n < pol.MinLength || n > pol.MaxLength {
-		return fmt.Errorf("%s must be %d to %d characters", envOwnerPassword, pol.MinLength, pol.MaxLength)
-	}
-	if pol.Check != nil {
-		if err := pol.Check(ctx, password, authos.User{Email: email}); err != nil {
-			return fmt.Errorf("%s is refused by the password policy: %w", envOwnerPassword, err)
-		}
-	}
-	// Hash outside the transaction: hashing is slow and the transaction
-	// may be retried.
-	hash, err := a.Config().Hasher.Hash(ctx, password)
-	if err != nil {
-		return fmt.Errorf("hashing %s: %w", envOwnerPassword, err)
-	}
-	log := a.Logger()
-	var outcome string
-	err = a.Store().Tx(ctx, func(tx store.Tx) error {
-		now := a.Now()
-		u, err := tx.GetUserByEmail(ctx, email)
-		if errors.Is(err, store.ErrNotFound) {
-			u = authos.User{ID: newID(), Email: email, EmailVerified: true, IsPlatformOwner: true,
-				CreatedAt: now, UpdatedAt: now}
-			if err := tx.CreateUser(ctx, u); err != nil {
-				return err
-			}
-			if err := tx.SetPassword(ctx, store.PasswordCredential{UserID: u.ID, Hash: hash, UpdatedAt: now}); err != nil {
-				return err
-			}
-			outcome = "created"
-			return a.Emit(ctx, tx, authos.Event{Type: authos.EventUserSignup, TargetID: u.ID,
-				Data: map[string]any{"email": u.Email, "platform_owner": true, "source": "bootstrap"}})
-		}
-		if err != nil {
-			return err
-		}
-		outcome = "unchanged"
-		if !u.EmailVerified || !u.IsPlatformOwner {
-			u.EmailVerified, u.IsPlatformOwner, u.UpdatedAt = true, true, now
-			if err := tx.UpdateUser(ctx, u); err != nil {
-				return err
-			}
-			if err := a.Emit(ctx, tx, authos.Event{Type: authos.EventUserUpdated, TargetID: u.ID,
-				Data: map[string]any{"email_verified": true, "platform_owner": true, "source": "bootstrap"}}); err != nil {
-				return err
-			}
-			outcome = "promoted"
-		}
-		if _, err := tx.GetPassword(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
-			outcome += ", password set"
-			return tx.SetPassword(ctx, store.PasswordCredential{UserID: u.ID, Hash: hash, UpdatedAt: now})
-		} else if err != nil {
-			return err
-		}
-		if u.Disabled {
-			log.Warn("the platform owner account is disabled; it cannot log in", "email", email)
-		}
-		return nil
-	})
-	if err != nil {
+	case errors.As(err, &ae) && ae.Code == authos.CodeWeakPassword:
+		return fmt.Errorf("%s: %s", envOwnerPassword, ae.PublicMessage())
+	case err != nil:
 		return fmt.Errorf("bootstrapping the platform owner: %w", err)
 	}
-	log.Info("platform owner "+outcome, "email", email)
-	if outcome == "unchanged" || outcome == "promoted" {
+	log := a.Logger()
+	log.Info("platform owner "+outcome, "email", u.Email)
+	if outcome != authos.OwnerCreated {
 		log.Info(envOwnerPassword + " is only used when the account has no password; the existing password was kept")
 	}
+	if u.Disabled {
+		log.Warn("the platform owner account is disabled; it cannot log in", "email", u.Email)
+	}
 	return nil
-}
-
-// newID returns a random UUID (version 4), the form of authos's ids.
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

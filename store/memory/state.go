@@ -20,6 +20,7 @@ type state struct {
 	failures  map[string]store.LoginFailures      // by key
 	keys      map[string]store.SigningKey         // by id
 	outbox    map[string]store.OutboxMessage      // by id
+	audit     map[string]store.AuditEntry         // by id
 }
 
 func newState() *state {
@@ -33,6 +34,7 @@ func newState() *state {
 		failures:  map[string]store.LoginFailures{},
 		keys:      map[string]store.SigningKey{},
 		outbox:    map[string]store.OutboxMessage{},
+		audit:     map[string]store.AuditEntry{},
 	}
 }
 
@@ -48,6 +50,7 @@ func (st *state) clone() *state {
 		failures:  maps.Clone(st.failures),
 		keys:      cloneMap(st.keys, copyKey),
 		outbox:    cloneMap(st.outbox, copyMsg),
+		audit:     cloneMap(st.audit, copyAudit),
 	}
 }
 
@@ -79,4 +82,10 @@ func copyKey(k store.SigningKey) store.SigningKey {
 func copyMsg(m store.OutboxMessage) store.OutboxMessage {
 	m.Payload = bytes.Clone(m.Payload)
 	return m
+}
+
+func copyAudit(e store.AuditEntry) store.AuditEntry {
+	e.Before = bytes.Clone(e.Before)
+	e.After = bytes.Clone(e.After)
+	return e
 }

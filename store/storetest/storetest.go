@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
 		{"RefreshTokens", refreshTests},
 		{"LoginFailures", loginFailureTests},
 		{"SigningKeys", signingKeyTests},
+		{"Audit", auditTests},
 		{"Outbox", outboxTests},
 		{"Tx", txTests},
 		{"Copies", copyTests},

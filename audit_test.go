@@ -1,0 +1,79 @@
+package authos
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/authos/authos/store"
+)
+
+func TestAuditCommitsWithTheAction(t *testing.T) {
+	a, _ := newTestAuthos(t, nil)
+	ctx := context.Background()
+	owner, _, err := a.EnsurePlatformOwner(ctx, "po@example.test", "platform owner pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("later step failed")
+	err = a.st.Tx(ctx, func(tx store.Tx) error {
+		if err := a.Audit(ctx, tx, owner.ID, "suspend_organization", "organization", "o1", "abuse", nil, map[string]string{"status": "suspended"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if es, total, _ := a.ListAudit(ctx, store.AuditFilter{}); total != 0 || len(es) != 0 {
+		t.Fatalf("rolled-back action left %d audit entries", total)
+	}
+	err = a.st.Tx(ctx, func(tx store.Tx) error {
+		return a.Audit(ctx, tx, owner.ID, "suspend_organization", "organization", "o1", "abuse",
+			map[string]string{"status": "active"}, map[string]string{"status": "suspended"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, total, err := a.ListAudit(ctx, store.AuditFilter{TargetID: "o1"})
+	if err != nil || total != 1 || es[0].ActorID != owner.ID || string(es[0].Before) != `{"status":"active"}` ||
+		string(es[0].After) != `{"status":"suspended"}` || es[0].Reason != "abuse" {
+		t.Fatalf("audit = %+v, %d, %v", es, total, err)
+	}
+}
+
+func TestRequirePlatformOwner(t *testing.T) {
+	a, _ := newTestAuthos(t, nil)
+	ctx := context.Background()
+	owner, _, err := a.EnsurePlatformOwner(ctx, "po@example.test", "platform owner pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := verifiedUser(t, a, "user@example.test", "regular user pw")
+	h := protected(a, a.RequirePlatformOwner)
+	for _, c := range []struct {
+		u      User
+		status int
+		code   ErrorCode
+	}{{owner, 200, ""}, {user, 403, CodePlatformOwnerRequired}} {
+		tr, err := a.CompleteLogin(ctx, c.u, LoginContext{Method: AMRPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, code := call(h, "Bearer "+tr.AccessToken); status != c.status || code != string(c.code) {
+			t.Errorf("%s: %d %s; want %d %s", c.u.Email, status, code, c.status, c.code)
+		}
+	}
+	// Demotion in the store takes effect at once, whatever the token claims.
+	tr, _ := a.CompleteLogin(ctx, owner, LoginContext{Method: AMRPassword})
+	owner.IsPlatformOwner = false
+	if err := a.st.UpdateUser(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	if status, code := call(h, "Bearer "+tr.AccessToken); status != 403 || code != string(CodePlatformOwnerRequired) {
+		t.Errorf("demoted owner: %d %s", status, code)
+	}
+	if status, code := call(h, ""); status != 401 || code != string(CodeUnauthorized) {
+		t.Errorf("no token: %d %s", status, code)
+	}
+}
