@@ -159,6 +159,9 @@ func (a *Authos) ResendVerification(ctx context.Context, email, clientIP string)
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// Org optionally scopes the management token to one organization
+	// (slug): the user must be a member, and the token carries its org claim.
+	Org string `json:"org,omitempty"`
 	// ClientIP and UserAgent are recorded on the session.
 	ClientIP  string `json:"-"`
 	UserAgent string `json:"-"`
@@ -218,7 +221,15 @@ func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, erro
 			}
 		}
 	}
-	return a.CompleteLogin(ctx, user, LoginContext{Method: AMRPassword, ClientIP: in.ClientIP, UserAgent: in.UserAgent})
+	lc := LoginContext{Method: AMRPassword, ClientIP: in.ClientIP, UserAgent: in.UserAgent}
+	if in.Org != "" {
+		o, _, err := a.OrgAccess(ctx, &Principal{Kind: PrincipalAccessToken, UserID: user.ID}, in.Org, store.RoleMember)
+		if err != nil {
+			return nil, err
+		}
+		lc.OrgID, lc.Org = o.ID, o.Slug
+	}
+	return a.CompleteLogin(ctx, user, lc)
 }
 
 // loginFailed counts a failure atomically and answers INVALID_CREDENTIALS,

@@ -68,6 +68,24 @@ type Config struct {
 	// MaxBodyBytes caps JSON request bodies. Default 64 KiB.
 	MaxBodyBytes int64
 
+	// AutoApproveOrgs makes new organizations active at once instead of
+	// pending a platform owner's approval.
+	AutoApproveOrgs bool
+	// Tiers are the plans organizations can be on. Default DefaultTiers();
+	// a "free" tier must exist (limits resolve override → tier → free).
+	Tiers map[string]Tier
+	// Billing is the payment integration (package billing/stripe). Optional:
+	// without it the checkout and webhook routes answer NOT_FOUND.
+	Billing Billing
+	// InvitationTTL is how long an invitation stays valid. Default 7 days.
+	InvitationTTL time.Duration
+	// AcceptInvitationURL is the page the invitation email opens
+	// ("?token=..." appended). Default BaseURL+"/accept-invitation".
+	AcceptInvitationURL string
+	// APIKeyTouchInterval bounds how often an API key's last_used_at is
+	// written. Default 1 minute.
+	APIKeyTouchInterval time.Duration
+
 	// Templates override email templates by name ("verify_email",
 	// "reset_password", "invitation").
 	Templates map[string]EmailTemplate
@@ -149,6 +167,22 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.PasswordResetTTL, time.Hour)
 	def(&c.PreAuthTTL, 5*time.Minute)
 	def(&c.Leeway, 30*time.Second)
+	def(&c.InvitationTTL, 7*24*time.Hour)
+	def(&c.APIKeyTouchInterval, time.Minute)
+	if c.AcceptInvitationURL == "" {
+		c.AcceptInvitationURL = c.BaseURL + "/accept-invitation"
+	}
+	if c.Tiers == nil {
+		c.Tiers = DefaultTiers()
+	}
+	if _, ok := c.Tiers[TierFree]; !ok {
+		return c, errors.New("authos: Config.Tiers needs a \"free\" tier")
+	}
+	for name, t := range c.Tiers {
+		if t.Name != name || t.MaxServices < -1 || t.MaxMembers < -1 {
+			return c, fmt.Errorf("authos: Config.Tiers[%q] is inconsistent (Name must equal the key; limits -1 for unlimited or >= 0)", name)
+		}
+	}
 	if c.Leeway > time.Minute {
 		return c, errors.New("authos: Config.Leeway must be at most 60s")
 	}

@@ -8,14 +8,14 @@ import (
 // route is one mounted endpoint.
 type route struct {
 	pattern string // "METHOD /path"
-	handler http.HandlerFunc
+	handler http.Handler
 	limited bool // per-IP auth rate limit
 	auth    bool // requires a management access token
 }
 
 func (a *Authos) routes() []route {
 	h := a.accountHandlers()
-	return []route{
+	rs := []route{
 		{pattern: "POST /api/auth/register", handler: h["register"], limited: true},
 		{pattern: "POST /api/auth/verify-email", handler: h["verify"], limited: true},
 		{pattern: "POST /api/auth/resend-verification", handler: h["resend"], limited: true},
@@ -29,9 +29,11 @@ func (a *Authos) routes() []route {
 		{pattern: "POST /api/user/password", handler: h["password"], auth: true},
 		{pattern: "GET /api/user/sessions", handler: h["sessions"], auth: true},
 		{pattern: "DELETE /api/user/sessions/{id}", handler: h["revokeSession"], auth: true},
-		{pattern: "GET /.well-known/jwks.json", handler: a.handleJWKS},
-		{pattern: "GET /.well-known/openid-configuration", handler: a.handleDiscovery},
+		{pattern: "GET /.well-known/jwks.json", handler: http.HandlerFunc(a.handleJWKS)},
+		{pattern: "GET /.well-known/openid-configuration", handler: http.HandlerFunc(a.handleDiscovery)},
 	}
+	rs = append(rs, a.orgRoutes()...)
+	return append(rs, a.platformRoutes()...)
 }
 
 // Routes lists the "METHOD /path" patterns Handler serves.
@@ -50,7 +52,7 @@ func (a *Authos) Handler() http.Handler {
 	a.handlerOnce.Do(func() {
 		mux := http.NewServeMux()
 		for _, rt := range a.routes() {
-			var h http.Handler = rt.handler
+			h := rt.handler
 			if rt.auth {
 				h = a.RequireAuth(h)
 			}
@@ -92,12 +94,17 @@ func (a *Authos) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// jsonHandler decodes In, calls fn with the request's principal (nil on
-// public routes) and writes its Out with status, or the error envelope.
-func jsonHandler[In, Out any](a *Authos, status int, fn func(r *http.Request, p *Principal, in In) (Out, error)) http.HandlerFunc {
+// HandleJSON builds a JSON endpoint: it decodes the body into In (skipped
+// when In is struct{}; an absent body is the zero In), calls fn with the
+// request's principal (nil on public routes) and writes Out with status
+// (nothing for 204), or the error envelope. Domain packages build their
+// handlers with it.
+func HandleJSON[In, Out any](a *Authos, status int, fn func(r *http.Request, p *Principal, in In) (Out, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// An absent body is the zero In (optional bodies such as {reason});
+		// the method then reports missing required fields itself.
 		var in In
-		if _, empty := any(in).(struct{}); !empty && !a.decode(w, r, &in) {
+		if _, empty := any(in).(struct{}); !empty && r.ContentLength != 0 && !a.decode(w, r, &in) {
 			return
 		}
 		out, err := fn(r, PrincipalFrom(r.Context()), in)
@@ -160,48 +167,48 @@ func (a *Authos) profileOf(r *http.Request, u User, err error) (userResponse, er
 
 func (a *Authos) accountHandlers() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"register": jsonHandler(a, http.StatusCreated, func(r *http.Request, _ *Principal, in RegisterInput) (userResponse, error) {
+		"register": HandleJSON(a, http.StatusCreated, func(r *http.Request, _ *Principal, in RegisterInput) (userResponse, error) {
 			u, err := a.Register(r.Context(), in)
 			return a.profileOf(r, u, err)
 		}),
-		"verify": jsonHandler(a, http.StatusOK, func(r *http.Request, _ *Principal, in tokenRequest) (userResponse, error) {
+		"verify": HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, in tokenRequest) (userResponse, error) {
 			u, err := a.VerifyEmail(r.Context(), in.Token)
 			return a.profileOf(r, u, err)
 		}),
-		"resend": jsonHandler(a, http.StatusAccepted, func(r *http.Request, _ *Principal, in emailRequest) (messageResponse, error) {
+		"resend": HandleJSON(a, http.StatusAccepted, func(r *http.Request, _ *Principal, in emailRequest) (messageResponse, error) {
 			return messageResponse{"If the account exists and is unverified, an email is on its way."},
 				a.ResendVerification(r.Context(), in.Email, a.ClientIP(r))
 		}),
-		"login": jsonHandler(a, http.StatusOK, func(r *http.Request, _ *Principal, in LoginInput) (*TokenResponse, error) {
+		"login": HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, in LoginInput) (*TokenResponse, error) {
 			in.ClientIP, in.UserAgent = a.ClientIP(r), r.UserAgent()
 			return a.Login(r.Context(), in)
 		}),
-		"refresh": jsonHandler(a, http.StatusOK, func(r *http.Request, _ *Principal, in refreshRequest) (*TokenResponse, error) {
+		"refresh": HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, in refreshRequest) (*TokenResponse, error) {
 			return a.Refresh(r.Context(), in.RefreshToken)
 		}),
-		"logout": jsonHandler(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
+		"logout": HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			return none{}, a.Logout(r.Context(), p.SessionID)
 		}),
-		"forgot": jsonHandler(a, http.StatusAccepted, func(r *http.Request, _ *Principal, in emailRequest) (messageResponse, error) {
+		"forgot": HandleJSON(a, http.StatusAccepted, func(r *http.Request, _ *Principal, in emailRequest) (messageResponse, error) {
 			return messageResponse{"If the account exists, a reset email is on its way."}, a.ForgotPassword(r.Context(), in.Email)
 		}),
-		"reset": jsonHandler(a, http.StatusOK, func(r *http.Request, _ *Principal, in resetRequest) (messageResponse, error) {
+		"reset": HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, in resetRequest) (messageResponse, error) {
 			return messageResponse{"Password changed; every session was signed out."}, a.ResetPassword(r.Context(), in.Token, in.Password)
 		}),
-		"profile": jsonHandler(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (Profile, error) {
+		"profile": HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (Profile, error) {
 			return a.GetProfile(r.Context(), p.UserID)
 		}),
-		"patchProfile": jsonHandler(a, http.StatusOK, func(r *http.Request, p *Principal, in ProfileUpdate) (Profile, error) {
+		"patchProfile": HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in ProfileUpdate) (Profile, error) {
 			return a.UpdateProfile(r.Context(), p.UserID, in)
 		}),
-		"password": jsonHandler(a, http.StatusNoContent, func(r *http.Request, p *Principal, in changePasswordRequest) (none, error) {
+		"password": HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in changePasswordRequest) (none, error) {
 			return none{}, a.ChangePassword(r.Context(), p.UserID, p.SessionID, in.CurrentPassword, in.NewPassword)
 		}),
-		"sessions": jsonHandler(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (sessionsResponse, error) {
+		"sessions": HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (sessionsResponse, error) {
 			ss, err := a.ListSessions(r.Context(), p.UserID, p.SessionID)
 			return sessionsResponse{Sessions: ss}, err
 		}),
-		"revokeSession": jsonHandler(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
+		"revokeSession": HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			return none{}, a.RevokeUserSession(r.Context(), p.UserID, r.PathValue("id"))
 		}),
 	}

@@ -164,6 +164,16 @@ func (r response) str(key string) string { s, _ := r.body[key].(string); return 
 
 func (h *harness) do(method, path, bearer string, body any) response {
 	h.t.Helper()
+	var hdr map[string]string
+	if bearer != "" {
+		hdr = map[string]string{"Authorization": "Bearer " + bearer}
+	}
+	return h.doWith(method, path, hdr, body)
+}
+
+// doWith sends a request with extra headers and decodes the answer.
+func (h *harness) doWith(method, path string, hdr map[string]string, body any) response {
+	h.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -183,8 +193,8 @@ func (h *harness) do(method, path, bearer string, body any) response {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
 	}
 	resp, err := h.srv.Client().Do(req)
 	if err != nil {

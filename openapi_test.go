@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store/memory"
 )
 
@@ -192,6 +193,23 @@ func openapiAuthos(t *testing.T) *authos.Authos {
 	return a
 }
 
+// openapiService returns the routes the document covers, authos's and
+// mfa's, and one handler serving them all, mounted as a host would.
+func openapiService(t *testing.T) ([]string, http.Handler) {
+	t.Helper()
+	a := openapiAuthos(t)
+	mf, err := mfa.New(a, mfa.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", a.Handler())
+	for _, prefix := range []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/", "/api/platform/users/"} {
+		mux.Handle(prefix, mf.Handler())
+	}
+	return slices.Concat(a.Routes(), mf.Routes()), mux
+}
+
 func TestOpenAPIDocumentsExactlyTheMountedRoutes(t *testing.T) {
 	ops, err := parseOpenAPIPaths(loadOpenAPI(t))
 	if err != nil {
@@ -205,7 +223,8 @@ func TestOpenAPIDocumentsExactlyTheMountedRoutes(t *testing.T) {
 		documented[op.route()] = op.line
 	}
 	mounted := map[string]bool{}
-	for _, r := range openapiAuthos(t).Routes() {
+	routes, _ := openapiService(t)
+	for _, r := range routes {
 		mounted[r] = true
 		if _, ok := documented[r]; !ok {
 			t.Errorf("mounted route %q is missing from openapi.yaml", r)
@@ -295,9 +314,9 @@ func TestOpenAPISecurityMatchesHandler(t *testing.T) {
 	if err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
-	h := openapiAuthos(t).Handler()
+	_, h := openapiService(t)
 	for _, op := range ops {
-		path := strings.NewReplacer("{id}", "some-id").Replace(op.path)
+		path := strings.NewReplacer("{id}", "some-id", "{user_id}", "some-user").Replace(op.path)
 		req := httptest.NewRequest(op.method, path, strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()

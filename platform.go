@@ -78,3 +78,204 @@ func (a *Authos) EnsurePlatformOwner(ctx context.Context, email, password string
 	}
 	return u, outcome, nil
 }
+
+// Organization transitions a platform owner may make (api.md §3).
+var orgTransitions = map[string]struct{ from, to string }{
+	"approve":  {store.OrgPending, store.OrgActive},
+	"reject":   {store.OrgPending, store.OrgRejected},
+	"suspend":  {store.OrgActive, store.OrgSuspended},
+	"activate": {store.OrgSuspended, store.OrgActive},
+}
+
+// orgSnapshot is what the audit log records of an organization.
+type orgSnapshot struct {
+	Status      string `json:"status"`
+	Tier        string `json:"tier"`
+	MaxServices int    `json:"max_services,omitempty"`
+	MaxMembers  int    `json:"max_members,omitempty"`
+}
+
+func snapshot(o Organization) orgSnapshot {
+	return orgSnapshot{Status: o.Status, Tier: o.Tier, MaxServices: o.MaxServices, MaxMembers: o.MaxMembers}
+}
+
+// TransitionOrganization applies a platform owner's action ("approve",
+// "reject", "suspend", "activate") to the organization with id, writing the
+// audit log in the same transaction. approve may set tier; reject and
+// suspend record reason. Any other transition: CONFLICT.
+func (a *Authos) TransitionOrganization(ctx context.Context, actorID, orgID, action, tier, reason string) (Organization, error) {
+	tr, ok := orgTransitions[action]
+	if !ok {
+		return Organization{}, NewError(CodeBadRequest, "Unknown action "+action)
+	}
+	if tier != "" {
+		if _, ok := a.cfg.Tiers[tier]; !ok {
+			return Organization{}, NewError(CodeBadRequest, "Unknown tier "+tier)
+		}
+	}
+	var out Organization
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		o, err := orgInTx(ctx, tx, orgID)
+		if err != nil {
+			return err
+		}
+		if o.Status != tr.from {
+			return NewError(CodeConflict, "Cannot "+action+" an organization that is "+o.Status)
+		}
+		before := snapshot(o)
+		o.Status, o.UpdatedAt = tr.to, a.now()
+		if tier != "" {
+			o.Tier = tier
+		}
+		if action == "reject" || action == "suspend" {
+			o.StatusReason = reason
+		}
+		out = o
+		if err := tx.UpdateOrg(ctx, o); err != nil {
+			return err
+		}
+		if err := a.Audit(ctx, tx, actorID, action+"_organization", "organization", o.ID, reason, before, snapshot(o)); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventOrgStatusChanged, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
+			Data: map[string]any{"from": tr.from, "to": tr.to, "reason": reason}})
+	})
+	return out, dbError(err)
+}
+
+// TierChange sets an organization's tier and limit overrides; nil
+// overrides are kept, 0 clears one, -1 means unlimited.
+type TierChange struct {
+	Tier        string `json:"tier"`
+	MaxServices *int   `json:"max_services,omitempty"`
+	MaxMembers  *int   `json:"max_users,omitempty"`
+}
+
+// SetOrganizationTier changes tier and overrides (platform owner, or the
+// billing integration with an empty actor), audited in the same transaction.
+func (a *Authos) SetOrganizationTier(ctx context.Context, actorID, orgID string, ch TierChange, reason string) (Organization, error) {
+	if _, ok := a.cfg.Tiers[ch.Tier]; !ok {
+		return Organization{}, NewError(CodeBadRequest, "Unknown tier "+ch.Tier)
+	}
+	for _, p := range []*int{ch.MaxServices, ch.MaxMembers} {
+		if p != nil && *p < -1 {
+			return Organization{}, NewError(CodeBadRequest, "Limits are -1 (unlimited), 0 (tier default) or positive")
+		}
+	}
+	var out Organization
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		o, err := orgInTx(ctx, tx, orgID)
+		if err != nil {
+			return err
+		}
+		before := snapshot(o)
+		o.Tier, o.UpdatedAt = ch.Tier, a.now()
+		if ch.MaxServices != nil {
+			o.MaxServices = *ch.MaxServices
+		}
+		if ch.MaxMembers != nil {
+			o.MaxMembers = *ch.MaxMembers
+		}
+		out = o
+		if err := tx.UpdateOrg(ctx, o); err != nil {
+			return err
+		}
+		actor := actorID
+		if actor == "" {
+			actor = "billing"
+		}
+		if err := a.Audit(ctx, tx, actor, "update_organization_tier", "organization", o.ID, reason, before, snapshot(o)); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventOrgTierChanged, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
+			Data: map[string]any{"from": before.Tier, "to": o.Tier}})
+	})
+	return out, dbError(err)
+}
+
+// PlatformDeleteOrganization deletes any organization (platform owner), audited.
+func (a *Authos) PlatformDeleteOrganization(ctx context.Context, actorID, orgID, reason string) error {
+	return dbError(a.st.Tx(ctx, func(tx store.Tx) error {
+		o, err := orgInTx(ctx, tx, orgID)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteOrg(ctx, o.ID); err != nil {
+			return err
+		}
+		if err := a.Audit(ctx, tx, actorID, "delete_organization", "organization", o.ID, reason, snapshot(o), nil); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventOrgDeleted, OrgID: o.ID, ActorID: actorID, TargetID: o.ID})
+	}))
+}
+
+// SetPlatformOwner promotes or demotes a user; the last owner is never
+// demoted (CONFLICT). Audited in the same transaction.
+func (a *Authos) SetPlatformOwner(ctx context.Context, actorID, userID string, owner bool) error {
+	return dbError(a.st.Tx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUser(ctx, userID)
+		if errors.Is(err, store.ErrNotFound) {
+			return NewError(CodeNotFound, "User not found")
+		}
+		if err != nil {
+			return err
+		}
+		if u.IsPlatformOwner == owner {
+			return nil
+		}
+		if !owner {
+			n, err := tx.CountPlatformOwners(ctx)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return NewError(CodeConflict, "The last platform owner cannot be demoted")
+			}
+		}
+		u.IsPlatformOwner, u.UpdatedAt = owner, a.now()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		action := "promote_platform_owner"
+		if !owner {
+			action = "demote_platform_owner"
+		}
+		return a.Audit(ctx, tx, actorID, action, "user", u.ID, "", map[string]bool{"platform_owner": !owner},
+			map[string]any{"platform_owner": owner, "email": u.Email})
+	}))
+}
+
+// ListOrganizations lists organizations for platform owners.
+func (a *Authos) ListOrganizations(ctx context.Context, f store.OrgFilter) ([]OrgView, int, error) {
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 50
+	}
+	os, total, err := a.st.ListOrgs(ctx, f)
+	if err != nil {
+		return nil, 0, dbError(err)
+	}
+	out := make([]OrgView, 0, len(os))
+	for _, o := range os {
+		out = append(out, a.ViewOf(o))
+	}
+	return out, total, nil
+}
+
+// orgInTx reads an organization inside a transaction: NOT_FOUND when absent.
+func orgInTx(ctx context.Context, tx store.Tx, id string) (Organization, error) {
+	o, err := tx.GetOrg(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Organization{}, NewError(CodeNotFound, "Organization not found")
+	}
+	return o, err
+}
+
+// activeOrgInTx is orgInTx that also requires the organization to be active.
+func activeOrgInTx(ctx context.Context, tx store.Tx, id string) (Organization, error) {
+	o, err := orgInTx(ctx, tx, id)
+	if err != nil {
+		return Organization{}, err
+	}
+	return o, requireActive(o)
+}

@@ -120,9 +120,10 @@ func (a *Authos) issuePreAuth(ctx context.Context, user User, lc LoginContext) e
 
 // PreAuth is a login waiting for its second factor.
 type PreAuth struct {
-	User     User
-	Login    LoginContext
-	Attempts int // failed second-factor attempts recorded with FailPreAuth
+	User      User
+	Login     LoginContext
+	Attempts  int       // failed second-factor attempts recorded with FailPreAuth
+	ExpiresAt time.Time // end of the pending login
 }
 
 // LookupPreAuth returns the pending login of a preauth token without
@@ -145,7 +146,7 @@ func (a *Authos) pendingLogin(ctx context.Context, t store.OneTimeToken) (*PreAu
 	if err != nil {
 		return nil, preAuthError(err)
 	}
-	return &PreAuth{User: u, Login: lc, Attempts: t.Attempts}, nil
+	return &PreAuth{User: u, Login: lc, Attempts: t.Attempts, ExpiresAt: t.ExpiresAt}, nil
 }
 
 // FailPreAuth records a wrong second-factor code against the token and
@@ -215,11 +216,12 @@ func (a *Authos) createSession(ctx context.Context, user User, lc LoginContext) 
 	if err != nil {
 		return nil, dbError(err)
 	}
-	return a.tokenPair(user, s, refresh, now, randx.ID())
+	return a.tokenPair(user, s, lc.Org, lc.Service, refresh, now, randx.ID())
 }
 
-// tokenPair mints the access token for session s issued at iat with jti.
-func (a *Authos) tokenPair(user User, s Session, refresh string, iat time.Time, jti string) (*TokenResponse, error) {
+// tokenPair mints the access token for session s issued at iat with jti;
+// org and service are the slugs of the session's context.
+func (a *Authos) tokenPair(user User, s Session, org, service, refresh string, iat time.Time, jti string) (*TokenResponse, error) {
 	exp := iat.Add(a.cfg.AccessTokenTTL)
 	claims := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -227,6 +229,7 @@ func (a *Authos) tokenPair(user User, s Session, refresh string, iat time.Time, 
 			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(iat), ID: jti,
 		},
 		SessionID: s.ID, Email: user.Email, AMR: s.AMR, IsPlatformOwner: user.IsPlatformOwner,
+		Org: org, Service: service,
 	}
 	at, err := a.mintAccessToken(claims)
 	if err != nil {
@@ -258,33 +261,83 @@ func (a *Authos) Refresh(ctx context.Context, refreshToken string) (*TokenRespon
 	now := a.now()
 	next := a.successor(refreshToken)
 	nextHash := hashx.SHA256Hex(next)
-	rot, err := a.st.RotateRefreshToken(ctx, hashx.SHA256Hex(refreshToken), store.RefreshToken{
-		Hash: nextHash, CreatedAt: now, ExpiresAt: now.Add(a.cfg.RefreshTokenTTL),
-	}, now, a.cfg.RefreshGrace)
+	var (
+		rot          store.Rotation
+		user         User
+		org, service string
+		reused       bool
+	)
+	// Rotation and the checks of the session's context commit together: a
+	// refused refresh (inactive organization, disabled account) leaves the
+	// token unrotated, so it works again once the cause is lifted.
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		var err error
+		rot, err = tx.RotateRefreshToken(ctx, hashx.SHA256Hex(refreshToken), store.RefreshToken{
+			Hash: nextHash, CreatedAt: now, ExpiresAt: now.Add(a.cfg.RefreshTokenTTL),
+		}, now, a.cfg.RefreshGrace)
+		if errors.Is(err, store.ErrReused) {
+			reused = true
+			return nil // commit the family's revocation
+		}
+		if err != nil {
+			return err
+		}
+		if user, err = tx.GetUser(ctx, rot.Session.UserID); err != nil {
+			return err
+		}
+		if err := checkAccount(user); err != nil {
+			return err
+		}
+		org, service, err = a.sessionContext(ctx, tx, rot.Session)
+		return err
+	})
 	switch {
+	case reused:
+		a.revoked.invalidate() // the next check pulls the revocation from the store
+		a.log.Warn("authos: refresh token reuse; session revoked")
+		return nil, NewError(CodeSessionRevoked, "Refresh token was already used; the session has been revoked")
 	case errors.Is(err, store.ErrNotFound):
 		return nil, WrapError(CodeUnauthorized, "Invalid refresh token", err)
 	case errors.Is(err, store.ErrExpired):
 		return nil, WrapError(CodeUnauthorized, "Refresh token has expired; log in again", err)
 	case errors.Is(err, store.ErrRevoked):
 		return nil, WrapError(CodeSessionRevoked, "Session has been revoked; log in again", err)
-	case errors.Is(err, store.ErrReused):
-		a.revoked.invalidate() // the next check pulls the revocation from the store
-		a.log.Warn("authos: refresh token reuse; session revoked")
-		return nil, WrapError(CodeSessionRevoked, "Refresh token was already used; the session has been revoked", err)
 	case err != nil:
 		return nil, dbError(err)
 	}
-	user, err := a.st.GetUser(ctx, rot.Session.UserID)
-	if err != nil {
-		return nil, dbError(err)
-	}
-	if err := checkAccount(user); err != nil {
-		return nil, err
-	}
 	// The access token is derived from the rotation too (iat and jti), so a
 	// retry gets the same pair.
-	return a.tokenPair(user, rot.Session, next, rot.Old.RotatedAt, "rt-"+nextHash[:32])
+	return a.tokenPair(user, rot.Session, org, service, next, rot.Old.RotatedAt, "rt-"+nextHash[:32])
+}
+
+// sessionContext re-reads the organization and service of a session at
+// refresh: tokens of an organization that is no longer active are not
+// renewed (ORGANIZATION_NOT_ACTIVE), and a deleted one ends the session.
+func (a *Authos) sessionContext(ctx context.Context, tx store.Tx, s Session) (org, service string, err error) {
+	if s.OrgID == "" {
+		return "", "", nil
+	}
+	o, err := tx.GetOrg(ctx, s.OrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", "", NewError(CodeSessionRevoked, "The organization of this session no longer exists")
+	}
+	if err != nil {
+		return "", "", dbError(err)
+	}
+	if err := requireActive(o); err != nil {
+		return "", "", err
+	}
+	if s.ServiceID != "" {
+		svc, err := tx.GetService(ctx, s.ServiceID)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", "", NewError(CodeSessionRevoked, "The service of this session no longer exists")
+		}
+		if err != nil {
+			return "", "", dbError(err)
+		}
+		service = svc.Slug
+	}
+	return o.Slug, service, nil
 }
 
 // Logout revokes the session: its refresh tokens stop at once and its access

@@ -295,6 +295,12 @@ type Tx interface {
 	SigningKeyStore
 	OutboxStore
 	AuditStore
+	MFAStore
+	OrgStore
+	InvitationStore
+	ServiceStore
+	APIKeyStore
+	ProcessedEventStore
 }
 
 // Storage is the contract every backend implements. Each operation called on

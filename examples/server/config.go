@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -18,6 +19,11 @@ const (
 	envMailboxDir    = "AUTHOS_MAILBOX_DIR"
 	envEncryptionKey = "AUTHOS_ENCRYPTION_KEY"
 	envRedisURL      = "AUTHOS_REDIS_URL"
+	envAutoApprove   = "AUTHOS_AUTO_APPROVE_ORGS"
+	envStripeKey     = "AUTHOS_STRIPE_SECRET_KEY"
+	envStripeWebhook = "AUTHOS_STRIPE_WEBHOOK_SECRET"
+	envStripeAPIBase = "AUTHOS_STRIPE_API_BASE"
+	envStripePrices  = "AUTHOS_STRIPE_PRICES" // tier=price_id,tier=price_id
 )
 
 // Defaults of the server: a working server on an embedded SQLite file.
@@ -68,6 +74,14 @@ type config struct {
 	MailboxDir    string
 	EncryptionKey string
 	RedisURL      string
+	AutoApprove   bool // new organizations start active
+	Stripe        stripeConfig
+}
+
+// stripeConfig enables billing when SecretKey is set.
+type stripeConfig struct {
+	SecretKey, WebhookSecret, APIBase string
+	Prices                            map[string]string
 }
 
 // loadConfig reads the configuration through getenv (os.Getenv in main) and
@@ -90,6 +104,28 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RedisURL:      get(envRedisURL, ""),
 	}
 	var errs []error
+	if v := get(envAutoApprove, "false"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s must be true or false", envAutoApprove))
+		}
+		c.AutoApprove = b
+	}
+	c.Stripe = stripeConfig{SecretKey: get(envStripeKey, ""), WebhookSecret: get(envStripeWebhook, ""),
+		APIBase: get(envStripeAPIBase, "")}
+	if c.Stripe.SecretKey != "" {
+		c.Stripe.Prices = map[string]string{}
+		for _, pair := range strings.Split(get(envStripePrices, ""), ",") {
+			tier, price, ok := strings.Cut(strings.TrimSpace(pair), "=")
+			if ok && tier != "" && price != "" {
+				c.Stripe.Prices[tier] = price
+			}
+		}
+		if c.Stripe.WebhookSecret == "" || len(c.Stripe.Prices) == 0 {
+			errs = append(errs, fmt.Errorf("billing needs %s, %s and %s (e.g. starter=price_123,pro=price_456)",
+				envStripeKey, envStripeWebhook, envStripePrices))
+		}
+	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("%s must be an absolute http(s) URL such as %s", envBaseURL, defaultBaseURL))
 	}

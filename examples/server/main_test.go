@@ -144,6 +144,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"owner email only", map[string]string{envOwnerEmail: "root@example.com"}, "set both"},
 		{"owner password only", map[string]string{envOwnerPassword: "hunter2hunter2"}, "set both"},
 		{"bad base URL", map[string]string{envBaseURL: "localhost:8080"}, envBaseURL},
+		{"bad auto-approve", map[string]string{envAutoApprove: "yes please"}, envAutoApprove},
+		{"stripe without prices", map[string]string{envStripeKey: "sk_test_hunter2", envStripeWebhook: "whsec_x"}, envStripePrices},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,6 +160,40 @@ func TestLoadConfigErrors(t *testing.T) {
 				t.Errorf("error leaks the password: %q", err)
 			}
 		})
+	}
+}
+
+func TestAutoApproveOrgs(t *testing.T) {
+	for _, c := range []struct {
+		value, status string
+	}{{"", "pending"}, {"true", "active"}} {
+		s := mustSetup(t, map[string]string{envDatabaseURL: "memory:", envAutoApprove: c.value})
+		ctx := t.Context()
+		u, _, err := s.authos.EnsurePlatformOwner(ctx, "founder@example.com", "founder password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _, err := s.authos.CreateOrganization(ctx, u.ID, authos.CreateOrgInput{Slug: "acme", Name: "Acme"})
+		if err != nil || o.Status != c.status {
+			t.Errorf("%s=%q: new organization %q, %v; want %q", envAutoApprove, c.value, o.Status, err, c.status)
+		}
+		s.Close()
+	}
+}
+
+func TestStripeBillingWired(t *testing.T) {
+	vars := map[string]string{envDatabaseURL: "memory:", envStripeKey: "sk_test_123", envStripeWebhook: "whsec_test",
+		envStripePrices: "starter=price_starter, pro=price_pro"}
+	s := mustSetup(t, vars)
+	defer s.Close()
+	if s.authos.Config().Billing == nil {
+		t.Fatal("billing not configured")
+	}
+	// An unsigned webhook is refused by the Stripe verifier, not 404.
+	rec := httptest.NewRecorder()
+	s.handler.ServeHTTP(rec, httptest.NewRequest("POST", "/webhooks/stripe", strings.NewReader(`{}`)))
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"BAD_REQUEST"`) {
+		t.Fatalf("unsigned webhook: %d %s", rec.Code, rec.Body)
 	}
 }
 

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/billing/stripe"
 	"github.com/authos/authos/mailer"
+	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/ratelimit/redisrate"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
@@ -88,13 +90,25 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 		logger.Info("rate limits kept in process; set " + envRedisURL + " to share them between instances")
 	}
 
+	var billing authos.Billing // nil: billing routes answer NOT_FOUND
+	if cfg.Stripe.SecretKey != "" {
+		b, err := stripe.New(stripe.Config{SecretKey: cfg.Stripe.SecretKey, WebhookSecret: cfg.Stripe.WebhookSecret,
+			Prices: cfg.Stripe.Prices, APIBase: cfg.Stripe.APIBase,
+			SuccessURL: cfg.BaseURL + "/billing/success", CancelURL: cfg.BaseURL + "/billing/cancel"})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envStripeKey, err)
+		}
+		billing = b
+	}
 	a, err := authos.New(ctx, authos.Config{
-		Store:       st,
-		Keyring:     keyring,
-		Mailer:      m,
-		BaseURL:     cfg.BaseURL,
-		RateLimiter: limiter,
-		Logger:      logger,
+		Store:           st,
+		Keyring:         keyring,
+		Mailer:          m,
+		BaseURL:         cfg.BaseURL,
+		RateLimiter:     limiter,
+		Logger:          logger,
+		AutoApproveOrgs: cfg.AutoApprove,
+		Billing:         billing,
 	})
 	if errors.Is(err, authos.CodeEncryptionError) {
 		cause := errors.Unwrap(err) // authos.Error hides its cause from Error()
@@ -109,6 +123,10 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 		return nil, fmt.Errorf("authos: %w", err)
 	}
 	s.authos = a
+	mf, err := mfa.New(a, mfa.Config{}) // registers itself as the second factor
+	if err != nil {
+		return nil, fmt.Errorf("mfa: %w", err)
+	}
 
 	if cfg.OwnerEmail != "" {
 		if err := bootstrapOwner(ctx, a, cfg.OwnerEmail, cfg.OwnerPassword); err != nil {
@@ -118,6 +136,14 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler())
+	mfaHandler := mf.Handler()
+	for _, p := range []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/", "/api/platform/users/"} {
+		mux.Handle(p, mfaHandler)
+	}
+	// The pages the emailed links open (pages.go).
+	if err := mountPages(mux, a, cfg.BaseURL); err != nil {
+		return nil, err
+	}
 	s.handler = mux
 	return s, nil
 }

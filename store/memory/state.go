@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/authos/authos/store"
 )
@@ -11,46 +12,70 @@ import (
 // state is everything the store holds. Values in the maps are private copies:
 // no slice in them is shared with a caller.
 type state struct {
-	users     map[string]store.User               // by id
-	emails    map[string]string                   // lower-cased email -> user id
-	passwords map[string]store.PasswordCredential // by user id
-	tokens    map[string]store.OneTimeToken       // by hash
-	sessions  map[string]store.Session            // by id
-	refresh   map[string]store.RefreshToken       // by hash
-	failures  map[string]store.LoginFailures      // by key
-	keys      map[string]store.SigningKey         // by id
-	outbox    map[string]store.OutboxMessage      // by id
-	audit     map[string]store.AuditEntry         // by id
+	users       map[string]store.User               // by id
+	emails      map[string]string                   // lower-cased email -> user id
+	passwords   map[string]store.PasswordCredential // by user id
+	tokens      map[string]store.OneTimeToken       // by hash
+	sessions    map[string]store.Session            // by id
+	refresh     map[string]store.RefreshToken       // by hash
+	failures    map[string]store.LoginFailures      // by key
+	keys        map[string]store.SigningKey         // by id
+	outbox      map[string]store.OutboxMessage      // by id
+	audit       map[string]store.AuditEntry         // by id
+	orgs        map[string]store.Organization       // by id
+	members     map[memberKey]store.Membership      // by (org id, user id)
+	invitations map[string]store.Invitation         // by id
+	services    map[string]store.Service            // by id
+	apiKeys     map[string]store.APIKey             // by id
+	events      map[eventKey]time.Time              // processed events -> when
+	mfa         map[string]store.MFAFactor          // by user id
+	backupCodes map[backupKey]backupCode            // by (user id, hash)
 }
 
 func newState() *state {
 	return &state{
-		users:     map[string]store.User{},
-		emails:    map[string]string{},
-		passwords: map[string]store.PasswordCredential{},
-		tokens:    map[string]store.OneTimeToken{},
-		sessions:  map[string]store.Session{},
-		refresh:   map[string]store.RefreshToken{},
-		failures:  map[string]store.LoginFailures{},
-		keys:      map[string]store.SigningKey{},
-		outbox:    map[string]store.OutboxMessage{},
-		audit:     map[string]store.AuditEntry{},
+		users:       map[string]store.User{},
+		emails:      map[string]string{},
+		passwords:   map[string]store.PasswordCredential{},
+		tokens:      map[string]store.OneTimeToken{},
+		sessions:    map[string]store.Session{},
+		refresh:     map[string]store.RefreshToken{},
+		failures:    map[string]store.LoginFailures{},
+		keys:        map[string]store.SigningKey{},
+		outbox:      map[string]store.OutboxMessage{},
+		audit:       map[string]store.AuditEntry{},
+		orgs:        map[string]store.Organization{},
+		members:     map[memberKey]store.Membership{},
+		invitations: map[string]store.Invitation{},
+		services:    map[string]store.Service{},
+		apiKeys:     map[string]store.APIKey{},
+		events:      map[eventKey]time.Time{},
+		mfa:         map[string]store.MFAFactor{},
+		backupCodes: map[backupKey]backupCode{},
 	}
 }
 
 // clone returns a deep copy of st.
 func (st *state) clone() *state {
 	return &state{
-		users:     maps.Clone(st.users),
-		emails:    maps.Clone(st.emails),
-		passwords: maps.Clone(st.passwords),
-		tokens:    cloneMap(st.tokens, copyToken),
-		sessions:  cloneMap(st.sessions, copySession),
-		refresh:   maps.Clone(st.refresh),
-		failures:  maps.Clone(st.failures),
-		keys:      cloneMap(st.keys, copyKey),
-		outbox:    cloneMap(st.outbox, copyMsg),
-		audit:     cloneMap(st.audit, copyAudit),
+		users:       maps.Clone(st.users),
+		emails:      maps.Clone(st.emails),
+		passwords:   maps.Clone(st.passwords),
+		tokens:      cloneMap(st.tokens, copyToken),
+		sessions:    cloneMap(st.sessions, copySession),
+		refresh:     maps.Clone(st.refresh),
+		failures:    maps.Clone(st.failures),
+		keys:        cloneMap(st.keys, copyKey),
+		outbox:      cloneMap(st.outbox, copyMsg),
+		audit:       cloneMap(st.audit, copyAudit),
+		orgs:        maps.Clone(st.orgs),
+		members:     maps.Clone(st.members),
+		invitations: maps.Clone(st.invitations),
+		services:    cloneMap(st.services, copyService),
+		apiKeys:     cloneMap(st.apiKeys, copyAPIKey),
+		events:      maps.Clone(st.events),
+		mfa:         cloneMap(st.mfa, copyMFAFactor),
+		backupCodes: maps.Clone(st.backupCodes),
 	}
 }
 
@@ -88,4 +113,14 @@ func copyAudit(e store.AuditEntry) store.AuditEntry {
 	e.Before = bytes.Clone(e.Before)
 	e.After = bytes.Clone(e.After)
 	return e
+}
+
+func copyService(s store.Service) store.Service {
+	s.RedirectURIs = slices.Clone(s.RedirectURIs)
+	return s
+}
+
+func copyAPIKey(k store.APIKey) store.APIKey {
+	k.Scopes = slices.Clone(k.Scopes)
+	return k
 }

@@ -10,20 +10,19 @@ import (
 )
 
 // RecordLoginFailure adds one failure at now; a maxFailures below one never
-// locks. The counter row is created if missing (INSERT ... ON CONFLICT DO
-// NOTHING), then locked and updated in the same transaction, so concurrent
-// failures are all counted.
+// locks. The counter row is created or locked by one upsert (INSERT ... ON
+// CONFLICT DO UPDATE ... RETURNING), then updated in the same transaction,
+// so concurrent failures are all counted.
 func (h *handle) RecordLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, maxFailures int, lockFor time.Duration) (store.LoginFailures, error) {
 	var out store.LoginFailures
 	err := h.atomic(ctx, func(h *handle) error {
-		if _, err := h.exec(ctx, `INSERT INTO authos_login_failures (failure_key, failures, window_start, locked_until)
-			VALUES (?, 0, NULL, NULL) ON CONFLICT DO NOTHING`, key); err != nil {
-			return wrap("record login failure", err)
-		}
+		// One upsert creates the row or locks the existing one, so a
+		// concurrent ClearLoginFailures cannot delete it between the two.
 		var count int
 		var start, locked sql.NullInt64
-		err := h.queryRow(ctx, `SELECT failures, window_start, locked_until FROM authos_login_failures
-			WHERE failure_key = ?`+h.s.d.forUpdate(), key).Scan(&count, &start, &locked)
+		err := h.queryRow(ctx, `INSERT INTO authos_login_failures (failure_key, failures, window_start, locked_until)
+			VALUES (?, 0, NULL, NULL) ON CONFLICT (failure_key) DO UPDATE SET failures = authos_login_failures.failures
+			RETURNING failures, window_start, locked_until`, key).Scan(&count, &start, &locked)
 		if err != nil {
 			return wrap("record login failure", err)
 		}

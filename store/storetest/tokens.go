@@ -160,20 +160,7 @@ func testTokenConsumeConcurrent(t *testing.T, s store.Storage) {
 	parallel(n, func(i int) {
 		_, errs[i] = s.ConsumeToken(ctx, store.PurposeResetPassword, "h1", at(time.Minute))
 	})
-	var ok, used int
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, store.ErrUsed):
-			used++
-		default:
-			t.Errorf("ConsumeToken #%d: got error %v; want nil or ErrUsed", i, err)
-		}
-	}
-	if ok != 1 || used != n-1 {
-		t.Errorf("concurrent ConsumeToken: got %d successes and %d ErrUsed; want 1 and %d", ok, used, n-1)
-	}
+	countOutcomes(t, "ConsumeToken", errs)
 }
 
 func testTokenRecordAttempt(t *testing.T, s store.Storage) {

@@ -1,0 +1,234 @@
+package authos
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/randx"
+	"github.com/authos/authos/store"
+)
+
+// Invitation is an invitation into an organization (the store's shape).
+type Invitation = store.Invitation
+
+// InvitationView is an invitation as clients see it (never its token).
+type InvitationView struct {
+	ID           string    `json:"id"`
+	Organization string    `json:"organization"` // slug
+	Email        string    `json:"email"`
+	Role         string    `json:"role"`
+	Status       string    `json:"status"`
+	InvitedBy    string    `json:"invited_by"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+}
+
+func invitationView(inv Invitation, orgSlug string) InvitationView {
+	return InvitationView{ID: inv.ID, Organization: orgSlug, Email: inv.Email, Role: inv.Role, Status: inv.Status,
+		InvitedBy: inv.InvitedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt}
+}
+
+// InviteInput invites an email address with a role (admin or member).
+type InviteInput struct {
+	Email string `json:"email"`
+	Role  string `json:"role"`
+}
+
+// Invite creates an invitation valid for Config.InvitationTTL, queues its
+// email in the same transaction and returns the plaintext token once (only
+// its hash is stored). INVALID_EMAIL, BAD_REQUEST (role), CONFLICT (already a
+// member or already invited).
+func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in InviteInput) (InvitationView, string, error) {
+	email := NormalizeEmail(in.Email)
+	if err := ValidateEmail(email); err != nil {
+		return InvitationView{}, "", err
+	}
+	if in.Role == "" {
+		in.Role = store.RoleMember
+	}
+	if in.Role != store.RoleAdmin && in.Role != store.RoleMember {
+		return InvitationView{}, "", NewError(CodeBadRequest, "role must be admin or member")
+	}
+	token := randx.Token(32)
+	now := a.now()
+	inv := Invitation{ID: randx.ID(), OrgID: o.ID, Email: email, Role: in.Role, TokenHash: hashx.SHA256Hex(token),
+		InvitedBy: actorID, Status: store.InvitationPending, CreatedAt: now, ExpiresAt: now.Add(a.cfg.InvitationTTL)}
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		if u, err := tx.GetUserByEmail(ctx, email); err == nil {
+			if _, err := tx.GetMember(ctx, o.ID, u.ID); err == nil {
+				return NewError(CodeConflict, "This user is already a member")
+			}
+		}
+		pending, err := tx.ListEmailInvitations(ctx, email, now)
+		if err != nil {
+			return err
+		}
+		for _, p := range pending {
+			if p.OrgID == o.ID {
+				return NewError(CodeConflict, "This email already has a pending invitation; cancel it first")
+			}
+		}
+		if err := tx.CreateInvitation(ctx, inv); err != nil {
+			return err
+		}
+		inviter, err := tx.GetUser(ctx, actorID)
+		if err != nil {
+			return err
+		}
+		inviterName := inviter.Name
+		if inviterName == "" {
+			inviterName = inviter.Email
+		}
+		link := a.cfg.AcceptInvitationURL + sepFor(a.cfg.AcceptInvitationURL) + "token=" + url.QueryEscape(token)
+		if err := a.enqueueEmail(ctx, tx, TemplateInvitation, email, EmailData{Link: link, OrgName: o.Name,
+			InviterName: inviterName, Role: in.Role, ExpiresIn: humanDuration(a.cfg.InvitationTTL)}); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventInvitationCreated, OrgID: o.ID, ActorID: actorID, TargetID: inv.ID,
+			Data: map[string]any{"email": email, "role": in.Role}})
+	})
+	if err != nil {
+		return InvitationView{}, "", dbError(err)
+	}
+	return invitationView(inv, o.Slug), token, nil
+}
+
+func sepFor(page string) string {
+	if strings.Contains(page, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// ListInvitations returns the organization's invitations.
+func (a *Authos) ListInvitations(ctx context.Context, o Organization) ([]InvitationView, error) {
+	invs, err := a.st.ListOrgInvitations(ctx, o.ID)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	out := make([]InvitationView, 0, len(invs))
+	for _, inv := range invs {
+		out = append(out, invitationView(inv, o.Slug))
+	}
+	return out, nil
+}
+
+// CancelInvitation cancels a pending invitation of the organization.
+// NOT_FOUND, INVITATION_ALREADY_ACCEPTED (no longer pending).
+func (a *Authos) CancelInvitation(ctx context.Context, o Organization, id string) error {
+	inv, err := a.st.GetInvitation(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && inv.OrgID != o.ID {
+		return NewError(CodeNotFound, "Invitation not found")
+	}
+	if err != nil {
+		return dbError(err)
+	}
+	err = a.st.RespondInvitation(ctx, id, store.InvitationCancelled, a.now())
+	if errors.Is(err, store.ErrUsed) {
+		return NewError(CodeInvitationAlreadyAccepted, "Invitation is no longer pending")
+	}
+	return dbError(err)
+}
+
+// MyInvitations returns the pending invitations for the user's verified email.
+func (a *Authos) MyInvitations(ctx context.Context, userID string) ([]InvitationView, error) {
+	u, err := a.st.GetUser(ctx, userID)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	if !u.EmailVerified {
+		return []InvitationView{}, nil
+	}
+	invs, err := a.st.ListEmailInvitations(ctx, u.Email, a.now())
+	if err != nil {
+		return nil, dbError(err)
+	}
+	out := make([]InvitationView, 0, len(invs))
+	for _, inv := range invs {
+		o, err := a.st.GetOrg(ctx, inv.OrgID)
+		if err != nil {
+			return nil, dbError(err)
+		}
+		out = append(out, invitationView(inv, o.Slug))
+	}
+	return out, nil
+}
+
+// AcceptInvitation adds the user to the organization. The caller's
+// verified email must equal the invited one (FORBIDDEN otherwise), and the
+// team limit is checked inside the same transaction, so concurrent accepts
+// cannot exceed it. INVITATION_EXPIRED, INVITATION_ALREADY_ACCEPTED,
+// TEAM_LIMIT_EXCEEDED, NOT_FOUND.
+func (a *Authos) AcceptInvitation(ctx context.Context, userID, token string) (Membership, error) {
+	return a.respondInvitation(ctx, userID, token, store.InvitationAccepted)
+}
+
+// DeclineInvitation declines an invitation addressed to the user.
+func (a *Authos) DeclineInvitation(ctx context.Context, userID, token string) error {
+	_, err := a.respondInvitation(ctx, userID, token, store.InvitationDeclined)
+	return err
+}
+
+func (a *Authos) respondInvitation(ctx context.Context, userID, token, status string) (Membership, error) {
+	if token == "" || len(token) > 256 {
+		return Membership{}, NewError(CodeNotFound, "Invitation not found")
+	}
+	var m Membership
+	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		now := a.now()
+		inv, err := tx.GetInvitationByToken(ctx, hashx.SHA256Hex(token))
+		if errors.Is(err, store.ErrNotFound) {
+			return NewError(CodeNotFound, "Invitation not found")
+		}
+		if err != nil {
+			return err
+		}
+		u, err := tx.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if !u.EmailVerified || !strings.EqualFold(u.Email, inv.Email) {
+			return NewError(CodeForbidden, "This invitation is addressed to another email address")
+		}
+		switch {
+		case inv.Status != store.InvitationPending:
+			return NewError(CodeInvitationAlreadyAccepted, "Invitation was already used")
+		case !now.Before(inv.ExpiresAt):
+			return NewError(CodeInvitationExpired, "Invitation has expired")
+		}
+		if status == store.InvitationAccepted {
+			o, err := tx.GetOrg(ctx, inv.OrgID)
+			if err != nil {
+				return err
+			}
+			n, err := tx.CountMembers(ctx, o.ID)
+			if err != nil {
+				return err
+			}
+			if !within(a.LimitsOf(o).MaxMembers, n) {
+				return NewError(CodeTeamLimitExceeded, "The organization has reached its member limit")
+			}
+			m = Membership{OrgID: o.ID, UserID: u.ID, Role: inv.Role, CreatedAt: now}
+			if err := tx.AddMember(ctx, m); errors.Is(err, store.ErrConflict) {
+				return NewError(CodeConflict, "Already a member of this organization")
+			} else if err != nil {
+				return err
+			}
+			if err := a.emit(ctx, tx, Event{Type: EventMemberAdded, OrgID: o.ID, ActorID: u.ID, TargetID: u.ID,
+				Data: map[string]any{"role": inv.Role, "invitation_id": inv.ID}}); err != nil {
+				return err
+			}
+		}
+		if err := tx.RespondInvitation(ctx, inv.ID, status, now); errors.Is(err, store.ErrUsed) {
+			return NewError(CodeInvitationAlreadyAccepted, "Invitation was already used")
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	return m, dbError(err)
+}

@@ -1,0 +1,67 @@
+package mfa_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/authos/authos"
+	"github.com/authos/authos/mfa"
+	"github.com/authos/authos/store/memory"
+)
+
+// A host adds TOTP to its logins: New registers the second factor, and the
+// MFA handler is mounted beside authos's own.
+func ExampleNew() {
+	ctx := context.Background()
+	key := make([]byte, 32) // in production: AUTHOS_ENCRYPTION_KEY, see authos.ParseKeyring
+	rand.Read(key)
+	keyring, _ := authos.NewKeyring(key)
+	st := memory.New()
+	a, err := authos.New(ctx, authos.Config{Store: st, Keyring: keyring})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mf, err := mfa.New(a, mfa.Config{Issuer: "Example"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", a.Handler())
+	h := mf.Handler()
+	mux.Handle("/api/user/mfa", h)
+	mux.Handle("/api/user/mfa/", h)
+	mux.Handle("/api/auth/mfa/", h)
+	mux.Handle("/api/platform/users/", h)
+
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/api/user/mfa", nil))
+	fmt.Println("without a token:", rec.Code)
+
+	// The same steps as Go calls: enroll a (verified) user...
+	u, _ := a.Register(ctx, authos.RegisterInput{Email: "ada@example.com", Password: "analytical engine"})
+	u.EmailVerified = true
+	st.UpdateUser(ctx, u)
+	enrollment, _ := mf.Setup(ctx, u.ID)
+	code, _ := totp.GenerateCode(enrollment.Secret, time.Now())
+	backup, _ := mf.Enable(ctx, u.ID, code)
+	fmt.Println("backup codes:", len(backup))
+
+	// ...whose password login now asks for the second factor.
+	_, err = a.Login(ctx, authos.LoginInput{Email: "ada@example.com", Password: "analytical engine"})
+	fmt.Println(authos.AsError(err).Code)
+	preauth := authos.AsError(err).Fields["preauth_token"].(string)
+	tokens, _ := mf.Verify(ctx, preauth, backup[0])
+	fmt.Println("amr:", tokens.Session.AMR)
+	// Output:
+	// without a token: 401
+	// backup codes: 10
+	// MFA_REQUIRED
+	// amr: [pwd otp]
+}

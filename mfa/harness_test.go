@@ -1,0 +1,404 @@
+package mfa_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, to drop test schemas
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/authos/authos"
+	"github.com/authos/authos/mfa"
+	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/memory"
+	"github.com/authos/authos/store/postgres"
+	"github.com/authos/authos/store/sqlite"
+	"github.com/authos/authos/store/sqlstore"
+)
+
+const postgresEnv = "AUTHOS_TEST_POSTGRES_URL"
+
+// backend opens a fresh store for one test.
+type backend struct {
+	name string
+	open func(t *testing.T) store.Storage
+}
+
+// backends lists memory, SQLite (a temp file) and, when
+// AUTHOS_TEST_POSTGRES_URL is set, PostgreSQL (a fresh schema per test).
+func backends(t *testing.T) []backend {
+	bs := []backend{
+		{"memory", func(*testing.T) store.Storage { return memory.New() }},
+		{"sqlite", openSQLite},
+	}
+	if os.Getenv(postgresEnv) != "" {
+		bs = append(bs, backend{"postgres", openPostgres})
+	} else {
+		t.Log(postgresEnv + " not set: PostgreSQL cases skipped")
+	}
+	return bs
+}
+
+// eachBackend runs fn as a subtest on every backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, st store.Storage)) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { fn(t, b.open(t)) })
+	}
+}
+
+func openSQLite(t *testing.T) store.Storage {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authos.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openPostgres(t *testing.T) store.Storage {
+	t.Helper()
+	url := os.Getenv(postgresEnv)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "authos_mfa_" + hex.EncodeToString(b)
+	st, err := postgres.Open(context.Background(), url, postgres.WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.Close()
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer db.Close()
+		if _, err := db.Exec("DROP SCHEMA " + pgx.Identifier{schema}.Sanitize() + " CASCADE"); err != nil {
+			t.Error(err)
+		}
+	})
+	return st
+}
+
+// storedSecret reads the user's secret column as the backend keeps it: the
+// row itself for SQL backends, the stored factor for memory.
+func storedSecret(t *testing.T, st store.Storage, userID string) []byte {
+	t.Helper()
+	type sqlBacked interface {
+		DB() *sql.DB
+		Dialect() sqlstore.Dialect
+	}
+	if s, ok := st.(sqlBacked); ok {
+		d := s.Dialect()
+		var b []byte
+		if err := s.DB().QueryRow(d.Rebind(`SELECT secret FROM authos_mfa_factors WHERE user_id = ?`), userID).Scan(&b); err != nil {
+			t.Fatalf("reading the secret row: %v", err)
+		}
+		return b
+	}
+	f, err := st.GetMFAFactor(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Secret
+}
+
+// clock is a settable clock shared by the service and the test.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// newClock starts one second into a TOTP time step, so that codes of the
+// neighbouring steps are exactly ±30 s away.
+func newClock() *clock {
+	now := time.Now().UTC().Truncate(30 * time.Second).Add(time.Second)
+	return &clock{now: now}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// harness runs authos's and mfa's handlers on one httptest server.
+type harness struct {
+	t     *testing.T
+	a     *authos.Authos
+	mf    *mfa.Service
+	st    store.Storage
+	srv   *httptest.Server
+	clock *clock
+}
+
+const password = "correct horse battery"
+
+func newHarness(t *testing.T, st store.Storage) *harness {
+	t.Helper()
+	h := &harness{t: t, st: st, clock: newClock()}
+	key := make([]byte, 32)
+	rand.Read(key)
+	kr, err := authos.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := authos.NewArgon2id(authos.Argon2Params{Memory: 12288, Time: 3}, 0) // the cheapest ASVS setting
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = httptest.NewUnstartedServer(nil)
+	a, err := authos.New(context.Background(), authos.Config{
+		Store:      st,
+		Keyring:    kr,
+		Hasher:     hasher,
+		BaseURL:    "http://" + h.srv.Listener.Addr().String(),
+		Now:        h.clock.Now,
+		Logger:     slog.New(slog.DiscardHandler),
+		RateLimits: authos.RateLimits{PerIP: authos.Limit{Rate: 1000, Period: time.Minute, Burst: 1000}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.a = a
+	if h.mf, err = mfa.New(a, mfa.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", a.Handler())
+	mh := h.mf.Handler()
+	mux.Handle("/api/user/mfa", mh)
+	mux.Handle("/api/user/mfa/", mh)
+	mux.Handle("/api/auth/mfa/", mh)
+	mux.Handle("/api/platform/users/", mh)
+	h.srv.Config.Handler = mux
+	h.srv.Start()
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+func (r response) str(key string) string { s, _ := r.body[key].(string); return s }
+
+// strings returns the string array at key.
+func (r response) strings(key string) []string {
+	var out []string
+	arr, _ := r.body[key].([]any)
+	for _, v := range arr {
+		s, _ := v.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+func (h *harness) do(method, path, bearer string, body any) response {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		js, err := json.Marshal(body)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rd = bytes.NewReader(js)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			h.t.Fatalf("%s %s: non-JSON body %q", method, path, raw)
+		}
+	}
+	return r
+}
+
+// wantOK asserts a success status.
+func (h *harness) wantOK(r response, status int) response {
+	h.t.Helper()
+	if r.status != status {
+		h.t.Fatalf("got status %d; want %d (body %s)", r.status, status, r.raw)
+	}
+	return r
+}
+
+// wantError asserts status and error_code.
+func (h *harness) wantError(r response, status int, code authos.ErrorCode) response {
+	h.t.Helper()
+	if r.status != status || r.str("error_code") != string(code) {
+		h.t.Fatalf("got %d %s; want %d %s (body %s)", r.status, r.str("error_code"), status, code, r.raw)
+	}
+	if _, err := time.Parse(time.RFC3339, r.str("timestamp")); err != nil || r.str("error") == "" {
+		h.t.Errorf("not the error envelope: %s", r.raw)
+	}
+	return r
+}
+
+// wantRateLimited asserts RATE_LIMIT_EXCEEDED with a Retry-After of at
+// least minSecs seconds, and returns the Retry-After.
+func (h *harness) wantRateLimited(r response, minSecs int) time.Duration {
+	h.t.Helper()
+	h.wantError(r, http.StatusTooManyRequests, authos.CodeRateLimitExceeded)
+	d, err := time.ParseDuration(r.header.Get("Retry-After") + "s")
+	if err != nil || d < time.Duration(minSecs)*time.Second {
+		h.t.Fatalf("Retry-After %q; want at least %d seconds", r.header.Get("Retry-After"), minSecs)
+	}
+	return d
+}
+
+// user creates a verified account with password.
+func (h *harness) user(email string) authos.User {
+	h.t.Helper()
+	ctx := context.Background()
+	u, err := h.a.Register(ctx, authos.RegisterInput{Email: email, Password: password})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	u.EmailVerified = true
+	if err := h.st.UpdateUser(ctx, u); err != nil {
+		h.t.Fatal(err)
+	}
+	return u
+}
+
+// login posts the password login.
+func (h *harness) login(email string) response {
+	h.t.Helper()
+	return h.do("POST", "/api/auth/login", "", map[string]string{"email": email, "password": password})
+}
+
+// accessToken logs in (without MFA) and returns the access token.
+func (h *harness) accessToken(email string) string {
+	h.t.Helper()
+	return h.wantOK(h.login(email), http.StatusOK).str("access_token")
+}
+
+// preauth logs in and expects MFA_REQUIRED; it returns the preauth token.
+func (h *harness) preauth(email string) string {
+	h.t.Helper()
+	r := h.wantError(h.login(email), http.StatusUnauthorized, authos.CodeMFARequired)
+	tok := r.str("preauth_token")
+	if tok == "" || r.body["mfa_required"] != true {
+		h.t.Fatalf("MFA_REQUIRED without preauth_token: %s", r.raw)
+	}
+	return tok
+}
+
+// verify posts a preauth token and code.
+func (h *harness) verify(preauth, code string) response {
+	h.t.Helper()
+	return h.do("POST", "/api/auth/mfa/verify", "", map[string]string{"preauth_token": preauth, "code": code})
+}
+
+// code is the TOTP code of secret at the clock's time plus offset.
+func (h *harness) code(secret string, offset time.Duration) string {
+	h.t.Helper()
+	return totpAt(h.t, secret, h.clock.Now().Add(offset))
+}
+
+func totpAt(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// wrongCode returns a six-digit code that no step of the window accepts.
+func (h *harness) wrongCode(secret string) string {
+	h.t.Helper()
+	valid := map[string]bool{}
+	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
+		valid[h.code(secret, d)] = true
+	}
+	for _, c := range []string{"000000", "111111", "222222", "333333"} {
+		if !valid[c] {
+			return c
+		}
+	}
+	h.t.Fatal("no wrong code found")
+	return ""
+}
+
+// enroll runs setup and enable over HTTP with the access token and returns
+// the secret and the backup codes. The clock moves to the next time step,
+// so the enabling code is not the next one asked for.
+func (h *harness) enroll(access string) (secret string, backup []string) {
+	h.t.Helper()
+	setup := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, nil), http.StatusOK)
+	secret = setup.str("secret")
+	en := h.wantOK(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": h.code(secret, 0)}), http.StatusOK)
+	backup = en.strings("backup_codes")
+	if len(backup) != mfa.BackupCodeCount {
+		h.t.Fatalf("enable returned %d backup codes; want %d", len(backup), mfa.BackupCodeCount)
+	}
+	h.clock.Advance(30 * time.Second)
+	return secret, backup
+}
+
+// events returns the types of the MFA events in the outbox that target
+// targetID, sorted (events of one fake-clock instant have no order).
+func (h *harness) events(targetID string) []string {
+	h.t.Helper()
+	msgs, err := h.st.ListOutbox(context.Background(), store.OutboxFilter{Topic: store.TopicEvent})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		var ev authos.Event
+		if err := json.Unmarshal(m.Payload, &ev); err != nil {
+			h.t.Fatal(err)
+		}
+		if ev.TargetID == targetID && strings.HasPrefix(ev.Type, "mfa.") {
+			out = append(out, ev.Type)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

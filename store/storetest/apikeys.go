@@ -1,0 +1,336 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/authos/authos/store"
+)
+
+var apiKeyTests = []testCase{
+	{"CreateGet", testAPIKeyCreateGet},
+	{"NotFound", testAPIKeyNotFound},
+	{"Conflict", testAPIKeyConflict},
+	{"List", testAPIKeyList},
+	{"Revoke", testAPIKeyRevoke},
+	{"Touch", testAPIKeyTouch},
+	{"TouchConcurrent", testAPIKeyTouchConcurrent},
+	{"ScopeCopies", testAPIKeyCopies},
+}
+
+var processedEventTests = []testCase{
+	{"Mark", testEventMark},
+	{"MarkConcurrent", testEventMarkConcurrent},
+}
+
+// newAPIKey returns an org-wide key of orgID created at created.
+func newAPIKey(id, orgID, prefix string, created time.Time) store.APIKey {
+	return store.APIKey{
+		ID:         id,
+		OrgID:      orgID,
+		Name:       "Key " + id,
+		Prefix:     prefix,
+		SecretHash: "hash-" + id,
+		Scopes:     []string{"users:read"},
+		CreatedBy:  "u1",
+		CreatedAt:  created,
+	}
+}
+
+// addAPIKey creates k.
+func addAPIKey(t *testing.T, s store.Storage, k store.APIKey) store.APIKey {
+	t.Helper()
+	must(t, "CreateAPIKey("+k.ID+")", s.CreateAPIKey(t.Context(), k))
+	return k
+}
+
+func normAPIKey(x store.APIKey) store.APIKey {
+	x.Scopes = ns(x.Scopes)
+	x.CreatedAt, x.ExpiresAt, x.RevokedAt, x.LastUsedAt = nt(x.CreatedAt), nt(x.ExpiresAt), nt(x.RevokedAt), nt(x.LastUsedAt)
+	return x
+}
+
+func apiKeyIDs(ks []store.APIKey) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.ID
+	}
+	return out
+}
+
+// apiKeyOrgs creates the organizations o1 and o2 and the service s1 of o1.
+func apiKeyOrgs(t *testing.T, s store.Storage) {
+	t.Helper()
+	addOrg(t, s, newOrg("o1", "acme", base))
+	addOrg(t, s, newOrg("o2", "globex", base))
+	addService(t, s, newService("s1", "o1", "app", "client-1", base))
+}
+
+func testAPIKeyCreateGet(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	k := store.APIKey{
+		ID:         "k1",
+		OrgID:      "o1",
+		ServiceID:  "s1",
+		Name:       "CI deploys",
+		Prefix:     "ak_live_abc",
+		SecretHash: "0123abcd",
+		Scopes:     []string{"users:read", "users:write", "sessions:revoke"},
+		CreatedBy:  "u1",
+		CreatedAt:  at(time.Second),
+		ExpiresAt:  at(90 * 24 * time.Hour),
+		RevokedAt:  at(time.Hour),
+		LastUsedAt: at(time.Minute),
+	}
+	addAPIKey(t, s, k)
+	got, err := s.GetAPIKey(ctx, "k1")
+	must(t, "GetAPIKey", err)
+	checkEqual(t, "GetAPIKey", got, k, normAPIKey)
+	got, err = s.GetAPIKeyByPrefix(ctx, "ak_live_abc")
+	must(t, "GetAPIKeyByPrefix(revoked key)", err)
+	checkEqual(t, "GetAPIKeyByPrefix", got, k, normAPIKey)
+
+	// Org-wide, no scopes, never expires, never used.
+	bare := store.APIKey{ID: "k2", OrgID: "o2", Prefix: "ak_live_def", SecretHash: "4567"}
+	addAPIKey(t, s, bare)
+	got, err = s.GetAPIKey(ctx, "k2")
+	must(t, "GetAPIKey(bare)", err)
+	checkEqual(t, "GetAPIKey(bare)", got, bare, normAPIKey)
+}
+
+func testAPIKeyNotFound(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	addAPIKey(t, s, newAPIKey("k1", "o1", "pfx-1", base))
+	_, err := s.GetAPIKey(ctx, "missing")
+	wantErr(t, "GetAPIKey(missing)", err, store.ErrNotFound)
+	_, err = s.GetAPIKey(ctx, "pfx-1")
+	wantErr(t, "GetAPIKey(a prefix)", err, store.ErrNotFound)
+	_, err = s.GetAPIKeyByPrefix(ctx, "missing")
+	wantErr(t, "GetAPIKeyByPrefix(missing)", err, store.ErrNotFound)
+	_, err = s.GetAPIKeyByPrefix(ctx, "k1")
+	wantErr(t, "GetAPIKeyByPrefix(an id)", err, store.ErrNotFound)
+	wantErr(t, "RevokeAPIKey(missing)", s.RevokeAPIKey(ctx, "missing", base), store.ErrNotFound)
+	wrote, err := s.TouchAPIKey(ctx, "missing", base, time.Minute)
+	wantErr(t, "TouchAPIKey(missing)", err, store.ErrNotFound)
+	if wrote {
+		t.Errorf("TouchAPIKey(missing): reported a write")
+	}
+	keys, err := s.ListAPIKeys(ctx, "o2")
+	must(t, "ListAPIKeys(no keys)", err)
+	if len(keys) != 0 {
+		t.Errorf("ListAPIKeys(no keys): got %v; want none", apiKeyIDs(keys))
+	}
+}
+
+func testAPIKeyConflict(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	first := addAPIKey(t, s, newAPIKey("k1", "o1", "pfx-1", base))
+	wantErr(t, "CreateAPIKey(same id)", s.CreateAPIKey(ctx, newAPIKey("k1", "o2", "pfx-2", at(time.Hour))), store.ErrConflict)
+	wantErr(t, "CreateAPIKey(same prefix)", s.CreateAPIKey(ctx, newAPIKey("k2", "o2", "pfx-1", at(time.Hour))), store.ErrConflict)
+	got, err := s.GetAPIKey(ctx, "k1")
+	must(t, "GetAPIKey", err)
+	checkEqual(t, "GetAPIKey after conflicting creates", got, first, normAPIKey)
+	_, err = s.GetAPIKey(ctx, "k2")
+	wantErr(t, "GetAPIKey(k2)", err, store.ErrNotFound)
+	_, err = s.GetAPIKeyByPrefix(ctx, "pfx-2")
+	wantErr(t, "GetAPIKeyByPrefix(pfx-2)", err, store.ErrNotFound)
+}
+
+func testAPIKeyList(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	newest := newAPIKey("d", "o1", "pfx-d", at(3*time.Hour))
+	newest.ServiceID = "s1"
+	for _, k := range []store.APIKey{
+		newAPIKey("c", "o1", "pfx-c", at(time.Hour)),
+		newest,
+		newAPIKey("b", "o1", "pfx-b", base),
+		newAPIKey("a", "o1", "pfx-a", at(time.Hour)),
+		newAPIKey("e", "o2", "pfx-e", at(4*time.Hour)),
+	} {
+		addAPIKey(t, s, k)
+	}
+	must(t, "RevokeAPIKey(c)", s.RevokeAPIKey(ctx, "c", at(2*time.Hour)))
+	got, err := s.ListAPIKeys(ctx, "o1")
+	must(t, "ListAPIKeys(o1)", err)
+	if ids, want := apiKeyIDs(got), []string{"d", "a", "c", "b"}; !slices.Equal(ids, want) {
+		t.Fatalf("ListAPIKeys(o1): got %v; want %v (newest first, ties by id, revoked included)", ids, want)
+	}
+	checkEqual(t, "ListAPIKeys(o1)[0]", got[0], newest, normAPIKey)
+	checkTime(t, "ListAPIKeys(o1): RevokedAt of c", got[2].RevokedAt, at(2*time.Hour))
+	got, err = s.ListAPIKeys(ctx, "o2")
+	must(t, "ListAPIKeys(o2)", err)
+	if ids := apiKeyIDs(got); !slices.Equal(ids, []string{"e"}) {
+		t.Errorf("ListAPIKeys(o2): got %v; want [e]", ids)
+	}
+}
+
+func testAPIKeyRevoke(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	k := addAPIKey(t, s, newAPIKey("k1", "o1", "pfx-1", base))
+	addAPIKey(t, s, newAPIKey("k2", "o1", "pfx-2", base))
+	must(t, "RevokeAPIKey", s.RevokeAPIKey(ctx, "k1", at(time.Hour)))
+	want := k
+	want.RevokedAt = at(time.Hour)
+	got, err := s.GetAPIKey(ctx, "k1")
+	must(t, "GetAPIKey after RevokeAPIKey", err)
+	checkEqual(t, "GetAPIKey after RevokeAPIKey", got, want, normAPIKey)
+
+	must(t, "RevokeAPIKey(again)", s.RevokeAPIKey(ctx, "k1", at(2*time.Hour)))
+	got, err = s.GetAPIKeyByPrefix(ctx, "pfx-1")
+	must(t, "GetAPIKeyByPrefix after second RevokeAPIKey", err)
+	checkTime(t, "RevokedAt after second RevokeAPIKey", got.RevokedAt, at(time.Hour))
+	got, err = s.GetAPIKey(ctx, "k2")
+	must(t, "GetAPIKey(k2)", err)
+	checkTime(t, "RevokedAt of k2", got.RevokedAt, time.Time{})
+}
+
+func testAPIKeyTouch(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	k := addAPIKey(t, s, newAPIKey("k1", "o1", "pfx-1", base))
+	addAPIKey(t, s, newAPIKey("k2", "o1", "pfx-2", base))
+	const interval = time.Minute
+	t0 := at(time.Hour)
+	steps := []struct {
+		name     string
+		now      time.Time
+		wrote    bool
+		lastUsed time.Time
+	}{
+		{"never used", t0, true, t0},
+		{"same instant", t0, false, t0},
+		{"within the interval", t0.Add(30 * time.Second), false, t0},
+		{"exactly the interval later", t0.Add(interval), false, t0},
+		{"just past the interval", t0.Add(interval + time.Millisecond), true, t0.Add(interval + time.Millisecond)},
+		{"earlier than the last use", t0, false, t0.Add(interval + time.Millisecond)},
+	}
+	for _, st := range steps {
+		wrote, err := s.TouchAPIKey(ctx, "k1", st.now, interval)
+		must(t, "TouchAPIKey("+st.name+")", err)
+		if wrote != st.wrote {
+			t.Errorf("TouchAPIKey(%s): wrote %v; want %v", st.name, wrote, st.wrote)
+		}
+		got, err := s.GetAPIKey(ctx, "k1")
+		must(t, "GetAPIKey", err)
+		want := k
+		want.LastUsedAt = st.lastUsed
+		checkEqual(t, "GetAPIKey after TouchAPIKey("+st.name+")", got, want, normAPIKey)
+	}
+	got, err := s.GetAPIKey(ctx, "k2")
+	must(t, "GetAPIKey(k2)", err)
+	checkTime(t, "LastUsedAt of untouched k2", got.LastUsedAt, time.Time{})
+
+	// A zero interval writes whenever time has moved on.
+	wrote, err := s.TouchAPIKey(ctx, "k2", t0, 0)
+	if err != nil || !wrote {
+		t.Errorf("TouchAPIKey(k2, interval 0): got %v, %v; want true, nil", wrote, err)
+	}
+	wrote, err = s.TouchAPIKey(ctx, "k2", t0.Add(time.Millisecond), 0)
+	if err != nil || !wrote {
+		t.Errorf("TouchAPIKey(k2, interval 0, 1ms later): got %v, %v; want true, nil", wrote, err)
+	}
+}
+
+func testAPIKeyTouchConcurrent(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	k := newAPIKey("k1", "o1", "pfx-1", base)
+	k.LastUsedAt = base
+	addAPIKey(t, s, k)
+	const n = 20
+	now := at(time.Hour)
+	wrote := make([]bool, n)
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		wrote[i], errs[i] = s.TouchAPIKey(ctx, "k1", now, time.Minute)
+	})
+	writes := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("TouchAPIKey call %d: unexpected error %v", i, errs[i])
+		}
+		if wrote[i] {
+			writes++
+		}
+	}
+	if writes != 1 {
+		t.Errorf("TouchAPIKey x%d at one instant: %d reported a write; want exactly 1", n, writes)
+	}
+	got, err := s.GetAPIKey(ctx, "k1")
+	must(t, "GetAPIKey", err)
+	checkTime(t, "LastUsedAt", got.LastUsedAt, now)
+}
+
+func testAPIKeyCopies(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	k := newAPIKey("k1", "o1", "pfx-1", base)
+	k.Scopes = []string{"users:read", "users:write"}
+	want := slices.Clone(k.Scopes)
+	must(t, "CreateAPIKey", s.CreateAPIKey(ctx, k))
+	k.Scopes[0] = "mutated-input"
+
+	check := func(op string) {
+		t.Helper()
+		got, err := s.GetAPIKey(ctx, "k1")
+		must(t, "GetAPIKey", err)
+		if !slices.Equal(got.Scopes, want) {
+			t.Errorf("Scopes after %s: got %v; want %v", op, got.Scopes, want)
+		}
+	}
+	check("mutating the input")
+
+	got, err := s.GetAPIKey(ctx, "k1")
+	must(t, "GetAPIKey", err)
+	got.Scopes[0] = "mutated-get"
+	check("mutating GetAPIKey's result")
+
+	got, err = s.GetAPIKeyByPrefix(ctx, "pfx-1")
+	must(t, "GetAPIKeyByPrefix", err)
+	got.Scopes[0] = "mutated-by-prefix"
+	check("mutating GetAPIKeyByPrefix's result")
+
+	list, err := s.ListAPIKeys(ctx, "o1")
+	must(t, "ListAPIKeys", err)
+	list[0].Scopes[0] = "mutated-list"
+	check("mutating ListAPIKeys' result")
+}
+
+func testEventMark(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	must(t, "MarkEventProcessed", s.MarkEventProcessed(ctx, "stripe", "evt_1", base))
+	wantErr(t, "MarkEventProcessed(again)", s.MarkEventProcessed(ctx, "stripe", "evt_1", at(time.Hour)), store.ErrConflict)
+	must(t, "MarkEventProcessed(other id)", s.MarkEventProcessed(ctx, "stripe", "evt_2", base))
+	must(t, "MarkEventProcessed(same id, other source)", s.MarkEventProcessed(ctx, "github", "evt_1", base))
+	wantErr(t, "MarkEventProcessed(other source, again)", s.MarkEventProcessed(ctx, "github", "evt_1", base), store.ErrConflict)
+}
+
+func testEventMarkConcurrent(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	const n = 20
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		errs[i] = s.MarkEventProcessed(ctx, "stripe", "evt_1", at(time.Duration(i)*time.Millisecond))
+	})
+	ok, conflicts := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrConflict):
+			conflicts++
+		default:
+			t.Errorf("MarkEventProcessed call %d: unexpected error %v", i, err)
+		}
+	}
+	if ok != 1 || conflicts != n-1 {
+		t.Errorf("MarkEventProcessed x%d: %d succeeded, %d ErrConflict; want 1 and %d", n, ok, conflicts, n-1)
+	}
+}
