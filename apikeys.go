@@ -196,8 +196,12 @@ func (a *Authos) AuthenticateAPIKey(ctx context.Context, key string) (*Principal
 	if err := requireActive(o); err != nil {
 		return nil, err
 	}
-	if _, err := a.st.TouchAPIKey(ctx, k.ID, now, a.cfg.APIKeyTouchInterval); err != nil {
-		a.log.Warn("authos: recording API key use", "error", err)
+	// The key row just read tells whether a write is due; TouchAPIKey's own
+	// condition keeps concurrent requests to one write per interval.
+	if now.Sub(k.LastUsedAt) > a.cfg.APIKeyTouchInterval {
+		if _, err := a.st.TouchAPIKey(ctx, k.ID, now, a.cfg.APIKeyTouchInterval); err != nil {
+			a.log.Warn("authos: recording API key use", "error", err)
+		}
 	}
 	p := &Principal{Kind: PrincipalAPIKey, Org: o.ID, Scopes: slices.Clone(k.Scopes), TokenID: k.ID}
 	if k.ServiceID != "" {

@@ -164,3 +164,78 @@ func TestAPIKeyLastUsedAndHostMiddleware(t *testing.T) {
 func containsCode(body string, code ErrorCode) bool {
 	return len(body) > 0 && (string(code) == "" || strings.Contains(body, `"`+string(code)+`"`))
 }
+
+func TestInvitationExpiryRotationAndOrgScopedTokens(t *testing.T) {
+	a, clk := newTestAuthos(t, func(c *Config) { c.AutoApproveOrgs = true; c.RateLimits.Disabled = true })
+	ctx := context.Background()
+	alice := verifiedUser(t, a, "alice@example.test", "alice password!")
+	bob := verifiedUser(t, a, "bob@example.test", "bob password!!")
+	acme, _, _ := a.CreateOrganization(ctx, alice.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
+	if _, _, err := a.CreateOrganization(ctx, bob.ID, CreateOrgInput{Slug: "other", Name: "Other"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Invitations expire after InvitationTTL.
+	_, tok, err := a.Invite(ctx, alice.ID, acme, InviteInput{Email: "BOB@example.test", Role: store.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Invite(ctx, alice.ID, acme, InviteInput{Email: "bob@example.test"}); !errors.Is(err, CodeConflict) {
+		t.Errorf("second pending invitation: %v", err)
+	}
+	clk.Advance(a.cfg.InvitationTTL + time.Second)
+	if _, err := a.AcceptInvitation(ctx, bob.ID, tok); !errors.Is(err, CodeInvitationExpired) {
+		t.Errorf("expired invitation: %v", err)
+	}
+	_, tok, _ = a.Invite(ctx, alice.ID, acme, InviteInput{Email: "bob@example.test", Role: store.RoleAdmin})
+	if m, err := a.AcceptInvitation(ctx, bob.ID, tok); err != nil || m.Role != store.RoleAdmin {
+		t.Fatalf("accept: %+v %v", m, err)
+	}
+
+	// Client secret rotation: the old secret stops, the new one works.
+	v, err := a.CreateService(ctx, alice.ID, acme, ServiceInput{Slug: ptr("web"), Name: ptr("Web"), ServiceType: ptr(ServiceWeb)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := a.UpdateService(ctx, acme, "web", ServiceInput{}, true)
+	if err != nil || rotated.ClientSecret == "" || rotated.ClientSecret == v.ClientSecret {
+		t.Fatalf("rotation: %+v %v", rotated, err)
+	}
+	if _, err := a.AuthenticateClient(ctx, v.ClientID, v.ClientSecret); !errors.Is(err, CodeUnauthorized) {
+		t.Errorf("old secret: %v", err)
+	}
+	if _, err := a.AuthenticateClient(ctx, v.ClientID, ""); !errors.Is(err, CodeUnauthorized) {
+		t.Errorf("confidential client without secret: %v", err)
+	}
+	if c, err := a.AuthenticateClient(ctx, v.ClientID, rotated.ClientSecret); err != nil || c.Org.ID != acme.ID {
+		t.Errorf("new secret: %+v %v", c, err)
+	}
+
+	// An org-scoped management token carries org and cannot act on another org.
+	tr, err := a.Login(ctx, LoginInput{Email: "bob@example.test", Password: "bob password!!", Org: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.VerifyAccessToken(ctx, tr.AccessToken, "")
+	if err != nil || p.Org != "acme" {
+		t.Fatalf("org-scoped token: %+v %v", p, err)
+	}
+	if _, _, err := a.OrgAccess(ctx, p, "acme", store.RoleMember); err != nil {
+		t.Errorf("own org: %v", err)
+	}
+	if _, _, err := a.OrgAccess(ctx, p, "other", store.RoleMember); !errors.Is(err, CodeForbidden) {
+		t.Errorf("other org with an acme token: %v", err)
+	}
+	if _, err := a.Login(ctx, LoginInput{Email: "alice@example.test", Password: "alice password!", Org: "other"}); !errors.Is(err, CodeNotOrganizationMember) {
+		t.Errorf("login scoped to a foreign org: %v", err)
+	}
+	// The membership is read from the store: removing bob refuses his org token at once.
+	if err := a.RemoveMember(ctx, alice.ID, store.RoleOwner, acme, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.OrgAccess(ctx, p, "acme", store.RoleMember); !errors.Is(err, CodeNotOrganizationMember) {
+		t.Errorf("removed member: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -53,6 +53,20 @@ func (a *Authos) SetSecondFactor(sf SecondFactor) {
 	a.mu.Unlock()
 }
 
+// SecondFactorRequired asks the registered second-factor hook whether user
+// must still pass a second factor for lc (false without a hook). Flows that
+// approve on behalf of an already signed-in user (device approval) call it
+// with the approving session's amr.
+func (a *Authos) SecondFactorRequired(ctx context.Context, user User, lc LoginContext) (bool, error) {
+	a.mu.RLock()
+	sf := a.secondFactor
+	a.mu.RUnlock()
+	if sf == nil {
+		return false, nil
+	}
+	return sf.Required(ctx, user, lc)
+}
+
 // TokenResponse is the token pair returned by login, refresh, MFA verify and
 // the device grant.
 type TokenResponse struct {
@@ -76,17 +90,12 @@ func (a *Authos) CompleteLogin(ctx context.Context, user User, lc LoginContext) 
 	if lc.Method != "" && !slices.Contains(lc.AMR, lc.Method) {
 		lc.AMR = append([]string{lc.Method}, lc.AMR...)
 	}
-	a.mu.RLock()
-	sf := a.secondFactor
-	a.mu.RUnlock()
-	if sf != nil {
-		need, err := sf.Required(ctx, user, lc)
-		if err != nil {
-			return nil, err
-		}
-		if need {
-			return nil, a.issuePreAuth(ctx, user, lc)
-		}
+	need, err := a.SecondFactorRequired(ctx, user, lc)
+	if err != nil {
+		return nil, err
+	}
+	if need {
+		return nil, a.issuePreAuth(ctx, user, lc)
 	}
 	return a.createSession(ctx, user, lc)
 }
