@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -58,6 +59,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
+	// The file holds password hashes: create it owner-only. SQLite gives
+	// its -wal and -shm files the database file's mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite3", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -71,6 +79,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if _, err := sqlstore.Migrate(ctx, db, Dialect, Migrations()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	// The WAL files carry the same data; this driver creates them with the
+	// process umask, so restrict them too (they persist while the store is open).
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: restrict %s: %w", path+suffix, err)
+		}
 	}
 	return &Store{Store: sqlstore.New(db, Dialect)}, nil
 }

@@ -233,3 +233,21 @@ func TestWALAndPragmasOnEveryConnection(t *testing.T) {
 		c.Close()
 	}
 }
+
+func TestNewDatabaseFileIsOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "private.db")
+	st, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %v; want no group/other access", filepath.Base(p), mode)
+		}
+	}
+}
