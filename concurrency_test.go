@@ -17,8 +17,8 @@ func noLimits(c *authos.Config) { c.RateLimits.Disabled = true }
 // exactly one successor exists: it rotates once, and the session survives.
 func TestParallelRefresh(t *testing.T) {
 	for _, b := range backends(t, true) {
-		t.Run(b.name, func(t *testing.T) {
-			h := newHarness(t, b.open(t), noLimits)
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b.Open(t), noLimits)
 			h.registerVerified("par@example.com", "parallel password")
 			rt := h.wantOK(h.login("par@example.com", "parallel password"), 200).str("refresh_token")
 
@@ -56,8 +56,8 @@ func TestParallelRefresh(t *testing.T) {
 // (no lost update) on every backend.
 func TestParallelWrongPasswords(t *testing.T) {
 	for _, b := range backends(t, true) {
-		t.Run(b.name, func(t *testing.T) {
-			st := b.open(t)
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
 			h := newHarness(t, st, func(c *authos.Config) {
 				noLimits(c)
 				c.Lockout.MaxFailures = 100 // count all 50 without locking
@@ -91,7 +91,7 @@ func TestParallelWrongPasswords(t *testing.T) {
 // TestHTTPEnvelopeEverywhere: unknown routes, wrong methods, oversized and
 // malformed bodies all answer with the catalog envelope.
 func TestHTTPEnvelopeEverywhere(t *testing.T) {
-	h := newHarness(t, backends(t, true)[0].open(t), nil)
+	h := newHarness(t, backends(t, true)[0].Open(t), nil)
 	cases := []struct {
 		method, path string
 		body         any

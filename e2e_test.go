@@ -16,8 +16,8 @@ import (
 // story on every backend.
 func TestAccountLifecycle(t *testing.T) {
 	for _, b := range backends(t, true) {
-		t.Run(b.name, func(t *testing.T) {
-			st := b.open(t)
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
 			h := newHarness(t, st, nil)
 			accountLifecycle(t, h, st)
 		})

@@ -3,107 +3,33 @@ package authos_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/mailer"
 	"github.com/authos/authos/store"
-	"github.com/authos/authos/store/memory"
-	"github.com/authos/authos/store/postgres"
-	"github.com/authos/authos/store/sqlite"
 )
 
 // backend opens a fresh store for one test.
-type backend struct {
-	name string
-	open func(t *testing.T) store.Storage
-}
+type backend = authostest.Backend
 
-// backends lists memory, SQLite (a temp file) and, when
-// AUTHOS_TEST_POSTGRES_URL is set, PostgreSQL (a fresh schema per test).
-func backends(t *testing.T, withMemory bool) []backend {
-	var bs []backend
-	if withMemory {
-		bs = append(bs, backend{"memory", func(t *testing.T) store.Storage { return memory.New() }})
-	}
-	bs = append(bs, backend{"sqlite", openSQLite})
-	if os.Getenv("AUTHOS_TEST_POSTGRES_URL") != "" {
-		bs = append(bs, backend{"postgres", openPostgres})
-	} else {
-		t.Log("AUTHOS_TEST_POSTGRES_URL not set: PostgreSQL cases skipped")
-	}
-	return bs
-}
+// backends lists memory (when withMemory), SQLite and, when
+// AUTHOS_TEST_POSTGRES_URL is set, PostgreSQL.
+func backends(t *testing.T, withMemory bool) []backend { return authostest.Backends(t, withMemory) }
 
-func openSQLite(t *testing.T) store.Storage {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authos.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+// clock is the settable clock shared by the service and the test.
+type clock = authostest.Clock
 
-func openPostgres(t *testing.T) store.Storage {
-	t.Helper()
-	url := os.Getenv("AUTHOS_TEST_POSTGRES_URL")
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "authos_root_" + hex.EncodeToString(b)
-	st, err := postgres.Open(context.Background(), url, postgres.WithSchema(schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		st.Close()
-		db, err := sql.Open("pgx", url)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	return st
-}
-
-// clock is a settable clock shared by the service and the test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return authostest.NewClock(time.Now().UTC().Truncate(time.Second)) }
 
 // harness runs the real handlers on an httptest server.
 type harness struct {
@@ -114,24 +40,13 @@ type harness struct {
 	mailbox string
 }
 
-func testKeyring(t *testing.T) *authos.Keyring {
-	t.Helper()
-	k := make([]byte, 32)
-	rand.Read(k)
-	kr, err := authos.NewKeyring(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
-}
-
 func newHarness(t *testing.T, st store.Storage, mutate func(*authos.Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: newClock(), mailbox: filepath.Join(t.TempDir(), "mail")}
 	h.srv = httptest.NewUnstartedServer(nil)
 	cfg := authos.Config{
 		Store:   st,
-		Keyring: testKeyring(t),
+		Keyring: authostest.Keyring(t),
 		Mailer:  &mailer.Mailbox{Dir: h.mailbox},
 		BaseURL: "http://" + h.srv.Listener.Addr().String(),
 		Now:     h.clock.Now,

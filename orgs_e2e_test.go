@@ -46,8 +46,8 @@ func (h *harness) invite(token, org, email string) string {
 // TestOrganizationLifecycle is the acceptance story of the organizations issue.
 func TestOrganizationLifecycle(t *testing.T) {
 	for _, b := range backends(t, true) {
-		t.Run(b.name, func(t *testing.T) {
-			h := newHarness(t, b.open(t), noLimits)
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b.Open(t), noLimits)
 			po := h.owner()
 			alice := h.loginAs("alice@example.com")
 
@@ -173,7 +173,7 @@ func serviceTokens(t *testing.T, h *harness, email, clientID, secret string) *au
 // management route, and a management token by a host route that requires
 // the service's audience.
 func TestTokenAudienceSeparation(t *testing.T) {
-	h := newHarness(t, backends(t, true)[0].open(t), func(c *authos.Config) { noLimits(c); c.AutoApproveOrgs = true })
+	h := newHarness(t, backends(t, true)[0].Open(t), func(c *authos.Config) { noLimits(c); c.AutoApproveOrgs = true })
 	alice := h.loginAs("alice@example.com")
 	h.wantOK(h.do("POST", "/api/organizations", alice, map[string]string{"slug": "acme", "name": "Acme"}), 201)
 	s := h.wantOK(h.do("POST", "/api/organizations/acme/services", alice, map[string]any{"slug": "shop", "name": "Shop", "service_type": "web"}), 201).body["service"].(map[string]any)
@@ -221,8 +221,8 @@ func TestTokenAudienceSeparation(t *testing.T) {
 // of 3 leave exactly 3 members.
 func TestParallelInvitationAccepts(t *testing.T) {
 	for _, b := range backends(t, true) {
-		t.Run(b.name, func(t *testing.T) {
-			st := b.open(t)
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
 			h := newHarness(t, st, func(c *authos.Config) { noLimits(c); c.AutoApproveOrgs = true })
 			owner := h.loginAs("owner@example.com")
 			o := h.wantOK(h.do("POST", "/api/organizations", owner, map[string]string{"slug": "acme", "name": "Acme"}), 201)
@@ -294,4 +294,4 @@ func TestValidationCodesOverHTTP(t *testing.T) {
 	}
 }
 
-func memoryBackend(t *testing.T) store.Storage { return backends(t, true)[0].open(t) }
+func memoryBackend(t *testing.T) store.Storage { return backends(t, true)[0].Open(t) }

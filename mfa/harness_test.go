@@ -3,99 +3,30 @@ package mfa_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, to drop test schemas
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store"
-	"github.com/authos/authos/store/memory"
-	"github.com/authos/authos/store/postgres"
-	"github.com/authos/authos/store/sqlite"
 	"github.com/authos/authos/store/sqlstore"
 )
 
-const postgresEnv = "AUTHOS_TEST_POSTGRES_URL"
-
-// backend opens a fresh store for one test.
-type backend struct {
-	name string
-	open func(t *testing.T) store.Storage
-}
-
-// backends lists memory, SQLite (a temp file) and, when
-// AUTHOS_TEST_POSTGRES_URL is set, PostgreSQL (a fresh schema per test).
-func backends(t *testing.T) []backend {
-	bs := []backend{
-		{"memory", func(*testing.T) store.Storage { return memory.New() }},
-		{"sqlite", openSQLite},
-	}
-	if os.Getenv(postgresEnv) != "" {
-		bs = append(bs, backend{"postgres", openPostgres})
-	} else {
-		t.Log(postgresEnv + " not set: PostgreSQL cases skipped")
-	}
-	return bs
-}
-
 // eachBackend runs fn as a subtest on every backend.
 func eachBackend(t *testing.T, fn func(t *testing.T, st store.Storage)) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.open(t)) })
-	}
-}
-
-func openSQLite(t *testing.T) store.Storage {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authos.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-func openPostgres(t *testing.T) store.Storage {
-	t.Helper()
-	url := os.Getenv(postgresEnv)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "authos_mfa_" + hex.EncodeToString(b)
-	st, err := postgres.Open(context.Background(), url, postgres.WithSchema(schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		st.Close()
-		db, err := sql.Open("pgx", url)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec("DROP SCHEMA " + pgx.Identifier{schema}.Sanitize() + " CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	return st
+	authostest.EachBackend(t, fn)
 }
 
 // storedSecret reads the user's secret column as the backend keeps it: the
@@ -121,29 +52,13 @@ func storedSecret(t *testing.T, st store.Storage, userID string) []byte {
 	return f.Secret
 }
 
-// clock is a settable clock shared by the service and the test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// clock is the settable clock shared by the service and the test.
+type clock = authostest.Clock
 
 // newClock starts one second into a TOTP time step, so that codes of the
 // neighbouring steps are exactly ±30 s away.
 func newClock() *clock {
-	now := time.Now().UTC().Truncate(30 * time.Second).Add(time.Second)
-	return &clock{now: now}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+	return authostest.NewClock(time.Now().UTC().Truncate(30 * time.Second).Add(time.Second))
 }
 
 // harness runs authos's and mfa's handlers on one httptest server.
@@ -161,12 +76,7 @@ const password = "correct horse battery"
 func newHarness(t *testing.T, st store.Storage) *harness {
 	t.Helper()
 	h := &harness{t: t, st: st, clock: newClock()}
-	key := make([]byte, 32)
-	rand.Read(key)
-	kr, err := authos.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := authostest.Keyring(t)
 	hasher, err := authos.NewArgon2id(authos.Argon2Params{Memory: 12288, Time: 3}, 0) // the cheapest ASVS setting
 	if err != nil {
 		t.Fatal(err)
