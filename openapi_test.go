@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/device"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store/memory"
 )
@@ -194,7 +195,7 @@ func openapiAuthos(t *testing.T) *authos.Authos {
 }
 
 // openapiService returns the routes the document covers, authos's and
-// mfa's, and one handler serving them all, mounted as a host would.
+// mfa's and device's, and one handler serving them all, mounted as a host would.
 func openapiService(t *testing.T) ([]string, http.Handler) {
 	t.Helper()
 	a := openapiAuthos(t)
@@ -207,7 +208,14 @@ func openapiService(t *testing.T) ([]string, http.Handler) {
 	for _, prefix := range []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/", "/api/platform/users/"} {
 		mux.Handle(prefix, mf.Handler())
 	}
-	return slices.Concat(a.Routes(), mf.Routes()), mux
+	dev, err := device.New(a, device.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"/auth/device/", "/auth/token", "/activate"} {
+		mux.Handle(prefix, dev.Handler())
+	}
+	return slices.Concat(a.Routes(), mf.Routes(), dev.Routes()), mux
 }
 
 func TestOpenAPIDocumentsExactlyTheMountedRoutes(t *testing.T) {

@@ -296,6 +296,7 @@ type Tx interface {
 	OutboxStore
 	AuditStore
 	MFAStore
+	DeviceStore
 	OrgStore
 	InvitationStore
 	ServiceStore

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/billing/stripe"
+	"github.com/authos/authos/device"
 	"github.com/authos/authos/mailer"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/ratelimit/redisrate"
@@ -127,6 +128,10 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	if err != nil {
 		return nil, fmt.Errorf("mfa: %w", err)
 	}
+	dev, err := device.New(a, device.Config{}) // RFC 8628; adds its endpoints to discovery
+	if err != nil {
+		return nil, fmt.Errorf("device: %w", err)
+	}
 
 	if cfg.OwnerEmail != "" {
 		if err := bootstrapOwner(ctx, a, cfg.OwnerEmail, cfg.OwnerPassword); err != nil {
@@ -139,6 +144,10 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	mfaHandler := mf.Handler()
 	for _, p := range []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/", "/api/platform/users/"} {
 		mux.Handle(p, mfaHandler)
+	}
+	deviceHandler := dev.Handler()
+	for _, p := range []string{"/auth/device/", "/auth/token", "/activate"} {
+		mux.Handle(p, deviceHandler)
 	}
 	// The pages the emailed links open (pages.go).
 	if err := mountPages(mux, a, cfg.BaseURL); err != nil {

@@ -30,6 +30,7 @@ type state struct {
 	events      map[eventKey]time.Time              // processed events -> when
 	mfa         map[string]store.MFAFactor          // by user id
 	backupCodes map[backupKey]backupCode            // by (user id, hash)
+	devices     map[string]deviceRow                // by device-code hash
 }
 
 func newState() *state {
@@ -52,6 +53,7 @@ func newState() *state {
 		events:      map[eventKey]time.Time{},
 		mfa:         map[string]store.MFAFactor{},
 		backupCodes: map[backupKey]backupCode{},
+		devices:     map[string]deviceRow{},
 	}
 }
 
@@ -76,6 +78,7 @@ func (st *state) clone() *state {
 		events:      maps.Clone(st.events),
 		mfa:         cloneMap(st.mfa, copyMFAFactor),
 		backupCodes: maps.Clone(st.backupCodes),
+		devices:     cloneMap(st.devices, copyDevice),
 	}
 }
 

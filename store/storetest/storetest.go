@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
 		{"SigningKeys", signingKeyTests},
 		{"Audit", auditTests},
 		{"MFA", mfaTests},
+		{"Device", deviceTests},
 		{"Outbox", outboxTests},
 		{"Orgs", orgTests},
 		{"Members", memberTests},

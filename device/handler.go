@@ -1,0 +1,241 @@
+package device
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authos/authos"
+)
+
+// maxFormBytes caps the bodies of the OAuth endpoints and the page's form.
+const maxFormBytes = 16 << 10
+
+// route is one mounted endpoint.
+type route struct {
+	pattern string // "METHOD /path"
+	handler http.Handler
+}
+
+func (s *Service) routes() []route {
+	a := s.a
+	return []route{
+		{"POST /auth/device/code", a.LimitByIP(http.HandlerFunc(s.handleCode))},
+		// Not behind the per-IP limit: polls are paced by slow_down.
+		{"POST /auth/token", http.HandlerFunc(s.handleToken)},
+		{"POST /auth/device/verify", a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in userCodeRequest) (*Request, error) {
+			return s.Approve(r.Context(), p, in.UserCode)
+		}))},
+		{"POST /auth/device/deny", a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in userCodeRequest) (*Request, error) {
+			return s.Deny(r.Context(), p, in.UserCode)
+		}))},
+		{"GET /activate", http.HandlerFunc(s.handlePage)},
+		{"POST /activate", s.pagePost()},
+	}
+}
+
+// Routes lists the "METHOD /path" patterns Handler serves.
+func (s *Service) Routes() []string {
+	var out []string
+	for _, rt := range s.routes() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
+// Handler serves the device routes (api.md §3, "Device authorization
+// grant") at their full paths; every other request gets the 404 envelope.
+// A host mounts it beside authos's handler:
+//
+//	mux.Handle("/", a.Handler())
+//	h := dev.Handler()
+//	mux.Handle("/auth/device/", h)
+//	mux.Handle("/auth/token", h)
+//	mux.Handle("/activate", h)
+func (s *Service) Handler() http.Handler {
+	s.handlerOnce.Do(func() {
+		mux := http.NewServeMux()
+		for _, rt := range s.routes() {
+			mux.Handle(rt.pattern, rt.handler)
+		}
+		s.handler = authos.WrapMux(mux, s.a.Logger())
+	})
+	return s.handler
+}
+
+type userCodeRequest struct {
+	UserCode string `json:"user_code"`
+}
+
+// deviceCodeRequest is the body of POST /auth/device/code in JSON.
+type deviceCodeRequest struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	Scope        string `json:"scope"`
+	Org          string `json:"org"`
+	Service      string `json:"service"`
+}
+
+// client is how a request authenticated its client.
+type client struct {
+	id, secret, via string
+}
+
+// clientOf reads the client credentials: HTTP Basic (RFC 6749 §2.3.1,
+// form-encoded id and secret) or client_id/client_secret in the body. Both
+// may name the client (x/oauth2 sends client_id in the body beside Basic),
+// but they must agree, and a secret may come only one way.
+func clientOf(r *http.Request, bodyID, bodySecret string) (client, *OAuthError) {
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		if r.Header.Get("Authorization") != "" {
+			return client{}, &OAuthError{RFC: ErrInvalidClient, Code: authos.CodeUnauthorized,
+				Description: "Unsupported Authorization scheme", Status: http.StatusUnauthorized}
+		}
+		if bodyID == "" {
+			return client{}, oauthErr(ErrInvalidClient, authos.CodeUnauthorized, "client_id is required")
+		}
+		return client{bodyID, bodySecret, "body"}, nil
+	}
+	uid, err1 := url.QueryUnescape(id)
+	usecret, err2 := url.QueryUnescape(secret)
+	switch {
+	case err1 != nil || err2 != nil || uid == "":
+		return client{}, &OAuthError{RFC: ErrInvalidClient, Code: authos.CodeUnauthorized,
+			Description: "Malformed client credentials", Status: http.StatusUnauthorized}
+	case bodyID != "" && bodyID != uid:
+		return client{}, oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "client_id in the body differs from the Authorization header")
+	case bodySecret != "":
+		return client{}, oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "Send the client secret one way only")
+	}
+	return client{uid, usecret, "basic"}, nil
+}
+
+// parseForm reads an application/x-www-form-urlencoded body.
+func parseForm(w http.ResponseWriter, r *http.Request) *OAuthError {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "Send the request as application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "Malformed form body")
+	}
+	return nil
+}
+
+func (s *Service) handleCode(w http.ResponseWriter, r *http.Request) {
+	var in deviceCodeRequest
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "application/json" {
+		if err := authos.DecodeJSON(w, r, maxFormBytes, &in); err != nil {
+			s.writeOAuth(w, r, fromError(err))
+			return
+		}
+	} else {
+		if e := parseForm(w, r); e != nil {
+			s.writeOAuth(w, r, e)
+			return
+		}
+		in = deviceCodeRequest{ClientID: r.PostForm.Get("client_id"), ClientSecret: r.PostForm.Get("client_secret"),
+			Scope: r.PostForm.Get("scope"), Org: r.PostForm.Get("org"), Service: r.PostForm.Get("service")}
+	}
+	if in.ClientID == "" && in.Org != "" && in.Service != "" {
+		// The original AuthOS named the client by organization and service.
+		id, err := s.clientIDOf(r, in.Org, in.Service)
+		if err != nil {
+			s.writeOAuth(w, r, err)
+			return
+		}
+		in.ClientID = id
+	}
+	c, oe := clientOf(r, in.ClientID, in.ClientSecret)
+	if oe != nil {
+		s.writeOAuth(w, r, oe)
+		return
+	}
+	auth, err := s.Authorize(r.Context(), c.id, c.secret, in.Scope)
+	if err != nil {
+		s.writeOAuth(w, r, fromError(err))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	authos.WriteJSON(w, http.StatusOK, auth)
+}
+
+// clientIDOf finds the client_id of an organization's service by slugs.
+func (s *Service) clientIDOf(r *http.Request, org, service string) (string, *OAuthError) {
+	o, err := s.st.GetOrgBySlug(r.Context(), strings.ToLower(org))
+	if err == nil {
+		var svc authos.Service
+		if svc, err = s.st.GetServiceBySlug(r.Context(), o.ID, strings.ToLower(service)); err == nil {
+			return svc.ClientID, nil
+		}
+	}
+	return "", oauthErr(ErrInvalidClient, authos.CodeUnauthorized, "Unknown organization or service")
+}
+
+func (s *Service) handleToken(w http.ResponseWriter, r *http.Request) {
+	if e := parseForm(w, r); e != nil {
+		s.writeOAuth(w, r, e)
+		return
+	}
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case GrantType:
+	case "":
+		s.writeOAuth(w, r, oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "grant_type is required"))
+		return
+	default:
+		s.writeOAuth(w, r, oauthErr(ErrUnsupportedGrantType, authos.CodeInvalidGrantType,
+			"Only the device_code grant is supported here"))
+		return
+	}
+	c, oe := clientOf(r, r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"))
+	if oe != nil {
+		s.writeOAuth(w, r, oe)
+		return
+	}
+	tr, err := s.Token(r.Context(), TokenRequest{ClientID: c.id, ClientSecret: c.secret, Via: c.via,
+		DeviceCode: r.PostForm.Get("device_code"), ClientIP: s.a.ClientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		e := fromError(err)
+		if e.RFC == ErrInvalidClient && c.via == "basic" {
+			e.Status = http.StatusUnauthorized
+		}
+		s.writeOAuth(w, r, e)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	authos.WriteJSON(w, http.StatusOK, tr)
+}
+
+// writeOAuth writes e in the RFC 6749 §5.2 shape with the catalog fields:
+// {"error", "error_description", "error_code", "timestamp"}.
+func (s *Service) writeOAuth(w http.ResponseWriter, r *http.Request, e *OAuthError) {
+	if e.Status >= 500 {
+		attrs := []any{"error_code", string(e.Code), "path", r.URL.Path}
+		if e.Err != nil {
+			attrs = append(attrs, "cause", e.Err.Error())
+		}
+		s.a.Logger().Error("device: request failed", attrs...)
+	}
+	status := e.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	h := w.Header()
+	if status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Basic realm="authos"`)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{
+		"error": e.RFC, "error_description": e.Description,
+		"error_code": string(e.Code), "timestamp": s.a.Now().UTC().Format(time.RFC3339),
+	})
+}

@@ -1,0 +1,242 @@
+package device_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/device"
+	"github.com/authos/authos/mfa"
+	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/memory"
+)
+
+// eachBackend runs fn on a fresh store of every backend (memory, SQLite,
+// and PostgreSQL when AUTHOS_TEST_POSTGRES_URL is set).
+func eachBackend(t *testing.T, fn func(t *testing.T, st store.Storage)) {
+	authostest.EachBackend(t, fn)
+}
+
+// memoryStore is a fresh in-memory store.
+func memoryStore() store.Storage { return memory.New() }
+
+// clock is the real time plus a settable offset (x/oauth2 runs on real
+// time; expiry tests move the server forward).
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+const password = "correct horse battery"
+
+// harness runs authos's, mfa's and device's handlers on one httptest
+// server, with an active organization "acme" and a public service "cli".
+type harness struct {
+	t        *testing.T
+	a        *authos.Authos
+	dev      *device.Service
+	mf       *mfa.Service
+	st       store.Storage
+	srv      *httptest.Server
+	clock    *clock
+	owner    authos.User
+	org      authos.Organization
+	clientID string
+}
+
+func newHarness(t *testing.T, st store.Storage, cfg device.Config) *harness {
+	t.Helper()
+	h := &harness{t: t, st: st, clock: &clock{}}
+	kr := authostest.Keyring(t)
+	hasher, err := authos.NewArgon2id(authos.Argon2Params{Memory: 12288, Time: 3}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = httptest.NewUnstartedServer(nil)
+	a, err := authos.New(context.Background(), authos.Config{
+		Store: st, Keyring: kr, Hasher: hasher, BaseURL: "http://" + h.srv.Listener.Addr().String(),
+		Now: h.clock.Now, Logger: slog.New(slog.DiscardHandler), AutoApproveOrgs: true,
+		RateLimits: authos.RateLimits{PerIP: authos.Limit{Rate: 1000, Period: time.Minute, Burst: 1000}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.a = a
+	if h.mf, err = mfa.New(a, mfa.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if h.dev, err = device.New(a, cfg); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", a.Handler())
+	mh := h.mf.Handler()
+	for _, p := range []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/"} {
+		mux.Handle(p, mh)
+	}
+	dh := h.dev.Handler()
+	for _, p := range []string{"/auth/device/", "/auth/token", "/activate"} {
+		mux.Handle(p, dh)
+	}
+	h.srv.Config.Handler = mux
+	h.srv.Start()
+	t.Cleanup(h.srv.Close)
+
+	ctx := context.Background()
+	h.owner = h.user("owner@example.com")
+	h.org, _, err = a.CreateOrganization(ctx, h.owner.ID, authos.CreateOrgInput{Slug: "acme", Name: "Acme Corp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clientID = h.service("cli", authos.ServiceDesktop).ClientID
+	return h
+}
+
+// service registers a service of the organization.
+func (h *harness) service(slug, typ string) authos.ServiceView {
+	h.t.Helper()
+	name := "Acme " + slug
+	v, err := h.a.CreateService(context.Background(), h.owner.ID, h.org, authos.ServiceInput{Slug: &slug, Name: &name, ServiceType: &typ})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return v
+}
+
+func (h *harness) user(email string) authos.User {
+	h.t.Helper()
+	ctx := context.Background()
+	u, err := h.a.Register(ctx, authos.RegisterInput{Email: email, Password: password})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	u.EmailVerified = true
+	if err := h.st.UpdateUser(ctx, u); err != nil {
+		h.t.Fatal(err)
+	}
+	return u
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+func (r response) str(key string) string { s, _ := r.body[key].(string); return s }
+
+func (h *harness) send(req *http.Request) response {
+	h.t.Helper()
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			h.t.Fatalf("%s %s: bad JSON %q", req.Method, req.URL.Path, raw)
+		}
+	}
+	return r
+}
+
+// do sends a JSON request.
+func (h *harness) do(method, path, bearer string, body any) response {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		js, _ := json.Marshal(body)
+		rd = bytes.NewReader(js)
+	}
+	req, _ := http.NewRequest(method, h.srv.URL+path, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return h.send(req)
+}
+
+// form posts a form, with HTTP Basic when basicID is not empty.
+func (h *harness) form(path string, v url.Values, basicID string) response {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.srv.URL+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicID != "" {
+		req.SetBasicAuth(url.QueryEscape(basicID), "")
+	}
+	return h.send(req)
+}
+
+func (h *harness) accessToken(email string) string {
+	h.t.Helper()
+	r := h.do("POST", "/api/auth/login", "", map[string]string{"email": email, "password": password})
+	if r.status != http.StatusOK {
+		h.t.Fatalf("login: %d %s", r.status, r.raw)
+	}
+	return r.str("access_token")
+}
+
+// start begins a device authorization for the CLI client over HTTP.
+func (h *harness) start() response {
+	h.t.Helper()
+	r := h.form("/auth/device/code", url.Values{"client_id": {h.clientID}, "scope": {"openid profile"}}, "")
+	if r.status != http.StatusOK {
+		h.t.Fatalf("device code: %d %s", r.status, r.raw)
+	}
+	return r
+}
+
+// poll polls the token endpoint once with the client in the body.
+func (h *harness) poll(deviceCode string) response {
+	h.t.Helper()
+	return h.form("/auth/token", url.Values{"grant_type": {device.GrantType}, "device_code": {deviceCode},
+		"client_id": {h.clientID}}, "")
+}
+
+// wantOAuth asserts an RFC error with its catalog code.
+func (h *harness) wantOAuth(r response, status int, rfc string, code authos.ErrorCode) {
+	h.t.Helper()
+	if r.status != status || r.str("error") != rfc || r.str("error_code") != string(code) {
+		h.t.Fatalf("got %d %s/%s; want %d %s/%s (body %s)", r.status, r.str("error"), r.str("error_code"),
+			status, rfc, code, r.raw)
+	}
+	if _, err := time.Parse(time.RFC3339, r.str("timestamp")); err != nil || r.str("error_description") == "" {
+		h.t.Errorf("not the OAuth error shape: %s", r.raw)
+	}
+}
+
+// wantError asserts a catalog error envelope.
+func (h *harness) wantError(r response, status int, code authos.ErrorCode) {
+	h.t.Helper()
+	if r.status != status || r.str("error_code") != string(code) {
+		h.t.Fatalf("got %d %s; want %d %s (body %s)", r.status, r.str("error_code"), status, code, r.raw)
+	}
+}
