@@ -77,3 +77,23 @@ func TestRequirePlatformOwner(t *testing.T) {
 		t.Errorf("no token: %d %s", status, code)
 	}
 }
+
+func TestRunPerformsCleanups(t *testing.T) {
+	a, _ := newTestAuthos(t, nil)
+	ran := make(chan struct{}, 1)
+	a.AddCleanup(func(context.Context) error {
+		select {
+		case ran <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	<-ran // the first pass cleans up at once
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v; want nil after cancel", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ type Authos struct {
 	mu           sync.RWMutex
 	secondFactor SecondFactor
 	topics       map[string]OutboxHandler
+	cleanups     []func(ctx context.Context) error
 }
 
 // New validates cfg, loads (or creates) the signing keys and returns the
@@ -96,8 +98,9 @@ func (a *Authos) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // Run does the background work until ctx ends: delivering the outbox
-// (email, events), refreshing the revocation cache and deleting expired
-// tokens. Run it in one or in every instance; work is claimed from the store.
+// (email, events), refreshing the revocation cache, and hourly deleting
+// expired tokens and running the AddCleanup functions. Run it in one or in
+// every instance; work is claimed from the store.
 func (a *Authos) Run(ctx context.Context) error {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -114,6 +117,14 @@ func (a *Authos) Run(ctx context.Context) error {
 			if _, err := a.st.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
 				a.log.Error("authos: token cleanup", "error", err)
 			}
+			a.mu.RLock()
+			cleanups := slices.Clone(a.cleanups)
+			a.mu.RUnlock()
+			for _, fn := range cleanups {
+				if err := fn(ctx); err != nil && ctx.Err() == nil {
+					a.log.Error("authos: cleanup", "error", err)
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -124,6 +135,14 @@ func (a *Authos) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// AddCleanup registers periodic housekeeping (e.g. deleting expired rows of
+// a domain package) that Run performs hourly with the core's own cleanup.
+func (a *Authos) AddCleanup(fn func(ctx context.Context) error) {
+	a.mu.Lock()
+	a.cleanups = append(a.cleanups, fn)
+	a.mu.Unlock()
 }
 
 // startupError keeps err matchable (errors.Is with its code) while putting

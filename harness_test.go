@@ -1,10 +1,7 @@
 package authos_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -89,41 +86,8 @@ func (h *harness) do(method, path, bearer string, body any) response {
 // doWith sends a request with extra headers and decodes the answer.
 func (h *harness) doWith(method, path string, hdr map[string]string, body any) response {
 	h.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		js, err := json.Marshal(b)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		rd = bytes.NewReader(js)
-	}
-	req, err := http.NewRequest(method, h.srv.URL+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := h.srv.Client().Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.body); err != nil {
-			h.t.Fatalf("%s %s: non-JSON body %q", method, path, raw)
-		}
-	}
-	return r
+	r := authostest.Send(h.t, h.srv.Client(), authostest.NewJSONRequest(h.t, method, h.srv.URL+path, hdr, body))
+	return response{status: r.Status, header: r.Header, body: r.Body, raw: r.Raw}
 }
 
 // wantOK asserts a success status.
@@ -147,15 +111,7 @@ func (h *harness) wantError(r response, status int, code authos.ErrorCode) respo
 
 func checkEnvelope(t *testing.T, r response) {
 	t.Helper()
-	if r.str("error") == "" {
-		t.Errorf("envelope without error message: %s", r.raw)
-	}
-	if _, err := time.Parse(time.RFC3339, r.str("timestamp")); err != nil || !strings.HasSuffix(r.str("timestamp"), "Z") {
-		t.Errorf("envelope timestamp %q is not RFC 3339 UTC", r.str("timestamp"))
-	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("error Content-Type = %q", ct)
-	}
+	authostest.CheckEnvelope(t, authostest.Response{Status: r.status, Header: r.header, Body: r.body, Raw: r.raw})
 }
 
 var tokenRE = regexp.MustCompile(`token=([A-Za-z0-9_\-%]+)`)

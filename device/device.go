@@ -112,6 +112,7 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	a.SetDiscovery("token_endpoint", base+"/auth/token")
 	a.SetDiscovery("grant_types_supported", []string{GrantType})
 	a.SetDiscovery("token_endpoint_auth_methods_supported", []string{"none", "client_secret_basic", "client_secret_post"})
+	a.AddCleanup(func(ctx context.Context) error { _, err := s.DeleteExpired(ctx); return err })
 	return s, nil
 }
 

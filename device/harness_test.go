@@ -1,10 +1,7 @@
 package device_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -151,37 +148,18 @@ func (r response) str(key string) string { s, _ := r.body[key].(string); return 
 
 func (h *harness) send(req *http.Request) response {
 	h.t.Helper()
-	resp, err := h.srv.Client().Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.body); err != nil {
-			h.t.Fatalf("%s %s: bad JSON %q", req.Method, req.URL.Path, raw)
-		}
-	}
-	return r
+	r := authostest.Send(h.t, h.srv.Client(), req)
+	return response{status: r.Status, header: r.Header, body: r.Body, raw: r.Raw}
 }
 
 // do sends a JSON request.
 func (h *harness) do(method, path, bearer string, body any) response {
 	h.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		js, _ := json.Marshal(body)
-		rd = bytes.NewReader(js)
-	}
-	req, _ := http.NewRequest(method, h.srv.URL+path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var hdr map[string]string
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		hdr = map[string]string{"Authorization": "Bearer " + bearer}
 	}
-	return h.send(req)
+	return h.send(authostest.NewJSONRequest(h.t, method, h.srv.URL+path, hdr, body))
 }
 
 // form posts a form, with HTTP Basic when basicID is not empty.
@@ -239,4 +217,5 @@ func (h *harness) wantError(r response, status int, code authos.ErrorCode) {
 	if r.status != status || r.str("error_code") != string(code) {
 		h.t.Fatalf("got %d %s; want %d %s (body %s)", r.status, r.str("error_code"), status, code, r.raw)
 	}
+	authostest.CheckEnvelope(h.t, authostest.Response{Status: r.status, Header: r.header, Body: r.body, Raw: r.raw})
 }

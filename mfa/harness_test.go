@@ -1,11 +1,9 @@
 package mfa_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -134,37 +132,12 @@ func (r response) strings(key string) []string {
 
 func (h *harness) do(method, path, bearer string, body any) response {
 	h.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		js, err := json.Marshal(body)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		rd = bytes.NewReader(js)
-	}
-	req, err := http.NewRequest(method, h.srv.URL+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var hdr map[string]string
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		hdr = map[string]string{"Authorization": "Bearer " + bearer}
 	}
-	resp, err := h.srv.Client().Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.body); err != nil {
-			h.t.Fatalf("%s %s: non-JSON body %q", method, path, raw)
-		}
-	}
-	return r
+	r := authostest.Send(h.t, h.srv.Client(), authostest.NewJSONRequest(h.t, method, h.srv.URL+path, hdr, body))
+	return response{status: r.Status, header: r.Header, body: r.Body, raw: r.Raw}
 }
 
 // wantOK asserts a success status.
@@ -182,9 +155,7 @@ func (h *harness) wantError(r response, status int, code authos.ErrorCode) respo
 	if r.status != status || r.str("error_code") != string(code) {
 		h.t.Fatalf("got %d %s; want %d %s (body %s)", r.status, r.str("error_code"), status, code, r.raw)
 	}
-	if _, err := time.Parse(time.RFC3339, r.str("timestamp")); err != nil || r.str("error") == "" {
-		h.t.Errorf("not the error envelope: %s", r.raw)
-	}
+	authostest.CheckEnvelope(h.t, authostest.Response{Status: r.status, Header: r.header, Body: r.body, Raw: r.raw})
 	return r
 }
 
