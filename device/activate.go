@@ -29,17 +29,6 @@ import (
 //     of pretending to work; a host with its own browser sign-in supplies
 //     PageAuth and the page approves directly.
 
-// pageHeaders are set on every page.
-var pageHeaders = map[string]string{
-	"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; " +
-		"frame-ancestors 'none'; base-uri 'none'",
-	"X-Frame-Options":        "DENY",
-	"Referrer-Policy":        "no-referrer",
-	"Cache-Control":          "no-store",
-	"X-Content-Type-Options": "nosniff",
-	"Content-Type":           "text/html; charset=utf-8",
-}
-
 const (
 	csrfTTL    = time.Hour
 	csrfAAD    = "authos/device/activate-csrf"
@@ -210,9 +199,7 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d *
 		buf.Reset()
 		buf.WriteString("<!doctype html><title>Error</title><p>The page could not be shown.</p>")
 	}
-	for k, v := range pageHeaders {
-		w.Header().Set(k, v)
-	}
+	authos.SetPageHeaders(w.Header())
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

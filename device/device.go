@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/authos/authos"
@@ -72,8 +71,7 @@ type Service struct {
 	cfg  Config
 	tmpl *template.Template
 
-	handlerOnce sync.Once
-	handler     http.Handler
+	router *authos.Router
 }
 
 // New builds the service and registers its endpoints in a's discovery
@@ -102,6 +100,7 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 		return nil, errors.New("device: Config.Interval must be shorter than Config.CodeTTL")
 	}
 	s := &Service{a: a, st: a.Store(), cfg: cfg, tmpl: cfg.Template}
+	s.router = authos.NewRouter(a.Logger(), s.routes)
 	if s.tmpl == nil {
 		s.tmpl = defaultTemplate
 	}

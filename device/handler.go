@@ -14,37 +14,25 @@ import (
 // maxFormBytes caps the bodies of the OAuth endpoints and the page's form.
 const maxFormBytes = 16 << 10
 
-// route is one mounted endpoint.
-type route struct {
-	pattern string // "METHOD /path"
-	handler http.Handler
-}
-
-func (s *Service) routes() []route {
+func (s *Service) routes() []authos.Route {
 	a := s.a
-	return []route{
-		{"POST /auth/device/code", a.LimitByIP(http.HandlerFunc(s.handleCode))},
+	return []authos.Route{
+		{Pattern: "POST /auth/device/code", Handler: a.LimitByIP(http.HandlerFunc(s.handleCode))},
 		// Not behind the per-IP limit: polls are paced by slow_down.
-		{"POST /auth/token", http.HandlerFunc(s.handleToken)},
-		{"POST /auth/device/verify", a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in userCodeRequest) (*Request, error) {
+		{Pattern: "POST /auth/token", Handler: http.HandlerFunc(s.handleToken)},
+		{Pattern: "POST /auth/device/verify", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in userCodeRequest) (*Request, error) {
 			return s.Approve(r.Context(), p, in.UserCode)
 		}))},
-		{"POST /auth/device/deny", a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in userCodeRequest) (*Request, error) {
+		{Pattern: "POST /auth/device/deny", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in userCodeRequest) (*Request, error) {
 			return s.Deny(r.Context(), p, in.UserCode)
 		}))},
-		{"GET /activate", http.HandlerFunc(s.handlePage)},
-		{"POST /activate", s.pagePost()},
+		{Pattern: "GET /activate", Handler: http.HandlerFunc(s.handlePage)},
+		{Pattern: "POST /activate", Handler: s.pagePost()},
 	}
 }
 
 // Routes lists the "METHOD /path" patterns Handler serves.
-func (s *Service) Routes() []string {
-	var out []string
-	for _, rt := range s.routes() {
-		out = append(out, rt.pattern)
-	}
-	return out
-}
+func (s *Service) Routes() []string { return s.router.Routes() }
 
 // Handler serves the device routes (api.md §3, "Device authorization
 // grant") at their full paths; every other request gets the 404 envelope.
@@ -55,16 +43,7 @@ func (s *Service) Routes() []string {
 //	mux.Handle("/auth/device/", h)
 //	mux.Handle("/auth/token", h)
 //	mux.Handle("/activate", h)
-func (s *Service) Handler() http.Handler {
-	s.handlerOnce.Do(func() {
-		mux := http.NewServeMux()
-		for _, rt := range s.routes() {
-			mux.Handle(rt.pattern, rt.handler)
-		}
-		s.handler = authos.WrapMux(mux, s.a.Logger())
-	})
-	return s.handler
-}
+func (s *Service) Handler() http.Handler { return s.router.Handler() }
 
 type userCodeRequest struct {
 	UserCode string `json:"user_code"`

@@ -6,49 +6,37 @@ import (
 	"github.com/authos/authos"
 )
 
-// route is one mounted endpoint.
-type route struct {
-	pattern string // "METHOD /path"
-	handler http.Handler
-}
-
-func (s *Service) routes() []route {
+func (s *Service) routes() []authos.Route {
 	a := s.a
-	return []route{
-		{"GET /api/user/mfa", a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, _ none) (Status, error) {
+	return []authos.Route{
+		{Pattern: "GET /api/user/mfa", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, _ none) (Status, error) {
 			return s.Status(r.Context(), userOf(r))
 		}))},
-		{"POST /api/user/mfa/setup", a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, _ none) (*Enrollment, error) {
+		{Pattern: "POST /api/user/mfa/setup", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, _ none) (*Enrollment, error) {
 			return s.Setup(r.Context(), userOf(r))
 		}))},
-		{"POST /api/user/mfa/enable", a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in codeRequest) (backupCodesResponse, error) {
+		{Pattern: "POST /api/user/mfa/enable", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in codeRequest) (backupCodesResponse, error) {
 			codes, err := s.Enable(r.Context(), userOf(r), in.Code)
 			return backupCodesResponse{codes}, err
 		}))},
-		{"POST /api/user/mfa/disable", a.RequireAuth(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *authos.Principal, in codeRequest) (none, error) {
+		{Pattern: "POST /api/user/mfa/disable", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *authos.Principal, in codeRequest) (none, error) {
 			return none{}, s.Disable(r.Context(), userOf(r), in.Code)
 		}))},
-		{"POST /api/user/mfa/backup-codes", a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in codeRequest) (backupCodesResponse, error) {
+		{Pattern: "POST /api/user/mfa/backup-codes", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in codeRequest) (backupCodesResponse, error) {
 			codes, err := s.RegenerateBackupCodes(r.Context(), userOf(r), in.Code)
 			return backupCodesResponse{codes}, err
 		}))},
-		{"POST /api/auth/mfa/verify", a.LimitByIP(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in verifyRequest) (*authos.TokenResponse, error) {
+		{Pattern: "POST /api/auth/mfa/verify", Handler: a.LimitByIP(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in verifyRequest) (*authos.TokenResponse, error) {
 			return s.Verify(r.Context(), in.PreauthToken, in.Code)
 		}))},
-		{"POST /api/platform/users/{user_id}/mfa/reset", a.RequirePlatformOwner(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *authos.Principal, in resetRequest) (none, error) {
+		{Pattern: "POST /api/platform/users/{user_id}/mfa/reset", Handler: a.RequirePlatformOwner(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *authos.Principal, in resetRequest) (none, error) {
 			return none{}, s.Reset(r.Context(), userOf(r), r.PathValue("user_id"), in.Reason)
 		}))},
 	}
 }
 
 // Routes lists the "METHOD /path" patterns Handler serves.
-func (s *Service) Routes() []string {
-	var out []string
-	for _, rt := range s.routes() {
-		out = append(out, rt.pattern)
-	}
-	return out
-}
+func (s *Service) Routes() []string { return s.router.Routes() }
 
 // Handler serves the MFA routes (api.md §3, "MFA") at their full paths:
 // the /api/user/mfa... routes need an access token, /api/auth/mfa/verify a
@@ -62,16 +50,7 @@ func (s *Service) Routes() []string {
 //	mux.Handle("/api/user/mfa/", h)
 //	mux.Handle("/api/auth/mfa/", h)
 //	mux.Handle("/api/platform/users/", h)
-func (s *Service) Handler() http.Handler {
-	s.handlerOnce.Do(func() {
-		mux := http.NewServeMux()
-		for _, rt := range s.routes() {
-			mux.Handle(rt.pattern, rt.handler)
-		}
-		s.handler = authos.WrapMux(mux, s.a.Logger())
-	})
-	return s.handler
-}
+func (s *Service) Handler() http.Handler { return s.router.Handler() }
 
 // none is the input of routes without a body and the output of 204 routes.
 type none = struct{}

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
-	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -55,8 +53,7 @@ type Service struct {
 	st  store.Storage
 	cfg Config
 
-	handlerOnce sync.Once
-	handler     http.Handler
+	router *authos.Router
 }
 
 var (
@@ -78,6 +75,7 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("mfa: Config.Issuer %q contains a colon, which the otpauth label cannot carry", cfg.Issuer)
 	}
 	s := &Service{a: a, st: a.Store(), cfg: cfg}
+	s.router = authos.NewRouter(a.Logger(), s.routes)
 	a.SetSecondFactor(s)
 	return s, nil
 }

@@ -26,18 +26,6 @@ import (
 // maxFormBytes caps the body of the two forms.
 const maxFormBytes = 16 << 10
 
-// pageHeaders are set on every page. The URL carries a one-time token: no
-// Referer may leak it, and no cache may keep the page.
-var pageHeaders = map[string]string{
-	"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; " +
-		"frame-ancestors 'none'; base-uri 'none'",
-	"X-Frame-Options":        "DENY",
-	"Referrer-Policy":        "no-referrer",
-	"Cache-Control":          "no-store",
-	"X-Content-Type-Options": "nosniff",
-	"Content-Type":           "text/html; charset=utf-8",
-}
-
 // pages serves the verification and password-reset pages.
 type pages struct {
 	a       *authos.Authos
@@ -162,10 +150,7 @@ func (p *pages) render(w http.ResponseWriter, status int, d pageData) {
 		http.Error(w, "Unexpected server error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	for k, v := range pageHeaders {
-		h.Set(k, v)
-	}
+	authos.SetPageHeaders(w.Header())
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
