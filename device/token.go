@@ -34,6 +34,7 @@ type OAuthError struct {
 	Err         error            // internal cause, logged and never sent
 }
 
+// Error returns the RFC code and the public description.
 func (e *OAuthError) Error() string { return e.RFC + ": " + e.Description }
 
 // Unwrap returns the internal cause.

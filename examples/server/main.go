@@ -1,24 +1,3 @@
-// Command server runs authos as a standalone identity service.
-//
-//	go run ./examples/server
-//
-// With no settings it listens on :8080 and keeps everything in the SQLite
-// file authos.db (and its encryption key in authos.db.key) in the working
-// directory. It is configured only by environment variables (api.md §5):
-//
-//	AUTHOS_ADDR                     listen address (default :8080)
-//	AUTHOS_BASE_URL                 public URL for links, issuer, metadata (default http://localhost:8080)
-//	AUTHOS_DATABASE_URL             sqlite:PATH (default sqlite:authos.db), postgres://..., or memory:
-//	AUTHOS_PLATFORM_OWNER_EMAIL     with AUTHOS_PLATFORM_OWNER_PASSWORD: this account is created at start
-//	AUTHOS_PLATFORM_OWNER_PASSWORD  if absent (verified, platform owner)
-//	AUTHOS_SMTP_URL                 smtp://user:pass@host:port (smtps:// for implicit TLS; ?from=sender)
-//	AUTHOS_MAILBOX_DIR              without SMTP: write each email there as an .eml file
-//	AUTHOS_ENCRYPTION_KEY           base64 32-byte key, or a comma-separated keyring, newest first
-//	AUTHOS_REDIS_URL                share rate limits between instances
-//
-// Logs are JSON lines on standard error. SIGINT or SIGTERM stops the server
-// gracefully: requests in flight finish (up to 15 s), then background work
-// stops and the store is closed.
 package main
 
 import (

@@ -1,4 +1,3 @@
-// Package hashx hashes secrets for storage and lookup.
 package hashx
 
 import (

@@ -1,4 +1,3 @@
-// Package randx draws identifiers and secrets from crypto/rand.
 package randx
 
 import (

@@ -1,0 +1,2 @@
+// Package hashx hashes secrets for storage and lookup.
+package hashx

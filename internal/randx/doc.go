@@ -1,0 +1,2 @@
+// Package randx draws identifiers and secrets from crypto/rand.
+package randx
