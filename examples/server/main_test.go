@@ -436,12 +436,21 @@ func TestMailbox(t *testing.T) {
 	}
 }
 
+// TestRunServesAndShutsDown starts the real server on the default SQLite
+// store (a file in a temp dir, no other setting) and on memory:, serves,
+// and shuts down gracefully.
 func TestRunServesAndShutsDown(t *testing.T) {
+	for _, db := range []string{"sqlite:" + filepath.Join(t.TempDir(), "authos.db"), "memory:"} {
+		t.Run(strings.SplitN(db, ":", 2)[0], func(t *testing.T) { runServesAndShutsDown(t, db) })
+	}
+}
+
+func runServesAndShutsDown(t *testing.T, db string) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	vars := map[string]string{envAddr: "127.0.0.1:0", envDatabaseURL: "memory:"}
+	vars := map[string]string{envAddr: "127.0.0.1:0", envDatabaseURL: db}
 	go func() { done <- run(ctx, env(vars), testLogger(t), func(addr string) { addrc <- addr }) }()
 	var addr string
 	select {
