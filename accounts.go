@@ -134,7 +134,7 @@ func (a *Authos) VerifyEmail(ctx context.Context, token string) (User, error) {
 
 // ResendVerification queues a new verification email when email belongs to
 // an unverified account. It answers the same whether or not it does.
-func (a *Authos) ResendVerification(ctx context.Context, email, clientIP string) error {
+func (a *Authos) ResendVerification(ctx context.Context, email string) error {
 	email = NormalizeEmail(email)
 	if err := ValidateEmail(email); err != nil {
 		return err

@@ -30,6 +30,7 @@ type Authos struct {
 	limiter RateLimiter
 
 	keys      keySet
+	parsers   sync.Map // audience -> *jwt.Parser
 	revoked   *revocationCache
 	dummyHash string
 	templates map[string]*emailTemplate

@@ -5,6 +5,7 @@ import (
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
+	"time"
 )
 
 // Email template names.
@@ -155,7 +156,8 @@ func (a *Authos) renderEmail(name, to string, data EmailData) (Message, error) {
 	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
 }
 
-func humanDuration(d interface{ Hours() float64 }) string {
+// humanDuration renders a link lifetime for an email ("24 hours").
+func humanDuration(d time.Duration) string {
 	h := d.Hours()
 	switch {
 	case h >= 48:

@@ -177,7 +177,7 @@ func (a *Authos) accountHandlers() map[string]http.HandlerFunc {
 		}),
 		"resend": HandleJSON(a, http.StatusAccepted, func(r *http.Request, _ *Principal, in emailRequest) (messageResponse, error) {
 			return messageResponse{"If the account exists and is unverified, an email is on its way."},
-				a.ResendVerification(r.Context(), in.Email, a.ClientIP(r))
+				a.ResendVerification(r.Context(), in.Email)
 		}),
 		"login": HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, in LoginInput) (*TokenResponse, error) {
 			in.ClientIP, in.UserAgent = a.ClientIP(r), r.UserAgent()

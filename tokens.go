@@ -302,8 +302,14 @@ func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*A
 	return claims, nil
 }
 
+// parser returns the token parser for audience, built once per audience
+// (parsers are immutable and safe for concurrent use), so the middleware's
+// hot path does not rebuild it per request.
 func (a *Authos) parser(audience string) *jwt.Parser {
-	return jwt.NewParser(
+	if p, ok := a.parsers.Load(audience); ok {
+		return p.(*jwt.Parser)
+	}
+	p := jwt.NewParser(
 		jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}),
 		jwt.WithIssuer(a.cfg.Issuer),
 		jwt.WithAudience(audience),
@@ -312,6 +318,10 @@ func (a *Authos) parser(audience string) *jwt.Parser {
 		jwt.WithLeeway(a.cfg.Leeway),
 		jwt.WithTimeFunc(a.cfg.Now),
 	)
+	if len(audience) <= 256 { // audiences come from configuration and registered services
+		a.parsers.Store(audience, p)
+	}
+	return p
 }
 
 // reloadKeysFor reloads keys from the store when an unknown kid arrives (a
