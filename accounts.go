@@ -397,7 +397,7 @@ func (a *Authos) ChangePassword(ctx context.Context, userID, currentSessionID, c
 	}, userID)
 }
 
-// Profile is the public view of a user (api.md §3).
+// Profile is the public view of a user (the User schema of openapi.yaml).
 type Profile struct {
 	ID              string    `json:"id"`
 	Email           string    `json:"email"`

@@ -20,7 +20,7 @@ type APIKey = store.APIKey
 // APIKeyPrefix starts every API key.
 const APIKeyPrefix = "ak_"
 
-// API key scopes of the core (api.md §2); domain packages add theirs.
+// API key scopes of the core; domain packages add theirs.
 var apiKeyScopes = []string{
 	"organization:read", "organization:write", "members:read", "members:write",
 	"invitations:read", "invitations:write", "services:read", "services:write",

@@ -1,8 +1,10 @@
-// Code generated once from ../shared/spec/error-codes.tsv; maintained by hand.
+// The error catalog, maintained by hand; the tests check it against the
+// reference table testdata/error-codes.tsv and openapi.yaml's ErrorCode enum.
+
 package authos
 
-// Catalog codes (../shared/spec/error-codes.tsv). Each constant's comment is the
-// catalog description.
+// Catalog codes. Each constant's comment is the catalog description and the
+// HTTP status the code is answered with.
 const (
 
 	// General

@@ -176,7 +176,8 @@ func sessionID(t *testing.T, token string) string {
 	return decodeSegment(t, strings.Split(token, ".")[1])["sid"].(string)
 }
 
-// checkAccessToken asserts the header and claims of api.md §2.
+// checkAccessToken asserts the header and claims of an access token
+// (RFC 9068: typ at+jwt, EdDSA, iss, sub, aud, exp, iat, jti, sid, email, amr).
 func checkAccessToken(t *testing.T, token string, cfg authos.Config) {
 	t.Helper()
 	parts := strings.Split(token, ".")

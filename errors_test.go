@@ -80,23 +80,6 @@ func TestCatalogMatchesTSV(t *testing.T) {
 	}
 }
 
-func TestCatalogCopyMatchesShared(t *testing.T) {
-	shared, err := os.ReadFile("../shared/spec/error-codes.tsv")
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("../shared/spec/error-codes.tsv not present")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := os.ReadFile("testdata/error-codes.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(shared, local) {
-		t.Fatal("testdata/error-codes.tsv differs from ../shared/spec/error-codes.tsv; copy it again")
-	}
-}
-
 func TestErrorIsAndAs(t *testing.T) {
 	cause := errors.New("disk on fire")
 	err := error(WrapError(CodeDatabaseError, "", cause))

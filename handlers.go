@@ -45,7 +45,7 @@ func (a *Authos) Routes() []string {
 	return out
 }
 
-// Handler serves the accounts, sessions and well-known routes (api.md §3)
+// Handler serves the accounts, sessions and well-known routes (openapi.yaml)
 // at their full paths; every other request gets the 404 envelope, so a
 // host can mount it at "/" of its own mux beside other packages.
 func (a *Authos) Handler() http.Handler {

@@ -13,7 +13,8 @@ import (
 	"testing"
 )
 
-// The module's layering (architecture.md), checked on the real import graph.
+// The module's layering (root core, domain packages, store, internal),
+// checked on the real import graph.
 const modulePath = "github.com/authos/authos"
 
 var (

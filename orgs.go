@@ -32,7 +32,8 @@ const (
 	TierEnterprise = "enterprise"
 )
 
-// DefaultTiers are the tiers of api.md §3.
+// DefaultTiers are the built-in tiers (free, starter, pro, enterprise) and
+// their limits, listed in README.md.
 func DefaultTiers() map[string]Tier {
 	return map[string]Tier{
 		TierFree:       {TierFree, 2, 3},

@@ -260,7 +260,7 @@ func TestParallelInvitationAccepts(t *testing.T) {
 	}
 }
 
-// TestValidationCodesOverHTTP: every validation code of api.md §4.
+// TestValidationCodesOverHTTP: every input validation code of the catalog.
 func TestValidationCodesOverHTTP(t *testing.T) {
 	h := newHarness(t, memoryBackend(t), func(c *authos.Config) { noLimits(c); c.AutoApproveOrgs = true })
 	alice := h.loginAs("alice@example.com")

@@ -185,7 +185,7 @@ type PasswordPolicy struct {
 	Check func(ctx context.Context, password string, u User) error
 }
 
-// Validate applies the policy to a new password for u (api.md §4): length
+// Validate applies the policy to a new password for u: length
 // in code points, valid UTF-8, then Check. WEAK_PASSWORD otherwise.
 func (p PasswordPolicy) Validate(ctx context.Context, password string, u User) error {
 	n := utf8.RuneCountInString(password)

@@ -79,7 +79,8 @@ func (a *Authos) EnsurePlatformOwner(ctx context.Context, email, password string
 	return u, outcome, nil
 }
 
-// Organization transitions a platform owner may make (api.md §3).
+// Organization transitions a platform owner may make
+// (POST /api/platform/organizations/{id}/{action}).
 var orgTransitions = map[string]struct{ from, to string }{
 	"approve":  {store.OrgPending, store.OrgActive},
 	"reject":   {store.OrgPending, store.OrgRejected},

@@ -40,7 +40,8 @@ const AccessTokenType = "at+jwt"
 // maxTokenBytes caps a bearer token before it is parsed (CVE-2025-30204).
 const maxTokenBytes = 8 << 10
 
-// AccessClaims are the claims of an access token (api.md §2).
+// AccessClaims are the claims of an access token (RFC 9068 profile of
+// RFC 7519).
 type AccessClaims struct {
 	jwt.RegisteredClaims
 	SessionID       string   `json:"sid,omitempty"`

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// ValidateEmail applies api.md §4: one @, non-empty local and domain parts,
+// ValidateEmail checks an email address: one @, non-empty local and domain parts,
 // a dot in the domain, at most 254 bytes, no spaces or control characters.
 // It returns INVALID_EMAIL otherwise.
 func ValidateEmail(email string) error {
@@ -39,7 +39,7 @@ var reservedSlugs = []string{"api", "www", "mail", "ftp", "admin", "root", "supp
 	"news", "status", "health", "ping", "cdn", "assets", "static", "platform", "auth", "scim", "saml",
 	"oauth", "webhooks", "well-known"}
 
-// ValidateSlug applies api.md §4 and returns the slug lower-cased:
+// ValidateSlug checks an organization slug and returns the slug lower-cased:
 // SLUG_TOO_SHORT (< 3), SLUG_TOO_LONG (> 50), INVALID_SLUG (not ASCII
 // letters, digits, '-' or '_'), RESERVED_SLUG.
 func ValidateSlug(slug string) (string, error) {
@@ -63,7 +63,7 @@ func ValidateSlug(slug string) (string, error) {
 	return lower, nil
 }
 
-// ValidateName applies api.md §4 and returns the trimmed name:
+// ValidateName checks a display name and returns the trimmed name:
 // NAME_TOO_SHORT (< 2 characters after trimming), NAME_TOO_LONG (> 100).
 func ValidateName(name string) (string, error) {
 	name = strings.TrimSpace(name)
@@ -77,7 +77,7 @@ func ValidateName(name string) (string, error) {
 	return name, nil
 }
 
-// ValidateURL applies api.md §4: absolute http or https with a host, no
+// ValidateURL checks a URL: absolute http or https with a host, no
 // fragment, no userinfo. It returns code (INVALID_URL, or
 // INVALID_WEBHOOK_URL for webhooks) otherwise.
 func ValidateURL(raw string, code ErrorCode) error {

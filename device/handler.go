@@ -34,8 +34,8 @@ func (s *Service) routes() []authos.Route {
 // Routes lists the "METHOD /path" patterns Handler serves.
 func (s *Service) Routes() []string { return s.router.Routes() }
 
-// Handler serves the device routes (api.md §3, "Device authorization
-// grant") at their full paths; every other request gets the 404 envelope.
+// Handler serves the device routes (RFC 8628; the "device" tag of
+// openapi.yaml) at their full paths; every other request gets the 404 envelope.
 // A host mounts it beside authos's handler:
 //
 //	mux.Handle("/", a.Handler())

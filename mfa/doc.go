@@ -7,7 +7,7 @@
 // MFA enabled ends in 401 MFA_REQUIRED with a short-lived preauth_token, and
 // Verify (POST /api/auth/mfa/verify) finishes that login with a TOTP or a
 // backup code; the session's amr then holds "otp". Handler serves the routes
-// of api.md §3 ("MFA"); every step is also a Go method.
+// of openapi.yaml's "mfa" tag; every step is also a Go method.
 //
 // Enrollment: Setup returns the secret, its otpauth:// URL (the Key URI
 // Format of Google Authenticator: otpauth://totp/ISSUER:ACCOUNT?secret=...&

@@ -38,7 +38,7 @@ func (s *Service) routes() []authos.Route {
 // Routes lists the "METHOD /path" patterns Handler serves.
 func (s *Service) Routes() []string { return s.router.Routes() }
 
-// Handler serves the MFA routes (api.md §3, "MFA") at their full paths:
+// Handler serves the MFA routes (openapi.yaml, "mfa") at their full paths:
 // the /api/user/mfa... routes need an access token, /api/auth/mfa/verify a
 // preauth token (and is rate limited per client IP), and the reset route a
 // platform owner. Every other request gets the 404 envelope. A host mounts

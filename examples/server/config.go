@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Environment variables read by the server (api.md §5). All are optional.
+// Environment variables read by the server (listed in doc.go). All are optional.
 const (
 	envAddr          = "AUTHOS_ADDR"
 	envBaseURL       = "AUTHOS_BASE_URL"

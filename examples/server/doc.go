@@ -4,7 +4,7 @@
 //
 // With no settings it listens on :8080 and keeps everything in the SQLite
 // file authos.db (and its encryption key in authos.db.key) in the working
-// directory. It is configured only by environment variables (api.md §5):
+// directory. It is configured only by environment variables:
 //
 //	AUTHOS_ADDR                     listen address (default :8080)
 //	AUTHOS_BASE_URL                 public URL for links, issuer, metadata (default http://localhost:8080)
