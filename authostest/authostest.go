@@ -132,3 +132,19 @@ func Keyring(t testing.TB) *authos.Keyring {
 	}
 	return kr
 }
+
+// CoreOnly returns a store that offers only the core of st (store.Storage)
+// and hides every capability st has, on itself and inside its
+// transactions: what a third-party backend that implements no capability
+// looks like. Package authors use it to check that their constructor
+// refuses such a store.
+func CoreOnly(st store.Storage) store.Storage { return coreOnly{st} }
+
+// coreOnly embeds the interface, so only the core's methods are promoted.
+type coreOnly struct{ store.Storage }
+
+func (c coreOnly) Tx(ctx context.Context, fn func(tx store.Tx) error) error {
+	return c.Storage.Tx(ctx, func(tx store.Tx) error { return fn(coreOnlyTx{tx}) })
+}
+
+type coreOnlyTx struct{ store.Tx }

@@ -67,7 +67,7 @@ func TestActivationPage(t *testing.T) {
 	token := m[1]
 	pending := func() {
 		t.Helper()
-		d, err := h.st.GetDeviceByCodeHash(t.Context(), hashOf(start.str("device_code")))
+		d, err := devices(h.st).GetDeviceByCodeHash(t.Context(), hashOf(start.str("device_code")))
 		if err != nil || d.Status != store.DeviceStatusPending {
 			t.Fatalf("status changed: %+v %v", d, err)
 		}
@@ -107,7 +107,7 @@ func TestActivationPage(t *testing.T) {
 	if status != 200 || !strings.Contains(body, "Device approved") {
 		t.Fatalf("POST approve: %d\n%s", status, body)
 	}
-	d, _ := h.st.GetDeviceByCodeHash(t.Context(), hashOf(start.str("device_code")))
+	d, _ := devices(h.st).GetDeviceByCodeHash(t.Context(), hashOf(start.str("device_code")))
 	if d.Status != store.DeviceStatusApproved || d.UserID != h.owner.ID {
 		t.Errorf("after approval: %+v", d)
 	}

@@ -67,7 +67,7 @@ type Config struct {
 // concurrent use. Build it with New.
 type Service struct {
 	a    *authos.Authos
-	st   store.Storage
+	st   storage
 	cfg  Config
 	tmpl *template.Template
 
@@ -75,7 +75,9 @@ type Service struct {
 }
 
 // New builds the service and registers its endpoints in a's discovery
-// document. It fails on an invalid cfg.
+// document. It fails on an invalid cfg, and when a's store does not offer
+// the device capability, store.DeviceStore (the error matches
+// errors.ErrUnsupported).
 func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if a == nil {
 		return nil, errors.New("device: nil *authos.Authos")
@@ -99,7 +101,11 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if cfg.Interval >= cfg.CodeTTL {
 		return nil, errors.New("device: Config.Interval must be shorter than Config.CodeTTL")
 	}
-	s := &Service{a: a, st: a.Store(), cfg: cfg, tmpl: cfg.Template}
+	st, err := newStorage(a.Store())
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{a: a, st: st, cfg: cfg, tmpl: cfg.Template}
 	s.router = authos.NewRouter(a.Logger(), s.routes)
 	if s.tmpl == nil {
 		s.tmpl = defaultTemplate
@@ -313,7 +319,7 @@ func (s *Service) decide(ctx context.Context, p *authos.Principal, userCode, sta
 	if status == store.DeviceStatusDenied {
 		ev = EventDenied
 	}
-	err = s.st.Tx(ctx, func(tx store.Tx) error {
+	err = s.tx(ctx, func(tx deviceTx) error {
 		if err := tx.DecideDevice(ctx, req.id, status, user.ID, p.AMR, now); err != nil {
 			return err
 		}

@@ -89,7 +89,7 @@ func TestOAuth2Client(t *testing.T) {
 					t.Errorf("token without refresh token or expiry: %+v", tok)
 				}
 				// A well-behaved client never got slow_down.
-				d, err := st.GetDeviceByCodeHash(t.Context(), hashOf(da.DeviceCode))
+				d, err := devices(st).GetDeviceByCodeHash(t.Context(), hashOf(da.DeviceCode))
 				if err != nil || d.Interval != 1 || d.Status != store.DeviceStatusExchanged {
 					t.Errorf("stored authorization: %+v, %v", d, err)
 				}
@@ -138,7 +138,7 @@ func TestTokenErrors(t *testing.T) {
 		code := h.start().str("device_code")
 		h.wantOAuth(h.poll(code), 400, "authorization_pending", authos.CodeDeviceCodePending)
 		h.wantOAuth(h.poll(code), 400, "slow_down", authos.CodeDeviceCodePending)
-		d, err := st.GetDeviceByCodeHash(t.Context(), hashOf(code))
+		d, err := devices(st).GetDeviceByCodeHash(t.Context(), hashOf(code))
 		if err != nil || d.Interval != 10 {
 			t.Fatalf("interval after slow_down: %d, %v", d.Interval, err)
 		}
@@ -297,7 +297,7 @@ func TestConcurrentAuthorizations(t *testing.T) {
 		}
 		for uc := range users {
 			norm, _ := device.NormalizeUserCode(uc)
-			if _, err := st.GetDeviceByUserCode(t.Context(), norm, h.a.Now()); err != nil {
+			if _, err := st.(store.DeviceStore).GetDeviceByUserCode(t.Context(), norm, h.a.Now()); err != nil {
 				t.Fatalf("user code %s lost: %v", uc, err)
 			}
 		}

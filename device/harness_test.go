@@ -28,6 +28,9 @@ func eachBackend(t *testing.T, fn func(t *testing.T, st store.Storage)) {
 // memoryStore is a fresh in-memory store.
 func memoryStore() store.Storage { return memory.New() }
 
+// devices is the device capability of st.
+func devices(st store.Storage) store.DeviceStore { return st.(store.DeviceStore) }
+
 // clock is the real time plus a settable offset (x/oauth2 runs on real
 // time; expiry tests move the server forward).
 type clock struct {

@@ -43,7 +43,7 @@ func storedSecret(t *testing.T, st store.Storage, userID string) []byte {
 		}
 		return b
 	}
-	f, err := st.GetMFAFactor(context.Background(), userID)
+	f, err := st.(store.MFAStore).GetMFAFactor(context.Background(), userID)
 	if err != nil {
 		t.Fatal(err)
 	}

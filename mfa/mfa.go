@@ -50,7 +50,7 @@ type Config struct {
 // with New.
 type Service struct {
 	a   *authos.Authos
-	st  store.Storage
+	st  storage
 	cfg Config
 
 	router *authos.Router
@@ -63,7 +63,8 @@ var (
 
 // New builds the service and registers it as a's second factor
 // (a.SetSecondFactor), so logins of users with MFA enabled need a code from
-// then on. It fails on an invalid cfg.
+// then on. It fails on an invalid cfg, and when a's store does not offer the
+// MFA capability, store.MFAStore (the error matches errors.ErrUnsupported).
 func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if a == nil {
 		return nil, errors.New("mfa: nil *authos.Authos")
@@ -74,7 +75,11 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if strings.Contains(cfg.Issuer, ":") {
 		return nil, fmt.Errorf("mfa: Config.Issuer %q contains a colon, which the otpauth label cannot carry", cfg.Issuer)
 	}
-	s := &Service{a: a, st: a.Store(), cfg: cfg}
+	st, err := newStorage(a.Store())
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{a: a, st: st, cfg: cfg}
 	s.router = authos.NewRouter(a.Logger(), s.routes)
 	a.SetSecondFactor(s)
 	return s, nil
@@ -165,7 +170,7 @@ func (s *Service) Setup(ctx context.Context, userID string) (*Enrollment, error)
 		return nil, err
 	}
 	now := s.a.Now()
-	err = s.st.Tx(ctx, func(tx store.Tx) error {
+	err = s.tx(ctx, func(tx mfaTx) error {
 		f, err := tx.GetMFAFactor(ctx, userID)
 		switch {
 		case err == nil && f.Enabled:
@@ -194,7 +199,7 @@ func (s *Service) Enable(ctx context.Context, userID, rawCode string) ([]string,
 		return nil, invalidCode()
 	}
 	shown, hashes := newBackupCodes(userID)
-	err = s.withCode(ctx, userID, c, false, func(tx store.Tx, f store.MFAFactor, v verified) error {
+	err = s.withCode(ctx, userID, c, false, func(tx mfaTx, f store.MFAFactor, v verified) error {
 		now := s.a.Now()
 		f.Enabled, f.EnabledAt, f.LastStep = true, now, v.step
 		if err := tx.PutMFAFactor(ctx, f); err != nil {
@@ -219,7 +224,7 @@ func (s *Service) Disable(ctx context.Context, userID, rawCode string) error {
 	if err != nil {
 		return err
 	}
-	return s.withCode(ctx, userID, c, true, func(tx store.Tx, _ store.MFAFactor, v verified) error {
+	return s.withCode(ctx, userID, c, true, func(tx mfaTx, _ store.MFAFactor, v verified) error {
 		if err := tx.DeleteMFAFactor(ctx, userID); err != nil {
 			return err
 		}
@@ -237,7 +242,7 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, userID, rawCode str
 		return nil, err
 	}
 	shown, hashes := newBackupCodes(userID)
-	err = s.withCode(ctx, userID, c, true, func(tx store.Tx, _ store.MFAFactor, v verified) error {
+	err = s.withCode(ctx, userID, c, true, func(tx mfaTx, _ store.MFAFactor, v verified) error {
 		if err := tx.ReplaceBackupCodes(ctx, userID, hashes, s.a.Now()); err != nil {
 			return err
 		}
@@ -266,7 +271,7 @@ func (s *Service) Reset(ctx context.Context, actorID, userID, reason string) err
 	if !owner {
 		return authos.NewError(authos.CodePlatformOwnerRequired, "Platform owner access needed")
 	}
-	err = s.st.Tx(ctx, func(tx store.Tx) error {
+	err = s.tx(ctx, func(tx mfaTx) error {
 		if _, err := tx.GetUser(ctx, userID); errors.Is(err, store.ErrNotFound) {
 			return authos.NewError(authos.CodeNotFound, "User not found")
 		} else if err != nil {
@@ -361,8 +366,8 @@ type verified struct {
 // pending when wantEnabled is false), and runs then in the same transaction.
 // The attempt counts against the user's throttle; a success clears it.
 func (s *Service) withCode(ctx context.Context, userID string, c code, wantEnabled bool,
-	then func(tx store.Tx, f store.MFAFactor, v verified) error) error {
-	factor := func(ctx context.Context, st store.Tx) (store.MFAFactor, error) {
+	then func(tx mfaTx, f store.MFAFactor, v verified) error) error {
+	factor := func(ctx context.Context, st mfaTx) (store.MFAFactor, error) {
 		f, err := st.GetMFAFactor(ctx, userID)
 		switch {
 		case errors.Is(err, store.ErrNotFound) || err == nil && !f.Enabled && wantEnabled:
@@ -385,7 +390,7 @@ func (s *Service) withCode(ctx context.Context, userID string, c code, wantEnabl
 	if err := s.countAttempt(ctx, userID); err != nil {
 		return err
 	}
-	err := s.st.Tx(ctx, func(tx store.Tx) error {
+	err := s.tx(ctx, func(tx mfaTx) error {
 		f, err := factor(ctx, tx)
 		if err != nil {
 			return err
@@ -405,7 +410,7 @@ func (s *Service) withCode(ctx context.Context, userID string, c code, wantEnabl
 // check verifies c against factor f through tx and uses it up: a TOTP code
 // records its time step, a backup code is consumed. INVALID_MFA_CODE,
 // NO_BACKUP_CODES.
-func (s *Service) check(ctx context.Context, tx store.Tx, f store.MFAFactor, c code) (verified, error) {
+func (s *Service) check(ctx context.Context, tx mfaTx, f store.MFAFactor, c code) (verified, error) {
 	now := s.a.Now()
 	switch c.kind {
 	case kindTOTP:

@@ -241,7 +241,7 @@ func (h *harness) secretOf(email string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	f, err := h.st.GetMFAFactor(context.Background(), u.ID)
+	f, err := h.st.(store.MFAStore).GetMFAFactor(context.Background(), u.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -68,6 +68,10 @@ type DevicePoll struct {
 // other tables by a foreign key: the token endpoint re-checks the client,
 // its organization and the approving user when it mints tokens, and
 // DeleteExpiredDevices removes the rows.
+//
+// It is a capability (see the package documentation): package device needs
+// it, on the Storage and on its transactions, and refuses a backend without
+// it.
 type DeviceStore interface {
 	// CreateDeviceAuthorization inserts d. ErrConflict when the id or the
 	// device-code hash exists, or when a row that has not expired at

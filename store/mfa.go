@@ -25,6 +25,9 @@ type MFAFactor struct {
 // MFAStore keeps TOTP factors and the single-use backup codes that go with
 // them. Backup codes are stored only as hashes, and are keyed by user: they
 // need no factor row, but DeleteMFAFactor removes them with it.
+//
+// It is a capability (see the package documentation): package mfa needs it,
+// on the Storage and on its transactions, and refuses a backend without it.
 type MFAStore interface {
 	// PutMFAFactor creates the user's factor, or replaces every field of
 	// the existing one (a new setup replaces a pending secret; enabling

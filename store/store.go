@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -283,8 +285,11 @@ type OutboxStore interface {
 	ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxMessage, error)
 }
 
-// Tx is every operation of the store. Inside Storage.Tx the operations share
-// one transaction.
+// Tx is the identity core of the store: every operation a backend must
+// offer. Inside Storage.Tx the operations share one transaction. What a
+// domain package adds (MFA factors, device authorizations, ...) is not part
+// of it: each is a capability interface that the package finds with As or
+// Require (see the package documentation).
 type Tx interface {
 	UserStore
 	PasswordStore
@@ -295,8 +300,6 @@ type Tx interface {
 	SigningKeyStore
 	OutboxStore
 	AuditStore
-	MFAStore
-	DeviceStore
 	OrgStore
 	InvitationStore
 	ServiceStore
@@ -313,7 +316,50 @@ type Storage interface {
 	// serializable with respect to each other's writes; backends retry
 	// transient conflicts, so fn may run more than once and must not have
 	// side effects outside tx. Nested calls are not supported.
+	//
+	// The tx value passed to fn offers every capability the Storage offers
+	// (it implements the same capability interfaces), and the capability's
+	// operations called on it are part of the transaction.
 	Tx(ctx context.Context, fn func(tx Tx) error) error
 	// Close releases the backend's resources.
 	Close() error
+}
+
+// As returns the capability C of v, and whether v offers it. v is a Storage,
+// or a Tx that a Storage passed to the function given to its Tx method; C is
+// a capability interface such as MFAStore. A package checks its capability
+// once, with Require, when it is built, and reaches it inside a transaction
+// with As on the tx value:
+//
+//	err := st.Tx(ctx, func(tx store.Tx) error {
+//		m, err := store.Require[store.MFAStore](tx)
+//		...
+//	})
+func As[C any](v any) (C, bool) {
+	c, ok := v.(C)
+	return c, ok
+}
+
+// Require is As for the places where a missing capability is an error (a
+// package's constructor): the error names v's type, the capability and the
+// first method missing, and matches errors.ErrUnsupported.
+func Require[C any](v any) (C, error) {
+	if c, ok := v.(C); ok {
+		return c, nil
+	}
+	var zero C
+	want := reflect.TypeFor[C]()
+	missing := ""
+	if want.Kind() == reflect.Interface && v != nil {
+		have := reflect.TypeOf(v)
+		for i := range want.NumMethod() {
+			if m := want.Method(i); m.IsExported() {
+				if _, ok := have.MethodByName(m.Name); !ok {
+					missing = " (missing method " + m.Name + ")"
+					break
+				}
+			}
+		}
+	}
+	return zero, fmt.Errorf("store: the backend %T does not implement %v%s: %w", v, want, missing, errors.ErrUnsupported)
 }

@@ -14,7 +14,13 @@ type Store struct {
 	st *state
 }
 
-var _ store.Storage = (*Store)(nil)
+// The Store offers the core and every capability, on itself and on the
+// transactions it passes to Tx (see view.go).
+var (
+	_ store.Storage     = (*Store)(nil)
+	_ store.MFAStore    = (*Store)(nil)
+	_ store.DeviceStore = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store { return &Store{st: newState()} }

@@ -16,7 +16,11 @@ type view struct {
 	st *state
 }
 
-var _ store.Tx = (*view)(nil)
+var (
+	_ store.Tx          = (*view)(nil)
+	_ store.MFAStore    = (*view)(nil)
+	_ store.DeviceStore = (*view)(nil)
+)
 
 // emailKey is the case-insensitive form of an email.
 func emailKey(email string) string { return strings.ToLower(email) }

@@ -10,7 +10,20 @@ import (
 	"github.com/authos/authos/store"
 )
 
-var deviceTests = []testCase{
+// deviceStorage is a backend that offers store.DeviceStore, and deviceTx
+// one of its transactions.
+type (
+	deviceStorage interface {
+		store.Storage
+		store.DeviceStore
+	}
+	deviceTx interface {
+		store.Tx
+		store.DeviceStore
+	}
+)
+
+var deviceTests = []capTest[deviceStorage]{
 	{"CreateGet", testDeviceCreateGet},
 	{"Conflicts", testDeviceConflicts},
 	{"ExpiredUserCodeReused", testDeviceExpiredUserCodeReused},
@@ -41,13 +54,13 @@ func normDevice(d store.DeviceAuthorization) store.DeviceAuthorization {
 	return d
 }
 
-func addDevice(t *testing.T, s store.Storage, d store.DeviceAuthorization) store.DeviceAuthorization {
+func addDevice(t *testing.T, s deviceStorage, d store.DeviceAuthorization) store.DeviceAuthorization {
 	t.Helper()
 	must(t, "CreateDeviceAuthorization("+d.ID+")", s.CreateDeviceAuthorization(t.Context(), d))
 	return d
 }
 
-func testDeviceCreateGet(t *testing.T, s store.Storage) {
+func testDeviceCreateGet(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	d := addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	got, err := s.GetDeviceByCodeHash(ctx, "h1")
@@ -68,7 +81,7 @@ func testDeviceCreateGet(t *testing.T, s store.Storage) {
 	must(t, "GetDeviceByCodeHash(expired)", err)
 }
 
-func testDeviceConflicts(t *testing.T, s store.Storage) {
+func testDeviceConflicts(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	wantErr(t, "Create(same id)", s.CreateDeviceAuthorization(ctx, newDevice("d1", "h2", "LMNPQRST")), store.ErrConflict)
@@ -80,7 +93,7 @@ func testDeviceConflicts(t *testing.T, s store.Storage) {
 	addDevice(t, s, newDevice("d5", "h5", "LMNPQRST"))
 }
 
-func testDeviceExpiredUserCodeReused(t *testing.T, s store.Storage) {
+func testDeviceExpiredUserCodeReused(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	later := newDevice("d2", "h2", "BCDFGHJK")
@@ -95,7 +108,7 @@ func testDeviceExpiredUserCodeReused(t *testing.T, s store.Storage) {
 	wantErr(t, "GetDeviceByCodeHash(replaced)", err, store.ErrNotFound)
 }
 
-func testDeviceDecide(t *testing.T, s store.Storage) {
+func testDeviceDecide(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	d := addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	addDevice(t, s, newDevice("d2", "h2", "LMNPQRST"))
@@ -110,7 +123,7 @@ func testDeviceDecide(t *testing.T, s store.Storage) {
 }
 
 // poll polls h1 with via at base+d and checks the outcome.
-func wantPoll(t *testing.T, s store.Storage, d time.Duration, via string, wantTooFast bool, wantInterval int) store.DeviceAuthorization {
+func wantPoll(t *testing.T, s deviceStorage, d time.Duration, via string, wantTooFast bool, wantInterval int) store.DeviceAuthorization {
 	t.Helper()
 	got, tooFast, err := s.PollDevice(t.Context(), "h1", store.DevicePoll{At: at(d), Via: via,
 		Slack: 200 * time.Millisecond, RepeatWindow: 2 * time.Second})
@@ -121,7 +134,7 @@ func wantPoll(t *testing.T, s store.Storage, d time.Duration, via string, wantTo
 	return got
 }
 
-func testDevicePoll(t *testing.T, s store.Storage) {
+func testDevicePoll(t *testing.T, s deviceStorage) {
 	_, _, err := s.PollDevice(t.Context(), "nope", store.DevicePoll{At: base, Via: "body"})
 	wantErr(t, "PollDevice(unknown)", err, store.ErrNotFound)
 	addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
@@ -141,7 +154,7 @@ func testDevicePoll(t *testing.T, s store.Storage) {
 	}
 }
 
-func testDevicePollRepeat(t *testing.T, s store.Storage) {
+func testDevicePollRepeat(t *testing.T, s deviceStorage) {
 	addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	wantPoll(t, s, 0, "basic", false, 5)
 	// The immediate retry in the other style is the same poll...
@@ -158,7 +171,7 @@ func testDevicePollRepeat(t *testing.T, s store.Storage) {
 	wantPoll(t, s, 30*time.Second, "body", true, 20)
 }
 
-func testDeviceExchange(t *testing.T, s store.Storage) {
+func testDeviceExchange(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	addDevice(t, s, newDevice("d2", "h2", "LMNPQRST"))
@@ -179,7 +192,7 @@ func testDeviceExchange(t *testing.T, s store.Storage) {
 	wantErr(t, "ExchangeDevice(expired)", err, store.ErrExpired)
 }
 
-func testDeviceExchangeConcurrent(t *testing.T, s store.Storage) {
+func testDeviceExchangeConcurrent(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	must(t, "DecideDevice", s.DecideDevice(ctx, "d1", store.DeviceStatusApproved, "u1", nil, at(time.Second)))
@@ -200,7 +213,7 @@ func testDeviceExchangeConcurrent(t *testing.T, s store.Storage) {
 	}
 }
 
-func testDeviceCreateConcurrent(t *testing.T, s store.Storage) {
+func testDeviceCreateConcurrent(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	var wins, conflicts atomic.Int32
 	parallel(20, func(i int) {
@@ -222,7 +235,7 @@ func testDeviceCreateConcurrent(t *testing.T, s store.Storage) {
 	}
 }
 
-func testDeviceDeleteExpired(t *testing.T, s store.Storage) {
+func testDeviceDeleteExpired(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	long := newDevice("d2", "h2", "LMNPQRST")
@@ -239,7 +252,7 @@ func testDeviceDeleteExpired(t *testing.T, s store.Storage) {
 	must(t, "GetDeviceByCodeHash(kept)", err)
 }
 
-func testDeviceCopies(t *testing.T, s store.Storage) {
+func testDeviceCopies(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	addDevice(t, s, newDevice("d1", "h1", "BCDFGHJK"))
 	amr := []string{"pwd", "otp"}
@@ -255,10 +268,11 @@ func testDeviceCopies(t *testing.T, s store.Storage) {
 	}
 }
 
-func testDeviceInTx(t *testing.T, s store.Storage) {
+func testDeviceInTx(t *testing.T, s deviceStorage) {
 	ctx := t.Context()
 	boom := errors.New("boom")
-	err := s.Tx(ctx, func(tx store.Tx) error {
+	err := s.Tx(ctx, func(stx store.Tx) error {
+		tx := within[deviceTx](t, stx)
 		if err := tx.CreateDeviceAuthorization(ctx, newDevice("d1", "h1", "BCDFGHJK")); err != nil {
 			return err
 		}
@@ -272,7 +286,8 @@ func testDeviceInTx(t *testing.T, s store.Storage) {
 	}
 	_, err = s.GetDeviceByCodeHash(ctx, "h1")
 	wantErr(t, "GetDeviceByCodeHash after rollback", err, store.ErrNotFound)
-	must(t, "Tx", s.Tx(ctx, func(tx store.Tx) error {
+	must(t, "Tx", s.Tx(ctx, func(stx store.Tx) error {
+		tx := within[deviceTx](t, stx)
 		if err := tx.CreateDeviceAuthorization(ctx, newDevice("d1", "h1", "BCDFGHJK")); err != nil {
 			return err
 		}

@@ -12,4 +12,9 @@
 // with reuse detection, atomic counters, outbox leases, transactions and copy
 // safety. All times it uses are whole milliseconds, so backends that keep
 // millisecond precision pass.
+//
+// The sections of the core run on every backend. Each capability (see
+// package store) has a section of its own that runs when the backend offers
+// the capability and is skipped, with a message, when it does not; such a
+// section also checks that the backend's transactions offer the capability.
 package storetest

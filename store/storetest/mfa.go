@@ -9,7 +9,20 @@ import (
 	"github.com/authos/authos/store"
 )
 
-var mfaTests = []testCase{
+// mfaStorage is a backend that offers store.MFAStore, and mfaTx one of its
+// transactions.
+type (
+	mfaStorage interface {
+		store.Storage
+		store.MFAStore
+	}
+	mfaTx interface {
+		store.Tx
+		store.MFAStore
+	}
+)
+
+var mfaTests = []capTest[mfaStorage]{
 	{"NotFound", testMFANotFound},
 	{"PutGet", testMFAPutGet},
 	{"Upsert", testMFAUpsert},
@@ -36,7 +49,7 @@ func normFactor(f store.MFAFactor) store.MFAFactor {
 }
 
 // wantBackupCount fails the test unless the user has want unused codes.
-func wantBackupCount(t *testing.T, s store.Storage, userID string, want int) {
+func wantBackupCount(t *testing.T, s mfaStorage, userID string, want int) {
 	t.Helper()
 	n, err := s.CountBackupCodes(t.Context(), userID)
 	must(t, "CountBackupCodes("+userID+")", err)
@@ -45,7 +58,7 @@ func wantBackupCount(t *testing.T, s store.Storage, userID string, want int) {
 	}
 }
 
-func testMFANotFound(t *testing.T, s store.Storage) {
+func testMFANotFound(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	_, err := s.GetMFAFactor(ctx, "u1")
@@ -57,7 +70,7 @@ func testMFANotFound(t *testing.T, s store.Storage) {
 	wantBackupCount(t, s, "nobody", 0)
 }
 
-func testMFAPutGet(t *testing.T, s store.Storage) {
+func testMFAPutGet(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	addUser(t, s, "u2", "bob@example.com")
@@ -71,7 +84,7 @@ func testMFAPutGet(t *testing.T, s store.Storage) {
 	wantErr(t, "GetMFAFactor(other user)", err, store.ErrNotFound)
 }
 
-func testMFAUpsert(t *testing.T, s store.Storage) {
+func testMFAUpsert(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	must(t, "PutMFAFactor(first)", s.PutMFAFactor(ctx, newFactor("u1")))
@@ -98,7 +111,7 @@ func testMFAUpsert(t *testing.T, s store.Storage) {
 	wantBackupCount(t, s, "u1", 2)
 }
 
-func testMFAStepCAS(t *testing.T, s store.Storage) {
+func testMFAStepCAS(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	addUser(t, s, "u2", "bob@example.com")
@@ -132,7 +145,7 @@ func testMFAStepCAS(t *testing.T, s store.Storage) {
 	must(t, "UseTOTPStep(u2, 100)", s.UseTOTPStep(ctx, "u2", 100))
 }
 
-func testMFAStepConcurrent(t *testing.T, s store.Storage) {
+func testMFAStepConcurrent(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	must(t, "PutMFAFactor", s.PutMFAFactor(ctx, newFactor("u1")))
@@ -162,7 +175,7 @@ func countOutcomes(t *testing.T, op string, errs []error) {
 	}
 }
 
-func testMFABackupCodes(t *testing.T, s store.Storage) {
+func testMFABackupCodes(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	addUser(t, s, "u2", "bob@example.com")
@@ -181,7 +194,7 @@ func testMFABackupCodes(t *testing.T, s store.Storage) {
 	wantBackupCount(t, s, "u1", 0)
 }
 
-func testMFABackupCodesReplace(t *testing.T, s store.Storage) {
+func testMFABackupCodesReplace(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	addUser(t, s, "u2", "bob@example.com")
@@ -204,7 +217,7 @@ func testMFABackupCodesReplace(t *testing.T, s store.Storage) {
 	wantBackupCount(t, s, "u2", 1)
 }
 
-func testMFABackupCodeConcurrent(t *testing.T, s store.Storage) {
+func testMFABackupCodeConcurrent(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	must(t, "ReplaceBackupCodes", s.ReplaceBackupCodes(ctx, "u1", []string{"h1", "h2"}, base))
@@ -215,7 +228,7 @@ func testMFABackupCodeConcurrent(t *testing.T, s store.Storage) {
 	wantBackupCount(t, s, "u1", 1)
 }
 
-func testMFADeleteCascade(t *testing.T, s store.Storage) {
+func testMFADeleteCascade(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	addUser(t, s, "u2", "bob@example.com")
@@ -242,7 +255,7 @@ func testMFADeleteCascade(t *testing.T, s store.Storage) {
 	must(t, "UseTOTPStep(after re-setup)", s.UseTOTPStep(ctx, "u1", 1))
 }
 
-func testMFASecretCopies(t *testing.T, s store.Storage) {
+func testMFASecretCopies(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	f := newFactor("u1")
@@ -264,13 +277,14 @@ func testMFASecretCopies(t *testing.T, s store.Storage) {
 	check("mutating GetMFAFactor's result")
 }
 
-func testMFAInTx(t *testing.T, s store.Storage) {
+func testMFAInTx(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "alice@example.com")
 	must(t, "PutMFAFactor", s.PutMFAFactor(ctx, newFactor("u1")))
 	boom := errors.New("boom")
 	// A rolled-back enable leaves the factor pending, the step unused and no codes.
-	err := s.Tx(ctx, func(tx store.Tx) error {
+	err := s.Tx(ctx, func(stx store.Tx) error {
+		tx := within[mfaTx](t, stx)
 		if err := tx.UseTOTPStep(ctx, "u1", 10); err != nil {
 			return err
 		}
@@ -294,7 +308,8 @@ func testMFAInTx(t *testing.T, s store.Storage) {
 	wantBackupCount(t, s, "u1", 0)
 
 	// Committed, the same steps stick, and a step used inside is used outside.
-	err = s.Tx(ctx, func(tx store.Tx) error {
+	err = s.Tx(ctx, func(stx store.Tx) error {
+		tx := within[mfaTx](t, stx)
 		if err := tx.UseTOTPStep(ctx, "u1", 10); err != nil {
 			return err
 		}
@@ -310,7 +325,7 @@ func testMFAInTx(t *testing.T, s store.Storage) {
 
 // The mfa package counts code checks with RecordLoginFailure and clears the
 // count on success, concurrently: neither may fail because of the other.
-func testMFAAttemptCounterUnderClear(t *testing.T, s store.Storage) {
+func testMFAAttemptCounterUnderClear(t *testing.T, s mfaStorage) {
 	ctx := t.Context()
 	const n = 40
 	errs := make([]error, n)

@@ -15,37 +15,49 @@ import (
 // Every subtest calls newStore with its own *testing.T to get a fresh, empty
 // store; the factory registers any cleanup it needs (for example Close) on
 // that T.
+//
+// The sections of the core (store.Storage) always run. A section of a
+// capability (store.MFAStore, store.DeviceStore, ...) runs when the store
+// offers it and is skipped, with a message naming the capability, when it
+// does not; every capability section also checks that the backend's
+// transactions offer the capability its Storage offers.
 func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
-	groups := []struct {
-		name  string
-		tests []testCase
-	}{
-		{"Users", userTests},
-		{"Passwords", passwordTests},
-		{"Tokens", tokenTests},
-		{"Sessions", sessionTests},
-		{"RefreshTokens", refreshTests},
-		{"LoginFailures", loginFailureTests},
-		{"SigningKeys", signingKeyTests},
-		{"Audit", auditTests},
-		{"MFA", mfaTests},
-		{"Device", deviceTests},
-		{"Outbox", outboxTests},
-		{"Orgs", orgTests},
-		{"Members", memberTests},
-		{"Invitations", invitationTests},
-		{"Services", serviceTests},
-		{"APIKeys", apiKeyTests},
-		{"ProcessedEvents", processedEventTests},
-		{"Tx", txTests},
-		{"Copies", copyTests},
+	groups := []group{
+		core("Users", userTests),
+		core("Passwords", passwordTests),
+		core("Tokens", tokenTests),
+		core("Sessions", sessionTests),
+		core("RefreshTokens", refreshTests),
+		core("LoginFailures", loginFailureTests),
+		core("SigningKeys", signingKeyTests),
+		core("Audit", auditTests),
+		capability[mfaStorage, mfaTx]("MFA", "store.MFAStore", mfaTests),
+		capability[deviceStorage, deviceTx]("Device", "store.DeviceStore", deviceTests),
+		core("Outbox", outboxTests),
+		core("Orgs", orgTests),
+		core("Members", memberTests),
+		core("Invitations", invitationTests),
+		core("Services", serviceTests),
+		core("APIKeys", apiKeyTests),
+		core("ProcessedEvents", processedEventTests),
+		core("Tx", txTests),
+		core("Copies", copyTests),
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tc := range g.tests {
+				offered := true
 				t.Run(tc.name, func(t *testing.T) {
-					tc.fn(t, newStore(t))
+					s := newStore(t)
+					if g.offered != nil && !g.offered(s) {
+						offered = false
+						t.Skipf("%T does not offer %s", s, g.capability)
+					}
+					tc.fn(t, s)
 				})
+				if !offered {
+					t.Skipf("the backend does not offer the capability %s: section skipped", g.capability)
+				}
 			}
 		})
 	}
@@ -55,6 +67,55 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
 type testCase struct {
 	name string
 	fn   func(t *testing.T, s store.Storage)
+}
+
+// group is one section of the suite. capability and offered are set for
+// the section of a capability.
+type group struct {
+	name       string
+	capability string // the interface, e.g. "store.MFAStore"
+	offered    func(s store.Storage) bool
+	tests      []testCase
+}
+
+// core is a section of the core contract.
+func core(name string, tests []testCase) group { return group{name: name, tests: tests} }
+
+// capTest is one subtest of a capability section: it receives a fresh,
+// empty store that offers the capability (S is store.Storage with it).
+type capTest[S store.Storage] struct {
+	name string
+	fn   func(t *testing.T, s S)
+}
+
+// capability is the section of the capability iface: S is store.Storage
+// with it, T store.Tx with it. Its first subtest checks that the transactions of
+// a store offering the capability offer it too.
+func capability[S store.Storage, T store.Tx](name, iface string, tests []capTest[S]) group {
+	g := group{name: name, capability: iface, offered: func(s store.Storage) bool { _, ok := s.(S); return ok }}
+	g.tests = append(g.tests, testCase{"TxOffersCapability", func(t *testing.T, s store.Storage) {
+		must(t, "Tx", s.Tx(t.Context(), func(x store.Tx) error {
+			if _, ok := x.(T); !ok {
+				t.Errorf("the Tx value (%T) passed to fn does not implement %s, which the Storage offers: a backend offers each capability inside its transactions too", x, iface)
+			}
+			return nil
+		}))
+	}})
+	for _, c := range tests {
+		g.tests = append(g.tests, testCase{c.name, func(t *testing.T, s store.Storage) { c.fn(t, s.(S)) }})
+	}
+	return g
+}
+
+// within returns the transaction tx with its capability T, and stops the
+// test when the backend's transaction does not offer it.
+func within[T store.Tx](t *testing.T, tx store.Tx) T {
+	t.Helper()
+	c, ok := tx.(T)
+	if !ok {
+		t.Fatalf("the Tx value (%T) passed to fn does not implement %v, which the Storage offers", tx, reflect.TypeFor[T]())
+	}
+	return c
 }
 
 // base is the fixed clock origin of the suite. Every time the suite builds is
