@@ -178,6 +178,9 @@ func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, erro
 	if email == "" || in.Password == "" {
 		return nil, NewError(CodeBadRequest, "email and password are required")
 	}
+	if err := CheckIdentifier("email", email); err != nil {
+		return nil, err
+	}
 	if len(email) > 254 || len(in.Password) > 4*a.cfg.Password.MaxLength {
 		return nil, NewError(CodeInvalidCredentials, "Invalid email or password")
 	}

@@ -33,6 +33,7 @@ type harness struct {
 	t       *testing.T
 	a       *authos.Authos
 	srv     *httptest.Server
+	mux     *http.ServeMux // the server's routes; tests may mount more before their first request
 	clock   *clock
 	mailbox string
 }
@@ -56,9 +57,9 @@ func newHarness(t *testing.T, st store.Storage, mutate func(*authos.Config)) *ha
 		t.Fatal(err)
 	}
 	h.a = a
-	mux := http.NewServeMux()
-	mux.Handle("/", a.Handler())
-	h.srv.Config.Handler = mux
+	h.mux = http.NewServeMux()
+	h.mux.Handle("/", a.Handler())
+	h.srv.Config.Handler = h.mux
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	return h

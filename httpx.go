@@ -2,6 +2,7 @@ package authos
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,14 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
+	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultMaxBodyBytes is the request body limit of JSON endpoints.
@@ -25,6 +32,10 @@ func WrapMux(mux *http.ServeMux, logger *slog.Logger) http.Handler {
 		logger = slog.Default()
 	}
 	return Recover(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkTarget(r.URL); err != nil {
+			WriteError(w, r, err, logger)
+			return
+		}
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
 			mux.ServeHTTP(w, r)
@@ -43,6 +54,51 @@ func WrapMux(mux *http.ServeMux, logger *slog.Logger) http.Handler {
 			WriteError(w, r, NewError(CodeNotFound, "No such route"), logger)
 		}
 	}))
+}
+
+// checkTarget refuses a request whose path (hence its path values, such as
+// {org} or {id}) or query values hold control characters or invalid UTF-8
+// once unescaped, before any handler, and so any store, sees them.
+func checkTarget(u *url.URL) error {
+	if !cleanText(u.Path, false) {
+		return NewError(CodeBadRequest, "The request path must not contain control characters")
+	}
+	if u.RawQuery == "" {
+		return nil
+	}
+	q, _ := url.ParseQuery(u.RawQuery) // malformed pairs are skipped, as handlers do
+	for k, vs := range q {
+		if !cleanText(k, false) {
+			return NewError(CodeBadRequest, "Query parameters must not contain control characters")
+		}
+		for _, v := range vs {
+			if !cleanText(v, false) {
+				return NewError(CodeBadRequest, "Query parameters must not contain control characters")
+			}
+		}
+	}
+	return nil
+}
+
+// cleanText reports whether s is valid UTF-8 without control characters
+// (tab, line feed and carriage return are allowed when multiline is set).
+func cleanText(s string, multiline bool) bool {
+	printable := true // the common case: printable ASCII only
+	for i := 0; i < len(s) && printable; i++ {
+		printable = s[i] >= 0x20 && s[i] < 0x7f
+	}
+	if printable {
+		return true
+	}
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && !(multiline && (r == '\t' || r == '\n' || r == '\r')) {
+			return false
+		}
+	}
+	return true
 }
 
 // headerProbe records what the mux's fallback handler would answer.
@@ -106,10 +162,75 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) e
 	return decodeJSONBytes(body, v)
 }
 
-// decodeJSONBytes is the parser behind DecodeJSON (fuzzed separately).
+// ParseForm reads an application/x-www-form-urlencoded body of at most
+// maxBytes (<= 0: DefaultMaxBodyBytes) into r.PostForm (and r.Form, with
+// the query), strictly: a parameter may appear once only (RFC 6749 §3.1,
+// §3.2), and names and values must be valid UTF-8 without control
+// characters. Failures are *Error with BAD_REQUEST or PAYLOAD_TOO_LARGE.
+// The OAuth endpoints of domain packages read their bodies with it.
+func ParseForm(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBodyBytes
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		return NewError(CodeBadRequest, "Send the request as application/x-www-form-urlencoded")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return NewError(CodePayloadTooLarge, fmt.Sprintf("Request body exceeds %d bytes", maxBytes))
+		}
+		return WrapError(CodeBadRequest, "Could not read the request body", err)
+	}
+	form, err := parseFormBody(string(body))
+	if err != nil {
+		return err
+	}
+	r.Body, r.PostForm, r.Form = http.NoBody, form, nil
+	if err := r.ParseForm(); err != nil { // merges the query into r.Form
+		return WrapError(CodeBadRequest, "Malformed query string", err)
+	}
+	return nil
+}
+
+// parseFormBody is the parser behind ParseForm (fuzzed separately).
+func parseFormBody(body string) (url.Values, error) {
+	form, err := url.ParseQuery(body)
+	if err != nil {
+		return nil, WrapError(CodeBadRequest, "Malformed form body", err)
+	}
+	for k, vs := range form {
+		if !cleanText(k, false) {
+			return nil, NewError(CodeBadRequest, "Form parameter names must not contain control characters")
+		}
+		if len(vs) > 1 {
+			return nil, NewError(CodeBadRequest, "Parameter "+shortName(strconv.Quote(k))+" must not be repeated")
+		}
+		if !cleanText(vs[0], false) {
+			return nil, NewError(CodeBadRequest, "Parameter "+shortName(strconv.Quote(k))+" must not contain control characters")
+		}
+	}
+	return form, nil
+}
+
+// decodeJSONBytes is the parser behind DecodeJSON (fuzzed separately). It
+// is stricter than encoding/json: the body must be valid UTF-8 (escaped
+// lone surrogates included), every object member name must be unique and
+// spelled exactly as the target's field (encoding/json would match "EMAIL"
+// to "email" and let the last of two duplicates win), string values must
+// not hold control characters other than tab, line feed and carriage
+// return, and nesting is capped. A token pre-scan checks this (one pass over
+// the body), then encoding/json decodes.
 func decodeJSONBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return NewError(CodeBadRequest, "Request body must be a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return NewError(CodeBadRequest, "Request body is not valid UTF-8")
+	}
+	if err := prescanJSON(body, reflect.TypeOf(v)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -120,21 +241,268 @@ func decodeJSONBytes(body []byte, v any) error {
 			return WrapError(CodeBadRequest, "Field "+ute.Field+" has the wrong type", err)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-			if len(field) > 66 {
-				field = field[:63] + `..."`
-			}
-			return WrapError(CodeBadRequest, "Unknown field "+field, err)
+			return WrapError(CodeBadRequest, "Unknown field "+shortName(field), err)
 		default:
 			return WrapError(CodeBadRequest, "Malformed JSON body", err)
 		}
 	}
-	if dec.More() {
-		return NewError(CodeBadRequest, "Request body must hold exactly one JSON object")
+	return nil
+}
+
+// maxJSONDepth caps the nesting of request bodies (no endpoint takes more
+// than a few levels).
+const maxJSONDepth = 32
+
+// jsonScan walks a body's tokens beside the Go type it decodes into.
+type jsonScan struct {
+	body []byte
+	dec  *json.Decoder
+}
+
+// prescanJSON checks body against the strict rules of decodeJSONBytes for
+// a value of type t (nil: any shape): exactly one JSON value, unique and
+// exactly spelled member names, no control characters, no lone surrogates.
+func prescanJSON(body []byte, t reflect.Type) error {
+	s := &jsonScan{body: body, dec: json.NewDecoder(bytes.NewReader(body))}
+	s.dec.UseNumber()
+	if err := s.value(t, "", 0); err != nil {
+		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := s.dec.Token(); err != io.EOF {
 		return NewError(CodeBadRequest, "Request body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+func malformed(err error) error { return WrapError(CodeBadRequest, "Malformed JSON body", err) }
+
+// token reads the next token and checks strings (names and values) for
+// control characters and lone surrogate escapes. field names the place for
+// messages.
+func (s *jsonScan) token(field string) (json.Token, error) {
+	start := s.dec.InputOffset()
+	tok, err := s.dec.Token()
+	if err != nil {
+		return nil, malformed(err)
+	}
+	str, ok := tok.(string)
+	if !ok {
+		return tok, nil
+	}
+	where := "Field " + field
+	if field == "" {
+		where = "A string"
+	}
+	for _, r := range str {
+		switch {
+		case r == utf8.RuneError && loneSurrogate(s.body[start:s.dec.InputOffset()]):
+			return nil, NewError(CodeBadRequest, where+" is not valid UTF-8 (lone surrogate escape)")
+		case isForbiddenControl(r):
+			return nil, NewError(CodeBadRequest, where+" must not contain control characters")
+		}
+	}
+	return tok, nil
+}
+
+// value reads one value that decodes into t.
+func (s *jsonScan) value(t reflect.Type, field string, depth int) error {
+	if depth > maxJSONDepth {
+		return NewError(CodeBadRequest, "JSON nesting is too deep")
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := s.token(field)
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		return s.object(t, field, depth)
+	case json.Delim('['):
+		var elem reflect.Type
+		if t != nil && !opaqueJSON(t) && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for s.dec.More() {
+			if err := s.value(elem, field+"[]", depth+1); err != nil {
+				return err
+			}
+		}
+		_, err := s.token(field)
+		return err
+	}
+	return nil
+}
+
+// object reads the members of an object (its '{' already read).
+func (s *jsonScan) object(t reflect.Type, field string, depth int) error {
+	var fields map[string]jsonField
+	var elem reflect.Type
+	if t != nil && !opaqueJSON(t) {
+		switch t.Kind() {
+		case reflect.Struct:
+			fields = structFields(t)
+		case reflect.Map:
+			elem = t.Elem()
+		}
+	}
+	seen := make(map[string]struct{}, 8)
+	for s.dec.More() {
+		tok, err := s.token(field)
+		if err != nil {
+			return err
+		}
+		name, _ := tok.(string)
+		path := name
+		if field != "" {
+			path = field + "." + name
+		}
+		if _, dup := seen[name]; dup {
+			return NewError(CodeBadRequest, "Field "+shortName(strconv.Quote(path))+" appears more than once")
+		}
+		seen[name] = struct{}{}
+		vt := elem
+		if fields != nil {
+			f, ok := fields[name]
+			if !ok {
+				for exact := range fields {
+					if strings.EqualFold(exact, name) {
+						return NewError(CodeBadRequest, "Field "+shortName(strconv.Quote(path))+
+							" must be spelled "+strconv.Quote(exact))
+					}
+				}
+				return NewError(CodeBadRequest, "Unknown field "+shortName(strconv.Quote(path)))
+			}
+			vt = f.typ
+		}
+		if err := s.value(vt, path, depth+1); err != nil {
+			return err
+		}
+	}
+	_, err := s.token(field)
+	return err
+}
+
+// shortName truncates a quoted field name for messages.
+func shortName(q string) string {
+	if len(q) > 66 {
+		return q[:63] + `..."`
+	}
+	return q
+}
+
+// isForbiddenControl reports control characters refused in JSON strings:
+// C0 (but tab, line feed, carriage return), DEL and C1.
+func isForbiddenControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+}
+
+// loneSurrogate reports whether raw (the text of one JSON string token,
+// possibly preceded by separators) holds a \uD800-\uDFFF escape that is not
+// part of a surrogate pair; encoding/json turns those into U+FFFD.
+func loneSurrogate(raw []byte) bool {
+	i := bytes.IndexByte(raw, '"')
+	if i < 0 {
+		return false
+	}
+	hex4 := func(at int) rune {
+		if at+4 > len(raw) {
+			return -1
+		}
+		n, err := strconv.ParseUint(string(raw[at:at+4]), 16, 16)
+		if err != nil {
+			return -1
+		}
+		return rune(n)
+	}
+	for i++; i < len(raw) && raw[i] != '"'; i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++
+		if i >= len(raw) || raw[i] != 'u' {
+			continue // a one-character escape such as \\ or \"
+		}
+		r := hex4(i + 1)
+		i += 4
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if r2 := hex4(i + 3); r2 >= 0xDC00 && r2 < 0xE000 {
+					i += 6
+					continue
+				}
+			}
+			return true
+		case r >= 0xDC00 && r < 0xE000:
+			return true
+		}
+	}
+	return false
+}
+
+// jsonField is a member a struct decodes.
+type jsonField struct {
+	typ reflect.Type
+}
+
+// opaqueJSON reports types that decode themselves (time.Time,
+// json.RawMessage, ...): their insides are not checked against fields.
+func opaqueJSON(t reflect.Type) bool {
+	return t.Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler) ||
+		t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) ||
+		t.Kind() == reflect.Interface
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	fieldCache      sync.Map // reflect.Type -> map[string]jsonField
+)
+
+// structFields returns the JSON member names of struct t as encoding/json
+// decodes them (tags, promoted fields of embedded structs), by exact name.
+func structFields(t reflect.Type) map[string]jsonField {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]jsonField)
+	}
+	m := map[string]jsonField{}
+	depthOf := map[string]int{}
+	var walk func(t reflect.Type, depth int)
+	walk = func(t reflect.Type, depth int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, _, _ := strings.Cut(tag, ",")
+			ft := f.Type
+			if f.Anonymous && name == "" {
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					walk(ft, depth+1)
+					continue
+				}
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if d, ok := depthOf[name]; ok && d <= depth {
+				continue // a shallower field of the same name wins
+			}
+			m[name], depthOf[name] = jsonField{typ: ft}, depth
+		}
+	}
+	walk(t, 0)
+	fieldCache.Store(t, m)
+	return m
 }
 
 // WriteJSON writes v as JSON with status.
@@ -142,6 +510,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache") // HTTP/1.0 caches (RFC 6749 §5.1)
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if v != nil {

@@ -138,6 +138,9 @@ func (a *Authos) CreateOrganization(ctx context.Context, userID string, in Creat
 // act for their own organization only. NOT_FOUND, NOT_ORGANIZATION_MEMBER,
 // FORBIDDEN.
 func (a *Authos) OrgAccess(ctx context.Context, p *Principal, slug, minRole string) (Organization, Membership, error) {
+	if err := CheckIdentifier("Organization", slug); err != nil {
+		return Organization{}, Membership{}, err
+	}
 	o, err := a.st.GetOrgBySlug(ctx, strings.ToLower(slug))
 	if errors.Is(err, store.ErrNotFound) {
 		return Organization{}, Membership{}, NewError(CodeNotFound, "Organization not found")

@@ -235,6 +235,9 @@ type ServiceClient struct {
 // UNAUTHORIZED for an unknown client or a wrong secret, and with
 // ORGANIZATION_NOT_ACTIVE when the organization is not active.
 func (a *Authos) AuthenticateClient(ctx context.Context, clientID, secret string) (ServiceClient, error) {
+	if err := CheckIdentifier("client_id", clientID); err != nil {
+		return ServiceClient{}, err
+	}
 	s, err := a.st.GetServiceByClientID(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return ServiceClient{}, NewError(CodeUnauthorized, "Unknown client")

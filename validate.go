@@ -64,8 +64,12 @@ func ValidateSlug(slug string) (string, error) {
 }
 
 // ValidateName checks a display name and returns the trimmed name:
-// NAME_TOO_SHORT (< 2 characters after trimming), NAME_TOO_LONG (> 100).
+// NAME_TOO_SHORT (< 2 characters after trimming), NAME_TOO_LONG (> 100),
+// BAD_REQUEST when it holds control characters or invalid UTF-8.
 func ValidateName(name string) (string, error) {
+	if !cleanText(name, false) {
+		return "", NewError(CodeBadRequest, "Name must not contain control characters")
+	}
 	name = strings.TrimSpace(name)
 	n := utf8.RuneCountInString(name)
 	switch {
@@ -75,6 +79,18 @@ func ValidateName(name string) (string, error) {
 		return "", NewError(CodeNameTooLong, "Name must be at most 100 characters")
 	}
 	return name, nil
+}
+
+// CheckIdentifier refuses, with BAD_REQUEST, an identifier (email, slug,
+// client_id, id) that is not valid UTF-8 or holds control characters,
+// before it reaches a store: PostgreSQL cannot hold NUL in text while SQLite
+// and memory would store it, so every backend must never see one. what
+// names the identifier in the message.
+func CheckIdentifier(what, s string) error {
+	if !cleanText(s, false) {
+		return NewError(CodeBadRequest, what+" must not contain control characters")
+	}
+	return nil
 }
 
 // ValidateURL checks a URL: absolute http or https with a host, no

@@ -93,15 +93,11 @@ func clientOf(r *http.Request, bodyID, bodySecret string) (client, *OAuthError) 
 	return client{uid, usecret, "basic"}, nil
 }
 
-// parseForm reads an application/x-www-form-urlencoded body.
+// parseForm reads an application/x-www-form-urlencoded body with the
+// root's strict form reader (no repeated parameters, no control characters).
 func parseForm(w http.ResponseWriter, r *http.Request) *OAuthError {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" {
-		return oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "Send the request as application/x-www-form-urlencoded")
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "Malformed form body")
+	if err := authos.ParseForm(w, r, maxFormBytes); err != nil {
+		return fromError(err)
 	}
 	return nil
 }
