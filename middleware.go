@@ -30,6 +30,11 @@ type Principal struct {
 	IsPlatformOwner bool // as claimed by the token; authorization re-checks the store
 	TokenID         string
 	ExpiresAt       time.Time
+	// KeyCreatedBy and KeyRole are set for API keys only: the user who made
+	// the key and the role it acts with, the lower of that user's role when
+	// the key was made and now.
+	KeyCreatedBy string
+	KeyRole      string
 }
 
 type principalKey struct{}

@@ -135,7 +135,8 @@ func (a *Authos) CreateOrganization(ctx context.Context, userID string, in Creat
 // OrgAccess resolves the organization slug for principal p and checks that
 // p may act on it with at least role minRole (owner, admin, member): the
 // membership is read from the store, never taken from a claim. API keys
-// act for their own organization only. NOT_FOUND, NOT_ORGANIZATION_MEMBER,
+// act for their own organization only, with the role AuthenticateAPIKey
+// read with the key (Principal.KeyRole). NOT_FOUND, NOT_ORGANIZATION_MEMBER,
 // FORBIDDEN.
 func (a *Authos) OrgAccess(ctx context.Context, p *Principal, slug, minRole string) (Organization, Membership, error) {
 	if err := CheckIdentifier("Organization", slug); err != nil {
@@ -152,7 +153,11 @@ func (a *Authos) OrgAccess(ctx context.Context, p *Principal, slug, minRole stri
 		if p.Org != o.ID {
 			return Organization{}, Membership{}, NewError(CodeForbidden, "This API key belongs to another organization")
 		}
-		return o, Membership{OrgID: o.ID, Role: store.RoleMember}, nil
+		if roleRank[p.KeyRole] < roleRank[minRole] {
+			return Organization{}, Membership{}, NewError(CodeForbidden,
+				"This action needs the "+minRole+" role; this API key acts with its creator's role")
+		}
+		return o, Membership{OrgID: o.ID, UserID: p.KeyCreatedBy, Role: p.KeyRole}, nil
 	}
 	if p.Org != "" && p.Org != o.Slug {
 		return Organization{}, Membership{}, NewError(CodeForbidden, "This token is scoped to another organization")

@@ -12,22 +12,41 @@ import (
 	"github.com/authos/authos/store"
 )
 
-// orgRoute is an /api/organizations/{org} route: the minimum role of an
-// access token's user and the scope an API key needs (empty: keys refused).
-func (a *Authos) orgRoute(pattern, role, scope string, h http.Handler) route {
-	inner := h
-	if scope == "" {
-		inner = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if PrincipalFrom(r.Context()).Kind == PrincipalAPIKey {
+// access declares who may use an /api/organizations/{org} route.
+type access struct {
+	// role is the least role an access token's user needs. An API key acts
+	// with its creator's role (the lower of the role when the key was made
+	// and now), so it needs the same role: an admin's key cannot do owner
+	// work.
+	role string
+	// scope is the scope that stands for the route on an API key; "" means
+	// API keys are refused.
+	scope string
+	// service lets a key bound to a service use the route; the handler then
+	// confines the key to its own service. Other routes refuse bound keys.
+	service bool
+}
+
+// orgRoute is an /api/organizations/{org} route guarded by acc.
+func (a *Authos) orgRoute(pattern string, acc access, h http.Handler) route {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := PrincipalFrom(r.Context())
+		if p.Kind == PrincipalAPIKey {
+			switch {
+			case acc.scope == "":
 				a.WriteError(w, r, NewError(CodeForbidden, "API keys cannot use this route"))
 				return
+			case !p.HasScope(acc.scope):
+				a.WriteError(w, r, NewError(CodeForbidden, "This API key lacks the "+acc.scope+" scope"))
+				return
+			case p.Service != "" && !acc.service:
+				a.WriteError(w, r, NewError(CodeForbidden, "This API key is bound to a service and cannot use this route"))
+				return
 			}
-			h.ServeHTTP(w, r)
-		})
-	} else {
-		inner = a.RequireScope(scope)(h)
-	}
-	return route{pattern: pattern, handler: a.RequireOrgRole(role)(inner)}
+		}
+		h.ServeHTTP(w, r)
+	})
+	return route{pattern: pattern, handler: a.RequireOrgRole(acc.role)(inner)}
 }
 
 // org returns the organization RequireOrgRole resolved.
@@ -107,46 +126,46 @@ func (a *Authos) orgRoutes() []route {
 			l, err := a.ListMyOrganizations(r.Context(), p.UserID)
 			return orgList{l}, err
 		})},
-		a.orgRoute("GET /api/organizations/{org}", member, "organization:read", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (OrgView, error) {
+		a.orgRoute("GET /api/organizations/{org}", access{role: member, scope: "organization:read", service: true}, HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (OrgView, error) {
 			o, _ := org(r)
 			return a.ViewOf(o), nil
 		})),
-		a.orgRoute("PATCH /api/organizations/{org}", admin, "organization:write", HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in nameRequest) (OrgView, error) {
+		a.orgRoute("PATCH /api/organizations/{org}", access{role: admin, scope: "organization:write"}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in nameRequest) (OrgView, error) {
 			o, _ := org(r)
 			o, err := a.RenameOrganization(r.Context(), p.UserID, o, in.Name)
 			return a.ViewOf(o), err
 		})),
-		a.orgRoute("DELETE /api/organizations/{org}", owner, "", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
+		a.orgRoute("DELETE /api/organizations/{org}", access{role: owner}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			o, _ := org(r)
 			return none{}, a.DeleteOrganization(r.Context(), p.UserID, o)
 		})),
-		a.orgRoute("GET /api/organizations/{org}/members", member, "members:read", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (MemberList, error) {
+		a.orgRoute("GET /api/organizations/{org}/members", access{role: member, scope: "members:read"}, HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (MemberList, error) {
 			o, _ := org(r)
 			return a.ListMembers(r.Context(), o)
 		})),
-		a.orgRoute("PATCH /api/organizations/{org}/members/{user_id}", owner, "", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in roleRequest) (none, error) {
+		a.orgRoute("PATCH /api/organizations/{org}/members/{user_id}", access{role: owner}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in roleRequest) (none, error) {
 			o, _ := org(r)
 			return none{}, a.SetMemberRole(r.Context(), p.UserID, o, r.PathValue("user_id"), in.Role)
 		})),
-		a.orgRoute("DELETE /api/organizations/{org}/members/{user_id}", member, "", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
+		a.orgRoute("DELETE /api/organizations/{org}/members/{user_id}", access{role: member}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			o, m := org(r)
 			return none{}, a.RemoveMember(r.Context(), p.UserID, m.Role, o, r.PathValue("user_id"))
 		})),
-		a.orgRoute("POST /api/organizations/{org}/transfer-ownership", owner, "", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in userIDRequest) (none, error) {
+		a.orgRoute("POST /api/organizations/{org}/transfer-ownership", access{role: owner}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in userIDRequest) (none, error) {
 			o, _ := org(r)
 			return none{}, a.TransferOwnership(r.Context(), p.UserID, o, in.UserID)
 		})),
-		a.orgRoute("POST /api/organizations/{org}/invitations", admin, "", HandleJSON(a, http.StatusCreated, func(r *http.Request, p *Principal, in InviteInput) (invitationCreated, error) {
+		a.orgRoute("POST /api/organizations/{org}/invitations", access{role: admin}, HandleJSON(a, http.StatusCreated, func(r *http.Request, p *Principal, in InviteInput) (invitationCreated, error) {
 			o, _ := org(r)
 			inv, tok, err := a.Invite(r.Context(), p.UserID, o, in)
 			return invitationCreated{inv, tok}, err
 		})),
-		a.orgRoute("GET /api/organizations/{org}/invitations", admin, "invitations:read", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (invitationList, error) {
+		a.orgRoute("GET /api/organizations/{org}/invitations", access{role: admin, scope: "invitations:read"}, HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (invitationList, error) {
 			o, _ := org(r)
 			l, err := a.ListInvitations(r.Context(), o)
 			return invitationList{l}, err
 		})),
-		a.orgRoute("DELETE /api/organizations/{org}/invitations/{id}", admin, "invitations:write", HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *Principal, _ none) (none, error) {
+		a.orgRoute("DELETE /api/organizations/{org}/invitations/{id}", access{role: admin, scope: "invitations:write"}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *Principal, _ none) (none, error) {
 			o, _ := org(r)
 			return none{}, a.CancelInvitation(r.Context(), o, r.PathValue("id"))
 		})),
@@ -161,45 +180,48 @@ func (a *Authos) orgRoutes() []route {
 		{pattern: "POST /api/invitations/decline", auth: true, handler: HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in tokenRequest) (none, error) {
 			return none{}, a.DeclineInvitation(r.Context(), p.UserID, in.Token)
 		})},
-		a.orgRoute("POST /api/organizations/{org}/services", admin, "services:write", HandleJSON(a, http.StatusCreated, func(r *http.Request, p *Principal, in ServiceInput) (serviceEnvelope, error) {
+		a.orgRoute("POST /api/organizations/{org}/services", access{role: admin, scope: "services:write"}, HandleJSON(a, http.StatusCreated, func(r *http.Request, p *Principal, in ServiceInput) (serviceEnvelope, error) {
 			o, _ := org(r)
 			s, err := a.CreateService(r.Context(), p.UserID, o, in)
 			return serviceEnvelope{s}, err
 		})),
-		a.orgRoute("GET /api/organizations/{org}/services", member, "services:read", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (serviceList, error) {
+		a.orgRoute("GET /api/organizations/{org}/services", access{role: member, scope: "services:read", service: true}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (serviceList, error) {
 			o, _ := org(r)
-			l, err := a.ListServices(r.Context(), o)
+			l, err := a.listServices(r.Context(), o, keyService(p))
 			return serviceList{l}, err
 		})),
-		a.orgRoute("GET /api/organizations/{org}/services/{service}", member, "services:read", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (serviceEnvelope, error) {
+		a.orgRoute("GET /api/organizations/{org}/services/{service}", access{role: member, scope: "services:read", service: true}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (serviceEnvelope, error) {
 			o, _ := org(r)
-			s, err := a.GetService(r.Context(), o, r.PathValue("service"))
+			s, err := serviceInScope(r.Context(), a.st, o.ID, r.PathValue("service"), keyService(p))
+			if err != nil {
+				return serviceEnvelope{}, dbError(err)
+			}
 			return serviceEnvelope{serviceView(s, "")}, err
 		})),
-		a.orgRoute("PATCH /api/organizations/{org}/services/{service}", admin, "services:write", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, in servicePatch) (serviceEnvelope, error) {
+		a.orgRoute("PATCH /api/organizations/{org}/services/{service}", access{role: admin, scope: "services:write", service: true}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in servicePatch) (serviceEnvelope, error) {
 			o, _ := org(r)
-			s, err := a.UpdateService(r.Context(), o, r.PathValue("service"), in.ServiceInput, in.RotateSecret)
+			s, err := a.updateService(r.Context(), o, r.PathValue("service"), keyService(p), in.ServiceInput, in.RotateSecret)
 			return serviceEnvelope{s}, err
 		})),
-		a.orgRoute("DELETE /api/organizations/{org}/services/{service}", owner, "services:write", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
+		a.orgRoute("DELETE /api/organizations/{org}/services/{service}", access{role: owner, scope: "services:write", service: true}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			o, _ := org(r)
-			return none{}, a.DeleteService(r.Context(), p.UserID, o, r.PathValue("service"))
+			return none{}, a.deleteService(r.Context(), p.UserID, o, r.PathValue("service"), keyService(p))
 		})),
-		a.orgRoute("POST /api/organizations/{org}/api-keys", admin, "api_keys:write", HandleJSON(a, http.StatusCreated, func(r *http.Request, p *Principal, in APIKeyInput) (apiKeyCreated, error) {
+		a.orgRoute("POST /api/organizations/{org}/api-keys", access{role: admin, scope: "api_keys:write", service: true}, HandleJSON(a, http.StatusCreated, func(r *http.Request, p *Principal, in APIKeyInput) (apiKeyCreated, error) {
 			o, _ := org(r)
-			k, key, err := a.CreateAPIKey(r.Context(), p.UserID, o, in)
+			k, key, err := a.CreateAPIKey(r.Context(), p, o, in)
 			return apiKeyCreated{k, key}, err
 		})),
-		a.orgRoute("GET /api/organizations/{org}/api-keys", admin, "api_keys:read", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (apiKeyList, error) {
+		a.orgRoute("GET /api/organizations/{org}/api-keys", access{role: admin, scope: "api_keys:read", service: true}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (apiKeyList, error) {
 			o, _ := org(r)
-			l, err := a.ListAPIKeys(r.Context(), o)
+			l, err := a.listAPIKeys(r.Context(), o, keyService(p))
 			return apiKeyList{l}, err
 		})),
-		a.orgRoute("DELETE /api/organizations/{org}/api-keys/{id}", admin, "api_keys:write", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
+		a.orgRoute("DELETE /api/organizations/{org}/api-keys/{id}", access{role: admin, scope: "api_keys:write", service: true}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			o, _ := org(r)
-			return none{}, a.RevokeAPIKey(r.Context(), p.UserID, o, r.PathValue("id"))
+			return none{}, a.revokeAPIKey(r.Context(), p.UserID, o, r.PathValue("id"), keyService(p))
 		})),
-		a.orgRoute("POST /api/organizations/{org}/billing/checkout", owner, "", HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in checkoutRequest) (checkoutResponse, error) {
+		a.orgRoute("POST /api/organizations/{org}/billing/checkout", access{role: owner}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in checkoutRequest) (checkoutResponse, error) {
 			o, _ := org(r)
 			if a.cfg.Billing == nil {
 				return checkoutResponse{}, NewError(CodeNotFound, "Billing is not configured")

@@ -97,7 +97,7 @@ func TestAPIKeyLastUsedAndHostMiddleware(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp := clk.Now().Add(time.Hour)
-	_, key, err := a.CreateAPIKey(ctx, alice.ID, o, APIKeyInput{Name: "ci", ExpiresAt: &exp})
+	_, key, err := a.CreateAPIKey(ctx, &Principal{Kind: PrincipalAccessToken, UserID: alice.ID}, o, APIKeyInput{Name: "ci", ExpiresAt: &exp})
 	if err != nil {
 		t.Fatal(err)
 	}

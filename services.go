@@ -149,36 +149,54 @@ func (a *Authos) CreateService(ctx context.Context, actorID string, o Organizati
 
 // ListServices returns the organization's services.
 func (a *Authos) ListServices(ctx context.Context, o Organization) ([]ServiceView, error) {
+	return a.listServices(ctx, o, "")
+}
+
+// listServices returns the organization's services; only, when set, keeps
+// that service alone.
+func (a *Authos) listServices(ctx context.Context, o Organization, only string) ([]ServiceView, error) {
 	ss, err := a.st.ListServices(ctx, o.ID)
 	if err != nil {
 		return nil, dbError(err)
 	}
 	out := make([]ServiceView, 0, len(ss))
 	for _, s := range ss {
-		out = append(out, serviceView(s, ""))
+		if only == "" || s.ID == only {
+			out = append(out, serviceView(s, ""))
+		}
 	}
 	return out, nil
 }
 
-// GetService returns the organization's service by slug. NOT_FOUND.
-func (a *Authos) GetService(ctx context.Context, o Organization, slug string) (Service, error) {
-	s, err := a.st.GetServiceBySlug(ctx, o.ID, slug)
-	if errors.Is(err, store.ErrNotFound) {
+// serviceInScope reads the service slug of orgID; only, when set, is the
+// one service the caller may see (an API key bound to it): any other is
+// NOT_FOUND like an unknown slug.
+func serviceInScope(ctx context.Context, st store.ServiceStore, orgID, slug, only string) (Service, error) {
+	s, err := st.GetServiceBySlug(ctx, orgID, slug)
+	if errors.Is(err, store.ErrNotFound) || err == nil && only != "" && s.ID != only {
 		return Service{}, NewError(CodeNotFound, "Service not found")
 	}
+	return s, err
+}
+
+// GetService returns the organization's service by slug. NOT_FOUND.
+func (a *Authos) GetService(ctx context.Context, o Organization, slug string) (Service, error) {
+	s, err := serviceInScope(ctx, a.st, o.ID, slug, "")
 	return s, dbError(err)
 }
 
 // UpdateService changes a service; rotate replaces the client secret of a
 // confidential service and returns the new one once.
 func (a *Authos) UpdateService(ctx context.Context, o Organization, slug string, in ServiceInput, rotate bool) (ServiceView, error) {
+	return a.updateService(ctx, o, slug, "", in, rotate)
+}
+
+// updateService is UpdateService confined to the service only, when set.
+func (a *Authos) updateService(ctx context.Context, o Organization, slug, only string, in ServiceInput, rotate bool) (ServiceView, error) {
 	var secret string
 	var out Service
 	err := a.st.Tx(ctx, func(tx store.Tx) error {
-		s, err := tx.GetServiceBySlug(ctx, o.ID, slug)
-		if errors.Is(err, store.ErrNotFound) {
-			return NewError(CodeNotFound, "Service not found")
-		}
+		s, err := serviceInScope(ctx, tx, o.ID, slug, only)
 		if err != nil {
 			return err
 		}
@@ -209,11 +227,13 @@ func (a *Authos) UpdateService(ctx context.Context, o Organization, slug string,
 
 // DeleteService removes a service and the API keys bound to it.
 func (a *Authos) DeleteService(ctx context.Context, actorID string, o Organization, slug string) error {
+	return a.deleteService(ctx, actorID, o, slug, "")
+}
+
+// deleteService is DeleteService confined to the service only, when set.
+func (a *Authos) deleteService(ctx context.Context, actorID string, o Organization, slug, only string) error {
 	return dbError(a.st.Tx(ctx, func(tx store.Tx) error {
-		s, err := tx.GetServiceBySlug(ctx, o.ID, slug)
-		if errors.Is(err, store.ErrNotFound) {
-			return NewError(CodeNotFound, "Service not found")
-		}
+		s, err := serviceInScope(ctx, tx, o.ID, slug, only)
 		if err != nil {
 			return err
 		}

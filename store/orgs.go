@@ -184,20 +184,34 @@ type APIKey struct {
 	Prefix     string // public lookup part; unique
 	SecretHash string // hex SHA-256 of the whole key
 	Scopes     []string
-	CreatedBy  string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time // zero: never
-	RevokedAt  time.Time // zero while valid
-	LastUsedAt time.Time
+	// CreatedBy is the user who made the key (for a key made by another
+	// key, that key's creator). Empty only in rows from before it was
+	// always recorded: such keys have no creator and authos refuses them.
+	CreatedBy string
+	// Role is the role CreatedBy held in OrgID when the key was made: the
+	// most the key may ever do. Empty in rows from before it was recorded.
+	Role string
+	// CreatorRole is read, never written: CreatedBy's current role in OrgID,
+	// joined by the same query that loads the key (GetAPIKey,
+	// GetAPIKeyByPrefix, ListAPIKeys); empty when CreatedBy is empty or not
+	// a member. CreateAPIKey ignores it.
+	CreatorRole string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // zero: never
+	RevokedAt   time.Time // zero while valid
+	LastUsedAt  time.Time
 }
 
 // APIKeyStore keeps API keys.
 type APIKeyStore interface {
 	// CreateAPIKey inserts k. ErrConflict when the id or prefix exists.
 	CreateAPIKey(ctx context.Context, k APIKey) error
-	// GetAPIKey returns the key with id, or ErrNotFound.
+	// GetAPIKey returns the key with id, or ErrNotFound. Like every read of
+	// keys, it fills CreatorRole from the creator's membership in the same
+	// query.
 	GetAPIKey(ctx context.Context, id string) (APIKey, error)
-	// GetAPIKeyByPrefix returns the key with prefix (revoked or not), or ErrNotFound.
+	// GetAPIKeyByPrefix returns the key with prefix (revoked or not), or
+	// ErrNotFound, with CreatorRole as of this read.
 	GetAPIKeyByPrefix(ctx context.Context, prefix string) (APIKey, error)
 	// ListAPIKeys returns the org's keys, newest first (ties by id).
 	ListAPIKeys(ctx context.Context, orgID string) ([]APIKey, error)

@@ -598,8 +598,21 @@ func (v *view) CreateAPIKey(_ context.Context, k store.APIKey) error {
 			return store.ErrConflict
 		}
 	}
+	k.CreatorRole = "" // read-only: joined from the memberships on every read
 	v.st.apiKeys[k.ID] = copyAPIKey(k)
 	return nil
+}
+
+// readAPIKey is a copy of k with its creator's current role.
+func (v *view) readAPIKey(k store.APIKey) store.APIKey {
+	k = copyAPIKey(k)
+	k.CreatorRole = ""
+	if k.CreatedBy != "" {
+		if m, ok := v.st.members[memberKey{k.OrgID, k.CreatedBy}]; ok {
+			k.CreatorRole = m.Role
+		}
+	}
+	return k
 }
 
 func (v *view) GetAPIKey(_ context.Context, id string) (store.APIKey, error) {
@@ -607,13 +620,13 @@ func (v *view) GetAPIKey(_ context.Context, id string) (store.APIKey, error) {
 	if !ok {
 		return store.APIKey{}, store.ErrNotFound
 	}
-	return copyAPIKey(k), nil
+	return v.readAPIKey(k), nil
 }
 
 func (v *view) GetAPIKeyByPrefix(_ context.Context, prefix string) (store.APIKey, error) {
 	for _, k := range v.st.apiKeys {
 		if k.Prefix == prefix {
-			return copyAPIKey(k), nil
+			return v.readAPIKey(k), nil
 		}
 	}
 	return store.APIKey{}, store.ErrNotFound
@@ -623,7 +636,7 @@ func (v *view) ListAPIKeys(_ context.Context, orgID string) ([]store.APIKey, err
 	var out []store.APIKey
 	for _, k := range v.st.apiKeys {
 		if k.OrgID == orgID {
-			out = append(out, copyAPIKey(k))
+			out = append(out, v.readAPIKey(k))
 		}
 	}
 	slices.SortFunc(out, func(a, b store.APIKey) int {

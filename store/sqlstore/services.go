@@ -125,15 +125,21 @@ func (h *handle) DeleteService(ctx context.Context, id string) error {
 
 // API keys.
 
-const apiKeyCols = `id, org_id, service_id, name, prefix, secret_hash, scopes, created_by,
+const apiKeyCols = `id, org_id, service_id, name, prefix, secret_hash, scopes, created_by, role,
 	created_at, expires_at, revoked_at, last_used_at`
+
+// apiKeySelect reads keys (alias k) with their creator's current role,
+// joined from the memberships in the same statement.
+var apiKeySelect = `SELECT ` + qualify("k", apiKeyCols) + `, COALESCE(m.role, '')
+	FROM authos_api_keys k
+	LEFT JOIN authos_memberships m ON m.org_id = k.org_id AND m.user_id = k.created_by AND k.created_by <> ''`
 
 func scanAPIKey(sc scanner) (store.APIKey, error) {
 	var k store.APIKey
 	var serviceID, scopes sql.NullString
 	var created, expires, revoked, lastUsed sql.NullInt64
-	if err := sc.Scan(&k.ID, &k.OrgID, &serviceID, &k.Name, &k.Prefix, &k.SecretHash, &scopes, &k.CreatedBy,
-		&created, &expires, &revoked, &lastUsed); err != nil {
+	if err := sc.Scan(&k.ID, &k.OrgID, &serviceID, &k.Name, &k.Prefix, &k.SecretHash, &scopes, &k.CreatedBy, &k.Role,
+		&created, &expires, &revoked, &lastUsed, &k.CreatorRole); err != nil {
 		return store.APIKey{}, err
 	}
 	l, err := decodeList(scopes)
@@ -152,26 +158,26 @@ func (h *handle) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 		return wrap("create api key", err)
 	}
 	return h.insert(ctx, "create api key", `INSERT INTO authos_api_keys (`+apiKeyCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		k.ID, k.OrgID, nullStr(k.ServiceID), k.Name, k.Prefix, k.SecretHash, scopes, k.CreatedBy,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		k.ID, k.OrgID, nullStr(k.ServiceID), k.Name, k.Prefix, k.SecretHash, scopes, k.CreatedBy, k.Role,
 		ms(k.CreatedAt), ms(k.ExpiresAt), ms(k.RevokedAt), ms(k.LastUsedAt))
 }
 
-// GetAPIKey returns the key with id, or ErrNotFound.
+// GetAPIKey returns the key with id and its creator's current role, or ErrNotFound.
 func (h *handle) GetAPIKey(ctx context.Context, id string) (store.APIKey, error) {
-	return getOne(ctx, h, "get api key", scanAPIKey, `SELECT `+apiKeyCols+` FROM authos_api_keys WHERE id = ?`, id)
+	return getOne(ctx, h, "get api key", scanAPIKey, apiKeySelect+` WHERE k.id = ?`, id)
 }
 
-// GetAPIKeyByPrefix returns the key with prefix (revoked or not), or ErrNotFound.
+// GetAPIKeyByPrefix returns the key with prefix (revoked or not) and its
+// creator's current role, or ErrNotFound.
 func (h *handle) GetAPIKeyByPrefix(ctx context.Context, prefix string) (store.APIKey, error) {
-	return getOne(ctx, h, "get api key by prefix", scanAPIKey,
-		`SELECT `+apiKeyCols+` FROM authos_api_keys WHERE prefix = ?`, prefix)
+	return getOne(ctx, h, "get api key by prefix", scanAPIKey, apiKeySelect+` WHERE k.prefix = ?`, prefix)
 }
 
 // ListAPIKeys returns the org's keys, newest first (ties by id).
 func (h *handle) ListAPIKeys(ctx context.Context, orgID string) ([]store.APIKey, error) {
-	return queryAll(ctx, h, "list api keys", scanAPIKey, `SELECT `+apiKeyCols+` FROM authos_api_keys
-		WHERE org_id = ? ORDER BY created_at DESC NULLS LAST, id`, orgID)
+	return queryAll(ctx, h, "list api keys", scanAPIKey, apiKeySelect+`
+		WHERE k.org_id = ? ORDER BY k.created_at DESC NULLS LAST, k.id`, orgID)
 }
 
 // RevokeAPIKey sets RevokedAt if unset. ErrNotFound when absent.

@@ -18,6 +18,7 @@ var apiKeyTests = []testCase{
 	{"Touch", testAPIKeyTouch},
 	{"TouchConcurrent", testAPIKeyTouchConcurrent},
 	{"ScopeCopies", testAPIKeyCopies},
+	{"CreatorRole", testAPIKeyCreatorRole},
 }
 
 var processedEventTests = []testCase{
@@ -80,6 +81,7 @@ func testAPIKeyCreateGet(t *testing.T, s store.Storage) {
 		SecretHash: "0123abcd",
 		Scopes:     []string{"users:read", "users:write", "sessions:revoke"},
 		CreatedBy:  "u1",
+		Role:       store.RoleAdmin,
 		CreatedAt:  at(time.Second),
 		ExpiresAt:  at(90 * 24 * time.Hour),
 		RevokedAt:  at(time.Hour),
@@ -333,4 +335,79 @@ func testEventMarkConcurrent(t *testing.T, s store.Storage) {
 	if ok != 1 || conflicts != n-1 {
 		t.Errorf("MarkEventProcessed x%d: %d succeeded, %d ErrConflict; want 1 and %d", n, ok, conflicts, n-1)
 	}
+}
+
+// testAPIKeyCreatorRole checks that every read of a key carries its
+// creator's membership role as of that read: authos stops a key whose
+// creator left the organization or lost the admin role, and the check must
+// not need a second read that could disagree with the first.
+func testAPIKeyCreatorRole(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	apiKeyOrgs(t, s)
+	addUser(t, s, "u1", "u1@example.com")
+	addUser(t, s, "u2", "u2@example.com")
+	addMember(t, s, "o1", "u1", store.RoleAdmin, base)
+	addMember(t, s, "o2", "u2", store.RoleOwner, base) // u2 belongs to the other org only
+
+	byAdmin := newAPIKey("k1", "o1", "pfx-1", base)
+	byAdmin.Role = store.RoleAdmin
+	byAdmin.CreatorRole = store.RoleOwner // never written: the read says what it is
+	addAPIKey(t, s, byAdmin)
+	byOutsider := newAPIKey("k2", "o1", "pfx-2", at(time.Second))
+	byOutsider.CreatedBy = "u2"
+	addAPIKey(t, s, byOutsider)
+	noCreator := newAPIKey("k3", "o1", "pfx-3", at(2*time.Second))
+	noCreator.CreatedBy = ""
+	addAPIKey(t, s, noCreator)
+
+	check := func(step string, want map[string]string) {
+		t.Helper()
+		for id, role := range want {
+			got, err := s.GetAPIKey(ctx, id)
+			must(t, step+": GetAPIKey("+id+")", err)
+			if got.CreatorRole != role {
+				t.Errorf("%s: GetAPIKey(%s).CreatorRole = %q; want %q", step, id, got.CreatorRole, role)
+			}
+			got, err = s.GetAPIKeyByPrefix(ctx, "pfx-"+id[1:])
+			must(t, step+": GetAPIKeyByPrefix("+id+")", err)
+			if got.CreatorRole != role {
+				t.Errorf("%s: GetAPIKeyByPrefix(%s).CreatorRole = %q; want %q", step, id, got.CreatorRole, role)
+			}
+		}
+		list, err := s.ListAPIKeys(ctx, "o1")
+		must(t, step+": ListAPIKeys", err)
+		for _, k := range list {
+			if k.CreatorRole != want[k.ID] {
+				t.Errorf("%s: ListAPIKeys: %s.CreatorRole = %q; want %q", step, k.ID, k.CreatorRole, want[k.ID])
+			}
+		}
+	}
+	check("created", map[string]string{"k1": store.RoleAdmin, "k2": "", "k3": ""})
+	got, err := s.GetAPIKey(ctx, "k1")
+	must(t, "GetAPIKey(k1)", err)
+	if got.Role != store.RoleAdmin || got.CreatedBy != "u1" {
+		t.Errorf("GetAPIKey(k1): Role %q, CreatedBy %q; want admin, u1", got.Role, got.CreatedBy)
+	}
+
+	must(t, "SetMemberRole(u1, member)", s.SetMemberRole(ctx, "o1", "u1", store.RoleMember))
+	check("creator demoted", map[string]string{"k1": store.RoleMember, "k2": "", "k3": ""})
+	must(t, "SetMemberRole(u1, owner)", s.SetMemberRole(ctx, "o1", "u1", store.RoleOwner))
+	check("creator promoted", map[string]string{"k1": store.RoleOwner, "k2": "", "k3": ""})
+	must(t, "RemoveMember(u1)", s.RemoveMember(ctx, "o1", "u1"))
+	check("creator removed", map[string]string{"k1": "", "k2": "", "k3": ""})
+
+	// Inside a transaction the read sees the transaction's own change.
+	must(t, "Tx", s.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.AddMember(ctx, store.Membership{OrgID: "o1", UserID: "u1", Role: store.RoleAdmin, CreatedAt: base}); err != nil {
+			return err
+		}
+		k, err := tx.GetAPIKeyByPrefix(ctx, "pfx-1")
+		if err != nil {
+			return err
+		}
+		if k.CreatorRole != store.RoleAdmin {
+			t.Errorf("in Tx after AddMember: CreatorRole = %q; want admin", k.CreatorRole)
+		}
+		return nil
+	}))
 }
