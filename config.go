@@ -82,6 +82,9 @@ type Config struct {
 	// AcceptInvitationURL is the page the invitation email opens
 	// ("?token=..." appended). Default BaseURL+"/accept-invitation".
 	AcceptInvitationURL string
+	// InvitationLimits throttle invitations per organization and per
+	// inviter. Default 30 at once then 100/day, and 10 at once then 30/hour.
+	InvitationLimits InvitationLimits
 	// APIKeyTouchInterval bounds how often an API key's last_used_at is
 	// written. Default 1 minute.
 	APIKeyTouchInterval time.Duration
@@ -172,6 +175,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.AcceptInvitationURL == "" {
 		c.AcceptInvitationURL = c.BaseURL + "/accept-invitation"
 	}
+	c.InvitationLimits = c.InvitationLimits.withDefaults()
 	if c.Tiers == nil {
 		c.Tiers = DefaultTiers()
 	}

@@ -32,6 +32,39 @@ func invitationView(inv Invitation, orgSlug string) InvitationView {
 		InvitedBy: inv.InvitedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt}
 }
 
+// InvitationLimits throttle invitations, each of which sends an email: per
+// organization and per inviting user (across every organization). Zero
+// Limits take the defaults; RateLimits.Disabled turns them off with every
+// other limit.
+type InvitationLimits struct {
+	PerOrg     Limit // default 30 at once, then 100 a day
+	PerInviter Limit // default 10 at once, then 30 an hour
+}
+
+func (l InvitationLimits) withDefaults() InvitationLimits {
+	if l.PerOrg == (Limit{}) {
+		l.PerOrg = Limit{Rate: 100, Period: 24 * time.Hour, Burst: 30}
+	}
+	if l.PerInviter == (Limit{}) {
+		l.PerInviter = Limit{Rate: 30, Period: time.Hour, Burst: 10}
+	}
+	return l
+}
+
+// limitInvitation applies Config.InvitationLimits to one more invitation of
+// o by actorID: RATE_LIMIT_EXCEEDED with Retry-After.
+func (a *Authos) limitInvitation(ctx context.Context, actorID string, o Organization) error {
+	if a.cfg.RateLimits.Disabled {
+		return nil
+	}
+	// The inviter's own budget first: attempts it refuses leave the
+	// organization's budget to its other admins.
+	if err := a.allow(ctx, "invite:user:"+actorID, a.cfg.InvitationLimits.PerInviter); err != nil {
+		return err
+	}
+	return a.allow(ctx, "invite:org:"+o.ID, a.cfg.InvitationLimits.PerOrg)
+}
+
 // InviteInput invites an email address with a role (admin or member).
 type InviteInput struct {
 	Email string `json:"email"`
@@ -40,8 +73,10 @@ type InviteInput struct {
 
 // Invite creates an invitation valid for Config.InvitationTTL, queues its
 // email in the same transaction and returns the plaintext token once (only
-// its hash is stored). INVALID_EMAIL, BAD_REQUEST (role), CONFLICT (already a
-// member or already invited).
+// its hash is stored). The organization must be active, and invitations
+// are limited per organization and per inviter (Config.InvitationLimits).
+// INVALID_EMAIL, BAD_REQUEST (role), ORGANIZATION_NOT_ACTIVE,
+// RATE_LIMIT_EXCEEDED, CONFLICT (already a member or already invited).
 func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in InviteInput) (InvitationView, string, error) {
 	email := NormalizeEmail(in.Email)
 	if err := ValidateEmail(email); err != nil {
@@ -53,11 +88,21 @@ func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in 
 	if in.Role != store.RoleAdmin && in.Role != store.RoleMember {
 		return InvitationView{}, "", NewError(CodeBadRequest, "role must be admin or member")
 	}
+	if err := requireActive(o); err != nil {
+		return InvitationView{}, "", err
+	}
+	if err := a.limitInvitation(ctx, actorID, o); err != nil {
+		return InvitationView{}, "", err
+	}
 	token := randx.Token(32)
 	now := a.now()
 	inv := Invitation{ID: randx.ID(), OrgID: o.ID, Email: email, Role: in.Role, TokenHash: hashx.SHA256Hex(token),
 		InvitedBy: actorID, Status: store.InvitationPending, CreatedAt: now, ExpiresAt: now.Add(a.cfg.InvitationTTL)}
 	err := a.st.Tx(ctx, func(tx store.Tx) error {
+		cur, err := activeOrgInTx(ctx, tx, o.ID)
+		if err != nil {
+			return err
+		}
 		if u, err := tx.GetUserByEmail(ctx, email); err == nil {
 			if _, err := tx.GetMember(ctx, o.ID, u.ID); err == nil {
 				return NewError(CodeConflict, "This user is already a member")
@@ -84,7 +129,9 @@ func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in 
 			inviterName = inviter.Email
 		}
 		link := a.cfg.AcceptInvitationURL + sepFor(a.cfg.AcceptInvitationURL) + "token=" + url.QueryEscape(token)
-		if err := a.enqueueEmail(ctx, tx, TemplateInvitation, email, EmailData{Link: link, OrgName: o.Name,
+		// The organization's name (validated: 2-100 characters, no control
+		// characters) is the only caller-chosen text of the subject.
+		if err := a.enqueueEmail(ctx, tx, TemplateInvitation, email, EmailData{Link: link, OrgName: cur.Name,
 			InviterName: inviterName, Role: in.Role, ExpiresIn: humanDuration(a.cfg.InvitationTTL)}); err != nil {
 			return err
 		}
