@@ -1,10 +1,14 @@
 package device_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -49,20 +53,41 @@ func TestUserCodes(t *testing.T) {
 }
 
 // TestOAuth2Client runs golang.org/x/oauth2's device flow against the real
-// handlers while another goroutine approves over HTTP as a signed-in user.
+// handlers; the user approves over HTTP, as a signed-in user, after two
+// polls came back pending. The server's clock is stopped and moves exactly
+// one interval at each new poll (pollPacer), so the pacing the server sees
+// does not depend on how long the client's sleeps and requests really take.
 func TestOAuth2Client(t *testing.T) {
 	for _, style := range []struct {
-		name  string
-		style oauth2.AuthStyle
-	}{{"AutoDetect", oauth2.AuthStyleAutoDetect}, {"InParams", oauth2.AuthStyleInParams}, {"InHeader", oauth2.AuthStyleInHeader}} {
+		name     string
+		style    oauth2.AuthStyle
+		requests []string // auth of each token request: the polls' and their retries'
+	}{
+		// AutoDetect sends each failed request again with the other auth.
+		{"AutoDetect", oauth2.AuthStyleAutoDetect, []string{"basic", "body", "basic", "body", "basic"}},
+		{"InParams", oauth2.AuthStyleInParams, []string{"body", "body", "body"}},
+		{"InHeader", oauth2.AuthStyleInHeader, []string{"basic", "basic", "basic"}},
+	} {
 		t.Run(style.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, st store.Storage) {
 				h := newHarness(t, st, device.Config{Interval: time.Second})
 				u := h.user("alice@example.com")
 				access := h.accessToken(u.Email)
+				h.clock.stop()
 				conf := &oauth2.Config{ClientID: h.clientID, Scopes: []string{"openid"}, Endpoint: oauth2.Endpoint{
 					DeviceAuthURL: h.srv.URL + "/auth/device/code", TokenURL: h.srv.URL + "/auth/token", AuthStyle: style.style}}
-				ctx := context.WithValue(t.Context(), oauth2.HTTPClient, h.srv.Client())
+				var da *oauth2.DeviceAuthResponse
+				pacer := &pollPacer{next: h.srv.Client().Transport, clock: h.clock, interval: time.Second,
+					beforePoll: func(n int) {
+						if n != 3 {
+							return
+						}
+						r := h.do("POST", "/auth/device/verify", access, map[string]string{"user_code": strings.ToLower(da.UserCode)})
+						if r.status != http.StatusOK {
+							t.Errorf("verify: %d %s", r.status, r.raw)
+						}
+					}}
+				ctx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Transport: pacer})
 				ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				defer cancel()
 				da, err := conf.DeviceAuth(ctx)
@@ -72,23 +97,18 @@ func TestOAuth2Client(t *testing.T) {
 				if da.Interval != 1 || !strings.Contains(da.VerificationURIComplete, "user_code=") || len(da.UserCode) != 9 {
 					t.Fatalf("device auth response: %+v", da)
 				}
-				var wg sync.WaitGroup
-				wg.Go(func() {
-					time.Sleep(2500 * time.Millisecond) // let two polls come back pending
-					r := h.do("POST", "/auth/device/verify", access, map[string]string{"user_code": strings.ToLower(da.UserCode)})
-					if r.status != http.StatusOK {
-						t.Errorf("verify: %d %s", r.status, r.raw)
-					}
-				})
 				tok, err := conf.DeviceAccessToken(ctx, da)
-				wg.Wait()
 				if err != nil {
 					t.Fatalf("DeviceAccessToken: %v", err)
 				}
 				if tok.RefreshToken == "" || tok.Expiry.IsZero() {
 					t.Errorf("token without refresh token or expiry: %+v", tok)
 				}
-				// A well-behaved client never got slow_down.
+				// Two pending polls, then the token: each poll once, or as
+				// AutoDetect's pair, and never slow_down.
+				if !slices.Equal(pacer.requests, style.requests) || !slices.Equal(pacer.answers[:len(pacer.answers)-1], slices.Repeat([]string{"authorization_pending"}, len(pacer.answers)-1)) {
+					t.Errorf("token requests %v answered %v; want %v, pending until the last", pacer.requests, pacer.answers, style.requests)
+				}
 				d, err := devices(st).GetDeviceByCodeHash(t.Context(), hashOf(da.DeviceCode))
 				if err != nil || d.Interval != 1 || d.Status != store.DeviceStatusExchanged {
 					t.Errorf("stored authorization: %+v, %v", d, err)
@@ -116,6 +136,56 @@ func TestOAuth2Client(t *testing.T) {
 			})
 		})
 	}
+}
+
+// pollPacer is the transport of the OAuth client in TestOAuth2Client. At
+// each new poll of the token endpoint (any token request but the immediate
+// retry, in the body, of one sent with HTTP Basic: AutoDetect's pair) it
+// first runs beforePoll with the poll's number, then moves the stopped
+// clock one interval on (from the second poll). It records how each token
+// request authenticated and the error (or "token") it got.
+type pollPacer struct {
+	next       http.RoundTripper
+	clock      *clock
+	interval   time.Duration
+	beforePoll func(n int)
+
+	polls     int
+	lastBasic bool
+	requests  []string
+	answers   []string
+}
+
+func (p *pollPacer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path != "/auth/token" {
+		return p.next.RoundTrip(r)
+	}
+	_, _, basic := r.BasicAuth()
+	if !(p.lastBasic && !basic) {
+		p.polls++
+		p.beforePoll(p.polls)
+		if p.polls > 1 {
+			p.clock.Advance(p.interval)
+		}
+	}
+	p.lastBasic = basic
+	p.requests = append(p.requests, map[bool]string{true: "basic", false: "body"}[basic])
+	resp, err := p.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var e struct {
+		Error string `json:"error"`
+	}
+	json.Unmarshal(body, &e)
+	p.answers = append(p.answers, cmp.Or(e.Error, "token"))
+	return resp, nil
 }
 
 func TestTokenErrors(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/device"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store"
@@ -22,7 +23,7 @@ import (
 // eachBackend runs fn on a fresh store of every backend (memory, SQLite,
 // and PostgreSQL when AUTHOS_TEST_POSTGRES_URL is set).
 func eachBackend(t *testing.T, fn func(t *testing.T, st store.Storage)) {
-	authostest.EachBackend(t, fn)
+	backends.Each(t, fn)
 }
 
 // memoryStore is a fresh in-memory store.
@@ -32,21 +33,37 @@ func memoryStore() store.Storage { return memory.New() }
 func devices(st store.Storage) store.DeviceStore { return st.(store.DeviceStore) }
 
 // clock is the real time plus a settable offset (x/oauth2 runs on real
-// time; expiry tests move the server forward).
+// time; expiry tests move the server forward), or, once stopped, a fixed
+// time that only Advance moves.
 type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
+	mu      sync.Mutex
+	offset  time.Duration
+	stopped time.Time // zero while the clock runs
 }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.stopped.IsZero() {
+		return c.stopped
+	}
 	return time.Now().Add(c.offset)
 }
 
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.offset += d
+	if !c.stopped.IsZero() {
+		c.stopped = c.stopped.Add(d)
+	}
+	c.mu.Unlock()
+}
+
+// stop fixes the clock at its current time.
+func (c *clock) stop() {
+	now := c.Now()
+	c.mu.Lock()
+	c.stopped = now
 	c.mu.Unlock()
 }
 

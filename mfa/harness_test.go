@@ -17,6 +17,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/sqlstore"
@@ -24,7 +25,7 @@ import (
 
 // eachBackend runs fn as a subtest on every backend.
 func eachBackend(t *testing.T, fn func(t *testing.T, st store.Storage)) {
-	authostest.EachBackend(t, fn)
+	backends.Each(t, fn)
 }
 
 // storedSecret reads the user's secret column as the backend keeps it: the

@@ -1,4 +1,4 @@
-package authos_test
+package e2e_test
 
 import (
 	"context"
@@ -12,16 +12,17 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	testbackends "github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/mailer"
 	"github.com/authos/authos/store"
 )
 
 // backend opens a fresh store for one test.
-type backend = authostest.Backend
+type backend = testbackends.Backend
 
 // backends lists memory (when withMemory), SQLite and, when
 // AUTHOS_TEST_POSTGRES_URL is set, PostgreSQL.
-func backends(t *testing.T, withMemory bool) []backend { return authostest.Backends(t, withMemory) }
+func backends(t *testing.T, withMemory bool) []backend { return testbackends.List(t, withMemory) }
 
 // clock is the settable clock shared by the service and the test.
 type clock = authostest.Clock

@@ -1,4 +1,4 @@
-package authos_test
+package e2e_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
-	"github.com/authos/authos/authostest"
+	testbackends "github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/mailer"
 	"github.com/authos/authos/store"
 )
@@ -49,7 +49,7 @@ func orgInvitations(t *testing.T, st store.Storage, slug string) []store.Invitat
 // invitation emails. A pending or suspended organization now invites no
 // one: ORGANIZATION_NOT_ACTIVE, nothing stored, no email.
 func TestInvitationsNeedAnActiveOrganization(t *testing.T) {
-	authostest.EachBackend(t, func(t *testing.T, st store.Storage) {
+	testbackends.Each(t, func(t *testing.T, st store.Storage) {
 		h := newHarness(t, st, nil)
 		po := h.owner()
 		alice := h.loginAs("alice@example.com")
@@ -83,7 +83,7 @@ func TestInvitationsNeedAnActiveOrganization(t *testing.T) {
 // default limits one inviter sends 10 at once, then RATE_LIMIT_EXCEEDED
 // with Retry-After, and nothing more is stored or mailed.
 func TestInvitationsAreRateLimited(t *testing.T) {
-	authostest.EachBackend(t, func(t *testing.T, st store.Storage) {
+	testbackends.Each(t, func(t *testing.T, st store.Storage) {
 		h := newHarness(t, st, func(c *authos.Config) { c.AutoApproveOrgs = true })
 		alice := h.loginAs("alice@example.com")
 		h.wantOK(h.do("POST", "/api/organizations", alice, map[string]string{"slug": "acme", "name": "Acme"}), 201)

@@ -1,4 +1,4 @@
-package authos_test
+package e2e_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
-	"github.com/authos/authos/authostest"
+	testbackends "github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/store"
 )
 
@@ -88,7 +88,7 @@ func (k *keyOrg) storedKey(id string) store.APIKey {
 // organization:write, which then read the members. A key now grants only
 // scopes it holds, and the new key records the creating key's user.
 func TestAPIKeyCannotGrantScopesItLacks(t *testing.T) {
-	authostest.EachBackend(t, func(t *testing.T, st store.Storage) {
+	testbackends.Each(t, func(t *testing.T, st store.Storage) {
 		k := newKeyOrg(t, st)
 		writer, _ := k.key(k.alice, map[string]any{"name": "keys only", "scopes": []string{"api_keys:write"}})
 		before := len(k.storedKeys())
@@ -130,7 +130,7 @@ func TestAPIKeyCannotGrantScopesItLacks(t *testing.T) {
 // carries its creator's role as a ceiling, and a key made by a key keeps
 // that ceiling even if its creator is promoted later.
 func TestAPIKeyActsWithItsCreatorsRole(t *testing.T) {
-	authostest.EachBackend(t, func(t *testing.T, st store.Storage) {
+	testbackends.Each(t, func(t *testing.T, st store.Storage) {
 		k := newKeyOrg(t, st)
 		k.service("app")
 		k.wantError(k.do("DELETE", "/api/organizations/acme/services/app", k.bob, nil), 403, authos.CodeForbidden)
@@ -168,7 +168,7 @@ func TestAPIKeyActsWithItsCreatorsRole(t *testing.T) {
 // client secret (and received it) and deleted svc1. A bound key now sees
 // only its own service: the others answer NOT_FOUND and are unchanged.
 func TestServiceBoundKeyStaysOnItsService(t *testing.T) {
-	authostest.EachBackend(t, func(t *testing.T, st store.Storage) {
+	testbackends.Each(t, func(t *testing.T, st store.Storage) {
 		ctx := context.Background()
 		k := newKeyOrg(t, st)
 		k.service("svc1")
@@ -232,7 +232,7 @@ func TestServiceBoundKeyStaysOnItsService(t *testing.T) {
 // its creator leaves or drops below admin (read with the key), and keys
 // from before created_by was recorded have no creator and are refused.
 func TestAPIKeyStopsWithItsCreator(t *testing.T) {
-	authostest.EachBackend(t, func(t *testing.T, st store.Storage) {
+	testbackends.Each(t, func(t *testing.T, st store.Storage) {
 		k := newKeyOrg(t, st)
 		bobKey, _ := k.key(k.bob, map[string]any{"name": "bob's", "scopes": []string{"organization:read", "api_keys:write"}})
 		childKey, _ := k.key(bobKey, map[string]any{"name": "child", "scopes": []string{"organization:read"}})
