@@ -250,3 +250,30 @@ func TestCoreOnly(t *testing.T) {
 	}
 	storetest.Run(t, func(t *testing.T) store.Storage { return authostest.CoreOnly(memory.New()) })
 }
+
+// FuzzFastHasher: Verify never panics on any encoded string, accepts only
+// what Hash made of the same password, and a hash verifies its password.
+func FuzzFastHasher(f *testing.F) {
+	var h authostest.FastHasher
+	e, _ := h.Hash(context.Background(), "correct horse battery")
+	f.Add("correct horse battery", e)
+	f.Add("", "$authostest-sha256$$")
+	f.Add("x", "$authostest-sha256$c2FsdA$"+strings.Repeat("A", 43))
+	f.Add("x", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5")
+	f.Fuzz(func(t *testing.T, password, encoded string) {
+		ctx := context.Background()
+		if ok, _, err := h.Verify(ctx, password, encoded); ok && (err != nil || !strings.HasPrefix(encoded, "$authostest-sha256$")) {
+			t.Fatalf("Verify(%q, %q) = true with error %v", password, encoded, err)
+		}
+		enc, err := h.Hash(ctx, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, rehash, err := h.Verify(ctx, password, enc); !ok || rehash || err != nil {
+			t.Fatalf("Verify(own hash of %q) = %v, %v, %v", password, ok, rehash, err)
+		}
+		if ok, _, _ := h.Verify(ctx, password+"x", enc); ok {
+			t.Fatalf("Verify accepted another password for %q", password)
+		}
+	})
+}

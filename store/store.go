@@ -329,10 +329,14 @@ type Storage interface {
 // or a Tx that a Storage passed to the function given to its Tx method; C is
 // a capability interface such as MFAStore. A package checks its capability
 // once, with Require, when it is built, and reaches it inside a transaction
-// with As on the tx value:
+// on the tx value, where a backend that offers it on its Storage offers it
+// too:
 //
 //	err := st.Tx(ctx, func(tx store.Tx) error {
 //		m, err := store.Require[store.MFAStore](tx)
+//		if err != nil {
+//			return err
+//		}
 //		...
 //	})
 func As[C any](v any) (C, bool) {
