@@ -22,7 +22,17 @@ type Tier struct {
 	Name        string `json:"name"`
 	MaxServices int    `json:"max_services"`
 	MaxMembers  int    `json:"max_members"`
+	// Features lists the optional features the tier includes (FeatureSCIM,
+	// or a host's own names); a feature package refuses organizations whose
+	// tier lacks its feature.
+	Features []string `json:"features,omitempty"`
 }
+
+// Features a tier may include.
+const (
+	// FeatureSCIM: SCIM 2.0 provisioning (package scim).
+	FeatureSCIM = "scim"
+)
 
 // Default tier names.
 const (
@@ -36,11 +46,34 @@ const (
 // their limits, listed in README.md.
 func DefaultTiers() map[string]Tier {
 	return map[string]Tier{
-		TierFree:       {TierFree, 2, 3},
-		TierStarter:    {TierStarter, 10, 10},
-		TierPro:        {TierPro, 50, 50},
-		TierEnterprise: {TierEnterprise, -1, -1},
+		TierFree:       {Name: TierFree, MaxServices: 2, MaxMembers: 3},
+		TierStarter:    {Name: TierStarter, MaxServices: 10, MaxMembers: 10},
+		TierPro:        {Name: TierPro, MaxServices: 50, MaxMembers: 50, Features: []string{FeatureSCIM}},
+		TierEnterprise: {Name: TierEnterprise, MaxServices: -1, MaxMembers: -1, Features: []string{FeatureSCIM}},
 	}
+}
+
+// tierOf is the organization's tier (the free tier when its tier is unknown).
+func (a *Authos) tierOf(o Organization) Tier {
+	t, ok := a.cfg.Tiers[o.Tier]
+	if !ok {
+		t = a.cfg.Tiers[TierFree]
+	}
+	return t
+}
+
+// HasFeature reports whether the organization's tier includes feature.
+func (a *Authos) HasFeature(o Organization, feature string) bool {
+	return slices.Contains(a.tierOf(o).Features, feature)
+}
+
+// RequireFeature is HasFeature as an error: FORBIDDEN naming the feature
+// and the tier when the tier lacks it.
+func (a *Authos) RequireFeature(o Organization, feature string) error {
+	if a.HasFeature(o, feature) {
+		return nil
+	}
+	return NewError(CodeForbidden, "The "+a.tierOf(o).Name+" tier of this organization does not include "+feature+"; upgrade the tier to use it")
 }
 
 // Limits are an organization's effective limits (-1: unlimited).
@@ -53,10 +86,7 @@ type Limits struct {
 // LimitsOf resolves an organization's limits: its override, else its tier,
 // else the free tier.
 func (a *Authos) LimitsOf(o Organization) Limits {
-	t, ok := a.cfg.Tiers[o.Tier]
-	if !ok {
-		t = a.cfg.Tiers[TierFree]
-	}
+	t := a.tierOf(o)
 	l := Limits{Tier: t.Name, MaxServices: t.MaxServices, MaxMembers: t.MaxMembers}
 	if o.MaxServices != 0 {
 		l.MaxServices = o.MaxServices
@@ -169,6 +199,9 @@ func (a *Authos) OrgAccess(ctx context.Context, p *Principal, slug, minRole stri
 	if err != nil {
 		return Organization{}, Membership{}, dbError(err)
 	}
+	if m.Status == store.MemberSuspended {
+		return Organization{}, Membership{}, NewError(CodeForbidden, "Your membership of this organization is suspended")
+	}
 	if roleRank[m.Role] < roleRank[minRole] {
 		return Organization{}, Membership{}, NewError(CodeForbidden, "This action needs the "+minRole+" role")
 	}
@@ -268,6 +301,7 @@ type MemberView struct {
 	Email    string `json:"email"`
 	Name     string `json:"name"`
 	Role     string `json:"role"`
+	Status   string `json:"status"` // active or suspended
 	JoinedAt string `json:"joined_at"`
 }
 
@@ -295,7 +329,7 @@ func (a *Authos) ListMembers(ctx context.Context, o Organization) (MemberList, e
 			return MemberList{}, dbError(err)
 		}
 		out.Members = append(out.Members, MemberView{UserID: u.ID, Email: u.Email, Name: u.Name, Role: m.Role,
-			JoinedAt: m.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")})
+			Status: memberStatus(m), JoinedAt: m.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")})
 	}
 	out.Total = len(ms)
 	out.Limit.Current, out.Limit.Max = len(ms), a.LimitsOf(o).MaxMembers

@@ -336,6 +336,9 @@ func (a *Authos) sessionContext(ctx context.Context, tx store.Tx, s Session) (or
 	if err := requireActive(o); err != nil {
 		return "", "", err
 	}
+	if err := refuseSuspended(ctx, tx, o.ID, s.UserID); err != nil {
+		return "", "", err
+	}
 	if s.ServiceID != "" {
 		svc, err := tx.GetService(ctx, s.ServiceID)
 		if errors.Is(err, store.ErrNotFound) {

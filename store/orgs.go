@@ -46,11 +46,18 @@ const (
 	RoleMember = "member"
 )
 
+// Membership statuses.
+const (
+	MemberActive    = "active"
+	MemberSuspended = "suspended" // e.g. deprovisioned by the organization's directory (SCIM)
+)
+
 // Membership is a user's role in an organization.
 type Membership struct {
 	OrgID     string
 	UserID    string
 	Role      string // RoleOwner, RoleAdmin, RoleMember
+	Status    string // MemberActive (AddMember stores "" as MemberActive) or MemberSuspended
 	CreatedAt time.Time
 }
 
@@ -88,7 +95,11 @@ type OrgStore interface {
 	CountMembers(ctx context.Context, orgID string) (int, error)
 	// SetMemberRole changes a member's role. ErrNotFound when not a member.
 	SetMemberRole(ctx context.Context, orgID, userID, role string) error
-	// RemoveMember deletes a membership. ErrNotFound when not a member.
+	// SetMemberStatus changes a member's status (MemberActive,
+	// MemberSuspended). ErrNotFound when not a member.
+	SetMemberStatus(ctx context.Context, orgID, userID, status string) error
+	// RemoveMember deletes a membership (and what a capability keeps about
+	// it, such as its SCIM resource). ErrNotFound when not a member.
 	RemoveMember(ctx context.Context, orgID, userID string) error
 	// ListUserOrgs returns the user's organizations with roles, oldest
 	// membership first.

@@ -20,6 +20,7 @@ var (
 	_ store.Storage     = (*Store)(nil)
 	_ store.MFAStore    = (*Store)(nil)
 	_ store.DeviceStore = (*Store)(nil)
+	_ store.SCIMStore   = (*Store)(nil)
 )
 
 // New returns an empty store.

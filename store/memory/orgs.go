@@ -93,6 +93,11 @@ func (s *Store) CountMembers(ctx context.Context, orgID string) (n int, err erro
 	return n, err
 }
 
+// SetMemberStatus implements store.OrgStore.
+func (s *Store) SetMemberStatus(ctx context.Context, orgID, userID, status string) error {
+	return s.do(ctx, func(v *view) error { return v.SetMemberStatus(ctx, orgID, userID, status) })
+}
+
 // SetMemberRole implements store.OrgStore.
 func (s *Store) SetMemberRole(ctx context.Context, orgID, userID, role string) error {
 	return s.do(ctx, func(v *view) error { return v.SetMemberRole(ctx, orgID, userID, role) })
@@ -290,6 +295,7 @@ func (v *view) DeleteOrg(_ context.Context, id string) error {
 			delete(v.st.members, k)
 		}
 	}
+	v.dropSCIMOrg(id)
 	for k, inv := range v.st.invitations {
 		if inv.OrgID == id {
 			delete(v.st.invitations, k)
@@ -333,6 +339,9 @@ func (v *view) AddMember(_ context.Context, m store.Membership) error {
 	k := memberKey{m.OrgID, m.UserID}
 	if _, ok := v.st.members[k]; ok {
 		return store.ErrConflict
+	}
+	if m.Status == "" {
+		m.Status = store.MemberActive
 	}
 	v.st.members[k] = m
 	return nil
@@ -380,12 +389,24 @@ func (v *view) SetMemberRole(_ context.Context, orgID, userID, role string) erro
 	return nil
 }
 
+func (v *view) SetMemberStatus(_ context.Context, orgID, userID, status string) error {
+	k := memberKey{orgID, userID}
+	m, ok := v.st.members[k]
+	if !ok {
+		return store.ErrNotFound
+	}
+	m.Status = status
+	v.st.members[k] = m
+	return nil
+}
+
 func (v *view) RemoveMember(_ context.Context, orgID, userID string) error {
 	k := memberKey{orgID, userID}
 	if _, ok := v.st.members[k]; !ok {
 		return store.ErrNotFound
 	}
 	delete(v.st.members, k)
+	v.dropSCIMUser(orgID, userID)
 	return nil
 }
 

@@ -31,6 +31,10 @@ type state struct {
 	mfa         map[string]store.MFAFactor          // by user id
 	backupCodes map[backupKey]backupCode            // by (user id, hash)
 	devices     map[string]deviceRow                // by device-code hash
+	scimTokens  map[string]store.SCIMToken          // by id
+	scimUsers   map[memberKey]store.SCIMUser        // by (org id, user id)
+	scimGroups  map[string]store.SCIMGroup          // by id
+	scimMembers map[groupMemberKey]string           // group members -> org id
 }
 
 func newState() *state {
@@ -54,6 +58,10 @@ func newState() *state {
 		mfa:         map[string]store.MFAFactor{},
 		backupCodes: map[backupKey]backupCode{},
 		devices:     map[string]deviceRow{},
+		scimTokens:  map[string]store.SCIMToken{},
+		scimUsers:   map[memberKey]store.SCIMUser{},
+		scimGroups:  map[string]store.SCIMGroup{},
+		scimMembers: map[groupMemberKey]string{},
 	}
 }
 
@@ -79,6 +87,10 @@ func (st *state) clone() *state {
 		mfa:         cloneMap(st.mfa, copyMFAFactor),
 		backupCodes: maps.Clone(st.backupCodes),
 		devices:     cloneMap(st.devices, copyDevice),
+		scimTokens:  maps.Clone(st.scimTokens),
+		scimUsers:   cloneSCIMUsers(st.scimUsers),
+		scimGroups:  maps.Clone(st.scimGroups),
+		scimMembers: maps.Clone(st.scimMembers),
 	}
 }
 

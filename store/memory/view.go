@@ -20,6 +20,7 @@ var (
 	_ store.Tx          = (*view)(nil)
 	_ store.MFAStore    = (*view)(nil)
 	_ store.DeviceStore = (*view)(nil)
+	_ store.SCIMStore   = (*view)(nil)
 )
 
 // emailKey is the case-insensitive form of an email.

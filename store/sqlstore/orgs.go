@@ -270,12 +270,12 @@ func (h *handle) ListOrgs(ctx context.Context, f store.OrgFilter) ([]store.Organ
 
 // Memberships.
 
-const memberCols = `org_id, user_id, role, created_at`
+const memberCols = `org_id, user_id, role, status, created_at`
 
 func scanMember(sc scanner) (store.Membership, error) {
 	var m store.Membership
 	var created sql.NullInt64
-	if err := sc.Scan(&m.OrgID, &m.UserID, &m.Role, &created); err != nil {
+	if err := sc.Scan(&m.OrgID, &m.UserID, &m.Role, &m.Status, &created); err != nil {
 		return store.Membership{}, err
 	}
 	m.CreatedAt = at(created)
@@ -284,8 +284,11 @@ func scanMember(sc scanner) (store.Membership, error) {
 
 // AddMember inserts m. ErrConflict when the user is already a member.
 func (h *handle) AddMember(ctx context.Context, m store.Membership) error {
+	if m.Status == "" {
+		m.Status = store.MemberActive
+	}
 	return h.insert(ctx, "add member", `INSERT INTO authos_memberships (`+memberCols+`)
-		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.OrgID, m.UserID, m.Role, ms(m.CreatedAt))
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.OrgID, m.UserID, m.Role, m.Status, ms(m.CreatedAt))
 }
 
 // GetMember returns the membership, or ErrNotFound.
@@ -315,7 +318,14 @@ func (h *handle) SetMemberRole(ctx context.Context, orgID, userID, role string) 
 		role, orgID, userID)
 }
 
-// RemoveMember deletes a membership. ErrNotFound when not a member.
+// SetMemberStatus changes a member's status. ErrNotFound when not a member.
+func (h *handle) SetMemberStatus(ctx context.Context, orgID, userID, status string) error {
+	return h.change(ctx, "set member status", `UPDATE authos_memberships SET status = ? WHERE org_id = ? AND user_id = ?`,
+		status, orgID, userID)
+}
+
+// RemoveMember deletes a membership (its SCIM resource and group
+// memberships follow through ON DELETE CASCADE). ErrNotFound when not a member.
 func (h *handle) RemoveMember(ctx context.Context, orgID, userID string) error {
 	return h.change(ctx, "remove member", `DELETE FROM authos_memberships WHERE org_id = ? AND user_id = ?`, orgID, userID)
 }

@@ -28,6 +28,7 @@ var memberTests = []testCase{
 	{"SetRole", testMemberSetRole},
 	{"Remove", testMemberRemove},
 	{"ListUserOrgs", testMemberListUserOrgs},
+	{"Status", testMemberStatus},
 }
 
 // newOrg returns an active organization with the given id and slug, created
@@ -66,6 +67,9 @@ func normOrg(o store.Organization) store.Organization {
 
 func normMember(m store.Membership) store.Membership {
 	m.CreatedAt = nt(m.CreatedAt)
+	if m.Status == "" {
+		m.Status = store.MemberActive // AddMember stores "" as active
+	}
 	return m
 }
 
@@ -552,4 +556,29 @@ func testMemberListUserOrgs(t *testing.T, s store.Storage) {
 	if len(got) != 3 || got[2].Org.ID != "oc" || got[2].Role != store.RoleAdmin {
 		t.Errorf("ListUserOrgs(u1) after SetMemberRole: got %+v", got)
 	}
+}
+
+func testMemberStatus(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	addUser(t, s, "u1", "alice@example.com")
+	addOrg(t, s, newOrg("o1", "acme", base))
+	addMember(t, s, "o1", "u1", store.RoleMember, base)
+	got, err := s.GetMember(ctx, "o1", "u1")
+	must(t, "GetMember", err)
+	if got.Status != store.MemberActive {
+		t.Errorf("new member status = %q; want %q", got.Status, store.MemberActive)
+	}
+	must(t, "SetMemberStatus(suspended)", s.SetMemberStatus(ctx, "o1", "u1", store.MemberSuspended))
+	got, err = s.GetMember(ctx, "o1", "u1")
+	must(t, "GetMember", err)
+	ms, err := s.ListMembers(ctx, "o1")
+	must(t, "ListMembers", err)
+	if got.Status != store.MemberSuspended || len(ms) != 1 || ms[0].Status != store.MemberSuspended || got.Role != store.RoleMember {
+		t.Errorf("after suspension: GetMember %+v, ListMembers %+v", got, ms)
+	}
+	must(t, "SetMemberStatus(active)", s.SetMemberStatus(ctx, "o1", "u1", store.MemberActive))
+	if got, _ = s.GetMember(ctx, "o1", "u1"); got.Status != store.MemberActive {
+		t.Errorf("after restore: %q", got.Status)
+	}
+	wantErr(t, "SetMemberStatus(not a member)", s.SetMemberStatus(ctx, "o1", "nobody", store.MemberSuspended), store.ErrNotFound)
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
 		core("Audit", auditTests),
 		capability[mfaStorage, mfaTx]("MFA", "store.MFAStore", mfaTests),
 		capability[deviceStorage, deviceTx]("Device", "store.DeviceStore", deviceTests),
+		capability[scimStorage, scimTx]("SCIM", "store.SCIMStore", scimTests),
 		core("Outbox", outboxTests),
 		core("Orgs", orgTests),
 		core("Members", memberTests),
