@@ -20,6 +20,12 @@
 //
 //   - [MFAStore]: TOTP factors and backup codes, for package mfa.
 //   - [DeviceStore]: device authorizations (RFC 8628), for package device.
+//   - [SCIMStore]: SCIM tokens, the User resources of directory-managed
+//     members, groups and their members (RFC 7643/7644), for package scim.
+//     Its list queries take a typed filter ([SCIMFilter], checked by
+//     [ValidateSCIMFilter]) that each backend translates itself: bound
+//     parameters over indexed columns in SQL, the same tree evaluated in Go
+//     in memory.
 //
 // A backend offers a capability by implementing its interface on the value it
 // returns as Storage and on every Tx value it passes to the function given to
