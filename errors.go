@@ -30,6 +30,9 @@ const (
 	// CodeInvalidToken: an emailed verification or reset token is unknown,
 	// expired or already used (HTTP 400).
 	CodeInvalidToken ErrorCode = "INVALID_TOKEN"
+	// CodePreconditionFailed: the resource changed since the version the
+	// request's If-Match names (HTTP 412; SCIM ETags).
+	CodePreconditionFailed ErrorCode = "PRECONDITION_FAILED"
 )
 
 type catalogEntry struct {
@@ -50,6 +53,7 @@ var projectCatalog = map[ErrorCode]catalogEntry{
 	CodeSessionRevoked:     {401, "Authentication", "Session has been revoked", "Log in again"},
 	CodePayloadTooLarge:    {413, "General", "Request body too large", "Send a smaller body"},
 	CodeInvalidToken:       {400, "Authentication", "Token invalid, expired or already used", "Request a new link"},
+	CodePreconditionFailed: {412, "General", "The resource has changed", "Read the resource again and retry with its current version"},
 }
 
 // ProjectCodes returns the codes authos adds to the AuthOS catalog.
