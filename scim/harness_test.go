@@ -15,6 +15,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	testbackends "github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store"
 )
@@ -266,9 +267,9 @@ func (h *harness) groupMembers(orgID, displayName string) ([]string, bool) {
 
 // eachBackend runs fn on a fresh store of every backend.
 func eachBackend(t *testing.T, fn func(t *testing.T, st store.Storage)) {
-	authostest.EachBackend(t, fn)
+	testbackends.Each(t, fn)
 }
 
-func postgresURL() string { return os.Getenv(authostest.PostgresEnv) }
+func postgresURL() string { return os.Getenv(testbackends.PostgresEnv) }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	testbackends "github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
@@ -100,7 +101,7 @@ var json0 = jsonNumber("0")
 // TestTierGate: an organization whose tier lacks SCIM can neither create
 // tokens nor use them.
 func TestTierGate(t *testing.T) {
-	h := newHarness(t, authostest.Backends(t, true)[0].Open(t))
+	h := newHarness(t, testbackends.List(t, true)[0].Open(t))
 	carol := h.login("carol@example.com")
 	h.newOrg(carol, "gamma", authos.TierFree)
 	r := h.do("POST", "/api/organizations/gamma/scim-tokens", carol, map[string]string{"name": "x"}, 403)
@@ -129,7 +130,7 @@ func TestNeedsCapability(t *testing.T) {
 // TestListFeatures: pagination (itemsPerPage is the number returned),
 // sort, attributes, excludedAttributes, ETags.
 func TestListFeatures(t *testing.T) {
-	h := newHarness(t, authostest.Backends(t, true)[0].Open(t))
+	h := newHarness(t, testbackends.List(t, true)[0].Open(t))
 	for _, n := range []string{"carol@example.com", "alice@example.com", "bob@example.com"} {
 		if r := h.scim("POST", "/scim/v2/Users", userBody(n)); r.status != 201 {
 			t.Fatal(r.raw)
