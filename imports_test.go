@@ -23,6 +23,8 @@ var (
 	// storeBackends implement store.Storage; sqlstore is the SQL code that
 	// sqlite and postgres share.
 	storeBackends = []string{"store/memory", "store/sqlite", "store/postgres", "store/sqlstore"}
+	// testOnlyPackage is imported by _test.go files only.
+	testOnlyPackage = "internal/oapitest"
 )
 
 // listedPackage is the part of `go list -json` output the rules need.
@@ -101,6 +103,9 @@ func importViolations(pkgs []listedPackage, std map[string]bool) map[string][]st
 			}
 			own := imp == modulePath || strings.HasPrefix(imp, modulePath+"/")
 			them := rel(imp)
+			if own && them == testOnlyPackage {
+				bad(p.ImportPath, "imports %s outside its _test.go files: it is for tests only", imp)
+			}
 			switch {
 			case me == "":
 				if !own {
@@ -128,6 +133,9 @@ func importViolations(pkgs []listedPackage, std map[string]bool) map[string][]st
 				default:
 					bad(p.ImportPath, "imports backend %s: backends are independent (only sqlite and postgres share sqlstore)", imp)
 				}
+			case me == testOnlyPackage:
+				// The OpenAPI validator of the end-to-end tests, which
+				// builds on kin-openapi; no production code imports it.
 			case under(me, "internal"):
 				bad(p.ImportPath, "imports %s: internal packages may import only the standard library", imp)
 			case inAny(me, domainPackages) != "":
@@ -181,6 +189,8 @@ func TestImportLayeringRules(t *testing.T) {
 		{ImportPath: m("mfa"), Imports: []string{m(""), m("store"), m("device")}},
 		{ImportPath: m("device"), Imports: []string{m(""), "net/http"}},
 		{ImportPath: m("examples/server"), Imports: []string{m(""), m("store/sqlite"), m("mfa")}},
+		{ImportPath: m("internal/oapitest"), Imports: []string{"net/http", "github.com/getkin/kin-openapi/openapi3"}},
+		{ImportPath: m("webhook"), Imports: []string{m(""), m("internal/oapitest")}},
 	}
 	got := importViolations(pkgs, std)
 	want := map[string]int{
@@ -190,6 +200,7 @@ func TestImportLayeringRules(t *testing.T) {
 		m("store/postgres"): 2, // sqlite, root
 		m("internal/hashx"): 1, // internal/randx
 		m("mfa"):            1, // device
+		m("webhook"):        1, // internal/oapitest outside a test
 	}
 	for pkg, n := range want {
 		if len(got[pkg]) != n {

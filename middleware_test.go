@@ -18,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
 )
@@ -290,7 +291,7 @@ func TestRateLimitedLoginAnswers429(t *testing.T) {
 	a, clk := newTestAuthos(t, func(c *Config) {
 		c.RateLimits.PerIP = Limit{Rate: 3, Period: time.Minute, Burst: 3}
 	})
-	h := a.Handler()
+	h := oapitest.Handler(t, a.Handler())
 	post := func() *httptest.ResponseRecorder {
 		r := httptest.NewRequest("POST", "/api/auth/login", strings.NewReader(`{"email":"x@example.test","password":"y"}`))
 		r.RemoteAddr = "198.51.100.7:4000"

@@ -1,182 +1,85 @@
 package authos_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/authos/authos"
 	"github.com/authos/authos/device"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store/memory"
 )
 
-// openapiOp is one operation of openapi.yaml's paths section.
+// servedByExampleServer marks the operations that the example server, not
+// the library's handlers, serves (x-served-by: examples/server).
+const servedByExampleServer = "examples/server"
+
+// openapiOp is one operation of openapi.yaml, as the checks see it.
 type openapiOp struct {
 	method   string // upper case
 	path     string
 	line     int
+	op       *openapi3.Operation
 	codes    []string // x-error-codes
-	statuses []string // response keys ("200", "401", ...)
-	secured  bool     // has an operation-level security requirement
+	servedBy string   // x-served-by, "" for the library's handlers
 }
 
 func (o openapiOp) route() string { return o.method + " " + o.path }
 
-var openapiMethods = []string{"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+// where names the operation's line in openapi.yaml.
+func (o openapiOp) where() string { return fmt.Sprintf("openapi.yaml:%d: %s", o.line, o.route()) }
 
-// indentOf counts the leading spaces of line.
-func indentOf(line string) int { return len(line) - len(strings.TrimLeft(line, " ")) }
+// secured reports whether the operation lists a security requirement.
+func (o openapiOp) secured() bool { return o.op.Security != nil && len(*o.op.Security) > 0 }
 
-// yamlKey returns the key of a "key:" or "key: value" line, unquoted.
-func yamlKey(trimmed string) (key, value string, ok bool) {
-	if strings.HasPrefix(trimmed, "- ") || strings.HasPrefix(trimmed, "#") {
-		return "", "", false
-	}
-	k, v, found := strings.Cut(trimmed, ":")
-	if !found {
-		return "", "", false
-	}
-	if v != "" && v[0] != ' ' {
-		return "", "", false // "http://..." and the like
-	}
-	return strings.Trim(k, `"'`), strings.TrimSpace(v), true
-}
-
-// inlineList parses "[A, B, C]".
-func inlineList(v string) ([]string, error) {
-	if !strings.HasPrefix(v, "[") || !strings.HasSuffix(v, "]") {
-		return nil, fmt.Errorf("want an inline list [A, B], got %q", v)
-	}
-	var out []string
-	for _, s := range strings.Split(strings.Trim(v, "[]"), ",") {
-		if s = strings.Trim(strings.TrimSpace(s), `"'`); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-// parseOpenAPIPaths reads the operations of the top-level paths: section of
-// an OpenAPI document laid out with two-space indentation (path at 2,
-// method at 4, operation fields at 6, response statuses at 8). It is not a
-// YAML parser; it only has to read this project's document.
-func parseOpenAPIPaths(doc string) ([]openapiOp, error) {
-	var ops []openapiOp
-	var path string
-	var cur *openapiOp
-	inPaths, inResponses, sawPaths := false, false, false
-	sc := bufio.NewScanner(strings.NewReader(doc))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), " \r")
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		if strings.Contains(line, "\t") && strings.HasPrefix(strings.TrimLeft(line, " "), "\t") {
-			return nil, fmt.Errorf("line %d: tab indentation", n)
-		}
-		ind := indentOf(line)
-		if ind == 0 {
-			inPaths = trimmed == "paths:"
-			sawPaths = sawPaths || inPaths
-			continue
-		}
-		if !inPaths {
-			continue
-		}
-		key, value, isKey := yamlKey(trimmed)
-		switch {
-		case ind == 2 && isKey:
-			if !strings.HasPrefix(key, "/") {
-				return nil, fmt.Errorf("line %d: path %q does not start with /", n, key)
-			}
-			path, cur = key, nil
-		case ind == 4 && isKey:
-			cur = nil
-			if slices.Contains(openapiMethods, key) {
-				if path == "" {
-					return nil, fmt.Errorf("line %d: operation outside a path", n)
-				}
-				ops = append(ops, openapiOp{method: strings.ToUpper(key), path: path, line: n})
-				cur = &ops[len(ops)-1]
-			} else if key != "parameters" && key != "summary" && key != "description" && key != "servers" {
-				return nil, fmt.Errorf("line %d: unexpected path item field %q", n, key)
-			}
-		case ind == 6 && isKey && cur != nil:
-			inResponses = key == "responses"
-			switch key {
-			case "x-error-codes":
-				codes, err := inlineList(value)
-				if err != nil {
-					return nil, fmt.Errorf("line %d: x-error-codes: %v", n, err)
-				}
-				cur.codes = codes
-			case "security":
-				cur.secured = true
-			}
-		case ind == 8 && isKey && cur != nil && inResponses:
-			cur.statuses = append(cur.statuses, key)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if !sawPaths {
-		return nil, fmt.Errorf("no top-level paths: section")
-	}
-	return ops, nil
-}
-
-// parseErrorCodeEnum returns the enum of the ErrorCode schema.
-func parseErrorCodeEnum(doc string) ([]string, error) {
-	lines := strings.Split(doc, "\n")
-	for i, line := range lines {
-		if strings.TrimRight(line, " \r") != "    ErrorCode:" {
-			continue
-		}
-		var codes []string
-		inEnum := false
-		for _, l := range lines[i+1:] {
-			l = strings.TrimRight(l, " \r")
-			t := strings.TrimSpace(l)
-			if t == "" {
-				continue
-			}
-			if indentOf(l) <= 4 {
-				break // next schema
-			}
-			switch {
-			case indentOf(l) == 6:
-				inEnum = t == "enum:"
-			case inEnum && strings.HasPrefix(t, "- "):
-				codes = append(codes, strings.Trim(strings.TrimPrefix(t, "- "), `"'`))
-			}
-		}
-		if len(codes) == 0 {
-			return nil, fmt.Errorf("ErrorCode schema has no block enum")
-		}
-		return codes, nil
-	}
-	return nil, fmt.Errorf("no ErrorCode schema (indented 4) in the document")
-}
-
-func loadOpenAPI(t *testing.T) string {
+// openapiOps lists the operations of the parsed document, sorted by route.
+func openapiOps(t *testing.T) []openapiOp {
 	t.Helper()
-	b, err := os.ReadFile("openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
+	doc := oapitest.Document(t)
+	var ops []openapiOp
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			o := openapiOp{method: method, path: path, op: op}
+			if op.Origin != nil && op.Origin.Key != nil {
+				o.line = op.Origin.Key.Line
+			}
+			if raw, ok := op.Extensions["x-error-codes"]; ok {
+				list, ok := raw.([]any)
+				if !ok {
+					t.Fatalf("%s: x-error-codes is not a list: %v", o.where(), raw)
+				}
+				for _, c := range list {
+					code, ok := c.(string)
+					if !ok {
+						t.Fatalf("%s: x-error-codes holds %v, not a string", o.where(), c)
+					}
+					o.codes = append(o.codes, code)
+				}
+			}
+			if raw, ok := op.Extensions["x-served-by"]; ok {
+				if o.servedBy, _ = raw.(string); o.servedBy != servedByExampleServer {
+					t.Fatalf("%s: x-served-by %v; the only other server is %q", o.where(), raw, servedByExampleServer)
+				}
+			}
+			ops = append(ops, o)
+		}
 	}
-	return string(b)
+	if len(ops) == 0 {
+		t.Fatal("openapi.yaml documents no operation")
+	}
+	slices.SortFunc(ops, func(a, b openapiOp) int { return strings.Compare(a.route(), b.route()) })
+	return ops
 }
 
 func openapiAuthos(t *testing.T) *authos.Authos {
@@ -219,45 +122,47 @@ func openapiService(t *testing.T) ([]string, http.Handler) {
 }
 
 func TestOpenAPIDocumentsExactlyTheMountedRoutes(t *testing.T) {
-	ops, err := parseOpenAPIPaths(loadOpenAPI(t))
-	if err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
-	}
-	documented := map[string]int{}
-	for _, op := range ops {
-		if prev, dup := documented[op.route()]; dup {
-			t.Errorf("openapi.yaml:%d: %s documented twice (first at line %d)", op.line, op.route(), prev)
-		}
-		documented[op.route()] = op.line
-	}
 	mounted := map[string]bool{}
 	routes, _ := openapiService(t)
 	for _, r := range routes {
 		mounted[r] = true
-		if _, ok := documented[r]; !ok {
-			t.Errorf("mounted route %q is missing from openapi.yaml", r)
-		}
-	}
-	for r, line := range documented {
-		if !mounted[r] {
-			t.Errorf("openapi.yaml:%d: %q is documented but not mounted by Handler", line, r)
-		}
 	}
 	if len(mounted) == 0 {
 		t.Fatal("Routes() is empty")
 	}
+	documented := map[string]bool{}
+	for _, op := range openapiOps(t) {
+		documented[op.route()] = true
+		switch {
+		case op.servedBy != "" && mounted[op.route()]:
+			t.Errorf("%s is marked x-served-by %s, but the library serves it", op.where(), op.servedBy)
+		case op.servedBy == "" && !mounted[op.route()]:
+			t.Errorf("%s is documented but not mounted by the library's handlers", op.where())
+		}
+	}
+	for _, r := range routes {
+		if !documented[r] {
+			t.Errorf("mounted route %q is missing from openapi.yaml", r)
+		}
+	}
 }
 
 func TestOpenAPIErrorCodeEnumIsTheCatalog(t *testing.T) {
-	enum, err := parseErrorCodeEnum(loadOpenAPI(t))
-	if err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
+	ref := oapitest.Document(t).Components.Schemas["ErrorCode"]
+	if ref == nil || ref.Value == nil || len(ref.Value.Enum) == 0 {
+		t.Fatal("openapi.yaml: no ErrorCode schema with an enum")
 	}
-	var want []string
+	var got, want []string
+	for _, v := range ref.Value.Enum {
+		s, ok := v.(string)
+		if !ok {
+			t.Fatalf("ErrorCode enum holds %v, not a string", v)
+		}
+		got = append(got, s)
+	}
 	for _, c := range authos.Codes() {
 		want = append(want, string(c))
 	}
-	got := slices.Clone(enum)
 	slices.Sort(got)
 	slices.Sort(want)
 	if len(slices.Compact(slices.Clone(got))) != len(got) {
@@ -275,56 +180,67 @@ func TestOpenAPIErrorCodeEnumIsTheCatalog(t *testing.T) {
 	}
 }
 
+// isPage reports whether a response is an HTML page (whose error statuses
+// need not map to a catalog code: a page may refuse a form with 415).
+func isPage(r *openapi3.ResponseRef) bool {
+	return r != nil && r.Value != nil && r.Value.Content.Get("text/html") != nil && r.Value.Content.Get("application/json") == nil
+}
+
 // Every code an operation lists is in the catalog and has a documented
-// response of its status; every documented error status has a code.
+// response of its status; every documented JSON error status has a code.
 func TestOpenAPIOperationErrorCodes(t *testing.T) {
-	ops, err := parseOpenAPIPaths(loadOpenAPI(t))
-	if err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
-	}
-	for _, op := range ops {
+	for _, op := range openapiOps(t) {
 		if len(op.codes) == 0 {
-			t.Errorf("openapi.yaml:%d: %s has no x-error-codes", op.line, op.route())
+			t.Errorf("%s has no x-error-codes", op.where())
 			continue
 		}
-		hasSuccess := false
+		statuses := op.op.Responses.Map()
 		covered := map[string]bool{}
 		for _, c := range op.codes {
 			code := authos.ErrorCode(c)
 			if !code.Known() {
-				t.Errorf("openapi.yaml:%d: %s lists unknown code %s", op.line, op.route(), c)
+				t.Errorf("%s lists unknown code %s", op.where(), c)
 				continue
 			}
 			status := strconv.Itoa(code.HTTPStatus())
 			covered[status] = true
-			if !slices.Contains(op.statuses, status) {
-				t.Errorf("openapi.yaml:%d: %s lists %s but documents no %s response", op.line, op.route(), c, status)
+			if statuses[status] == nil {
+				t.Errorf("%s lists %s but documents no %s response", op.where(), c, status)
 			}
 		}
-		for _, s := range op.statuses {
+		hasSuccess := false
+		for s, r := range statuses {
 			switch {
 			case strings.HasPrefix(s, "2"):
 				hasSuccess = true
-			case !covered[s]:
-				t.Errorf("openapi.yaml:%d: %s documents a %s response but lists no code with that status", op.line, op.route(), s)
+			case !covered[s] && !isPage(r):
+				t.Errorf("%s documents a %s response but lists no code with that status", op.where(), s)
 			}
 		}
 		if !hasSuccess {
-			t.Errorf("openapi.yaml:%d: %s documents no 2xx response", op.line, op.route())
+			t.Errorf("%s documents no 2xx response", op.where())
 		}
 	}
 }
 
-// An operation is marked with a security requirement exactly when the
-// mounted route refuses a request without a token.
+// Every operation states its security: a requirement exactly when the
+// mounted route refuses a request without a token, and "security: []"
+// when it is public (the document has no top-level default).
 func TestOpenAPISecurityMatchesHandler(t *testing.T) {
-	ops, err := parseOpenAPIPaths(loadOpenAPI(t))
-	if err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
+	doc := oapitest.Document(t)
+	if len(doc.Security) != 0 {
+		t.Errorf("openapi.yaml has a top-level security requirement; every operation states its own")
 	}
 	_, h := openapiService(t)
-	for _, op := range ops {
-		path := strings.NewReplacer("{id}", "some-id", "{user_id}", "some-user").Replace(op.path)
+	h = oapitest.Handler(t, h)
+	for _, op := range openapiOps(t) {
+		if op.op.Security == nil {
+			t.Errorf("%s states no security; a public operation says security: []", op.where())
+		}
+		if op.servedBy != "" {
+			continue
+		}
+		path := strings.NewReplacer("{id}", "some-id", "{user_id}", "some-user", "{org}", "acme", "{service}", "app").Replace(op.path)
 		req := httptest.NewRequest(op.method, path, strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
@@ -332,68 +248,39 @@ func TestOpenAPISecurityMatchesHandler(t *testing.T) {
 		var body struct {
 			Code string `json:"error_code"`
 		}
-		json.Unmarshal(rec.Body.Bytes(), &body)
+		_ = json.Unmarshal(rec.Body.Bytes(), &body) // pages answer HTML; Code stays empty
 		// RequireAuth challenges with WWW-Authenticate; a body-level 401
 		// (an empty refresh token) does not.
 		needsToken := rec.Code == http.StatusUnauthorized && body.Code == string(authos.CodeUnauthorized) &&
 			rec.Header().Get("WWW-Authenticate") != ""
-		if needsToken != op.secured {
-			t.Errorf("openapi.yaml:%d: %s: security documented %v, but without a token the handler answers %d %s",
-				op.line, op.route(), op.secured, rec.Code, body.Code)
+		if needsToken != op.secured() {
+			t.Errorf("%s: security documented %v, but without a token the handler answers %d %s",
+				op.where(), op.secured(), rec.Code, body.Code)
 		}
 		if needsToken && !slices.Contains(op.codes, string(authos.CodeUnauthorized)) {
-			t.Errorf("openapi.yaml:%d: %s requires a token but does not list UNAUTHORIZED", op.line, op.route())
+			t.Errorf("%s requires a token but does not list UNAUTHORIZED", op.where())
 		}
 	}
 }
 
-func TestParseOpenAPIPaths(t *testing.T) {
-	doc := `openapi: 3.1.0
-paths:
-  /a/{id}:
-    parameters:
-      - name: id
-    get:
-      x-error-codes: [NOT_FOUND, "UNAUTHORIZED"]
-      security:
-        - bearerAuth: []
-      responses:
-        "200":
-          description: ok
-        '404': {$ref: "#/x"}
-        401:
-          description: x
-  "/b":
-    post:
-      responses:
-        "201":
-          description: created
-components:
-  schemas:
-    ErrorCode:
-      type: string
-      enum:
-        - A
-        - "B"
-    Other:
-      enum: [C]
-`
-	ops, err := parseOpenAPIPaths(doc)
-	if err != nil {
-		t.Fatal(err)
+// The document declares its license and each operation's id once.
+func TestOpenAPIInfo(t *testing.T) {
+	doc := oapitest.Document(t)
+	if !doc.IsOpenAPI31OrLater() {
+		t.Errorf("openapi.yaml declares %q; the document uses OpenAPI 3.1 (license identifier, type lists)", doc.OpenAPI)
 	}
-	want := []openapiOp{
-		{method: "GET", path: "/a/{id}", line: 6, codes: []string{"NOT_FOUND", "UNAUTHORIZED"}, statuses: []string{"200", "404", "401"}, secured: true},
-		{method: "POST", path: "/b", line: 17, statuses: []string{"201"}},
+	if l := doc.Info.License; l == nil || l.Name != "Apache-2.0" || l.Identifier != "Apache-2.0" {
+		t.Errorf("info.license = %+v; want name and identifier Apache-2.0", l)
 	}
-	if fmt.Sprint(ops) != fmt.Sprint(want) {
-		t.Errorf("parsed\n%+v\nwant\n%+v", ops, want)
-	}
-	enum, err := parseErrorCodeEnum(doc)
-	if err != nil || !slices.Equal(enum, []string{"A", "B"}) {
-		t.Errorf("enum = %v, %v", enum, err)
-	}
-	if _, err := parseOpenAPIPaths("openapi: 3.1.0\n"); err == nil {
-		t.Error("a document without paths parsed")
+	ids := map[string]string{}
+	for _, op := range openapiOps(t) {
+		if op.op.OperationID == "" {
+			t.Errorf("%s has no operationId", op.where())
+			continue
+		}
+		if prev, dup := ids[op.op.OperationID]; dup {
+			t.Errorf("%s reuses operationId %s of %s", op.where(), op.op.OperationID, prev)
+		}
+		ids[op.op.OperationID] = op.route()
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/device"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
@@ -118,7 +119,7 @@ func newHarness(t *testing.T, st store.Storage, cfg device.Config) *harness {
 	for _, p := range []string{"/auth/device/", "/auth/token", "/activate"} {
 		mux.Handle(p, dh)
 	}
-	h.srv.Config.Handler = mux
+	h.srv.Config.Handler = oapitest.Handler(t, mux)
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 

@@ -18,6 +18,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/sqlstore"
@@ -104,7 +105,7 @@ func newHarness(t *testing.T, st store.Storage) *harness {
 	mux.Handle("/api/user/mfa/", mh)
 	mux.Handle("/api/auth/mfa/", mh)
 	mux.Handle("/api/platform/users/", mh)
-	h.srv.Config.Handler = mux
+	h.srv.Config.Handler = oapitest.Handler(t, mux)
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	return h

@@ -18,6 +18,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/billing/stripe"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
 )
@@ -73,7 +74,7 @@ func post(t *testing.T, a *authos.Authos, payload []byte, h http.Header) webhook
 	}
 	r.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
-	a.Handler().ServeHTTP(w, r)
+	oapitest.Handler(t, a.Handler()).ServeHTTP(w, r)
 	var rep webhookReply
 	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
 		t.Fatalf("reply %d %q: %v", w.Code, w.Body.String(), err)

@@ -22,6 +22,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/oapitest"
 )
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -44,6 +45,7 @@ func mustSetup(t *testing.T, vars map[string]string) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	s.handler = oapitest.Handler(t, s.handler)
 	return s
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	testbackends "github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mailer"
 	"github.com/authos/authos/store"
 )
@@ -60,7 +61,7 @@ func newHarness(t *testing.T, st store.Storage, mutate func(*authos.Config)) *ha
 	h.a = a
 	h.mux = http.NewServeMux()
 	h.mux.Handle("/", a.Handler())
-	h.srv.Config.Handler = h.mux
+	h.srv.Config.Handler = oapitest.Handler(t, h.mux)
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	return h
