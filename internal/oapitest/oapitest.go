@@ -13,11 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -157,6 +160,11 @@ func (s *spec) check(req *http.Request, status int, header http.Header, body []b
 	if method == http.MethodHead {
 		method = http.MethodGet // ServeMux answers HEAD with the GET handler
 	}
+	if status == http.StatusBadRequest && !cleanTarget(req.URL) {
+		// The document's rule for every path: a path or query value with a
+		// control character is refused with 400 BAD_REQUEST before routing.
+		return s.checkEnvelope(req, header, body, "BAD_REQUEST")
+	}
 	probe := &http.Request{Method: method, URL: req.URL, Header: req.Header, Host: req.Host}
 	route, params, err := s.router.FindRoute(probe)
 	if err != nil {
@@ -203,6 +211,12 @@ func (s *spec) checkUnrouted(req *http.Request, status int, header http.Header, 
 	default:
 		return fmt.Errorf("%s %s is not documented (%v), yet it answered %d", req.Method, req.URL.Path, routeErr, status)
 	}
+	return s.checkEnvelope(req, header, body, "")
+}
+
+// checkEnvelope validates an error answer against the Error schema and,
+// unless code is empty, its error_code.
+func (s *spec) checkEnvelope(req *http.Request, header http.Header, body []byte, code string) error {
 	if req.Method == http.MethodHead {
 		return nil
 	}
@@ -216,7 +230,41 @@ func (s *spec) checkUnrouted(req *http.Request, status int, header http.Header, 
 	if err := s.errSch.VisitJSON(v, openapi3.MultiErrors(), openapi3.VisitAsResponse(), openapi3.EnableJSONSchema2020()); err != nil {
 		return fmt.Errorf("not the Error envelope: %w", err)
 	}
+	if m, _ := v.(map[string]any); code != "" && m["error_code"] != code {
+		return fmt.Errorf("error_code %v, want %s", m["error_code"], code)
+	}
 	return nil
+}
+
+// cleanTarget reports whether the request's path and query keys and values
+// are valid UTF-8 without control characters.
+func cleanTarget(u *url.URL) bool {
+	clean := func(s string) bool {
+		if !utf8.ValidString(s) {
+			return false
+		}
+		for _, r := range s {
+			if unicode.IsControl(r) {
+				return false
+			}
+		}
+		return true
+	}
+	if !clean(u.Path) {
+		return false
+	}
+	q, _ := url.ParseQuery(u.RawQuery)
+	for k, vs := range q {
+		if !clean(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !clean(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func decodeJSON(b []byte) (any, error) {
