@@ -107,7 +107,7 @@ func keyService(p *Principal) string {
 //   - it records its creator (p's user, or the creating key's creator), who
 //     must be an admin or owner of o, and acts with at most that user's
 //     role (for a key made by a key, at most that key's role); it stops
-//     working once the creator leaves o or drops below admin;
+//     working once the creator leaves o, is suspended or drops below admin;
 //   - a key made by a key holds only scopes the creating key holds (without
 //     scopes: the creating key's :read scopes; a user's key without scopes
 //     gets every :read scope), is bound to the creating key's service when
@@ -179,7 +179,7 @@ func (a *Authos) CreateAPIKey(ctx context.Context, p *Principal, o Organization,
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if err != nil || roleRank[m.Role] < roleRank[store.RoleAdmin] {
+		if err != nil || m.Status == store.MemberSuspended || roleRank[m.Role] < roleRank[store.RoleAdmin] {
 			return NewError(CodeForbidden, "API keys are created by the organization's admins and owners")
 		}
 		k.Role = m.Role

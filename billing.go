@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/authos/authos/store"
 )
@@ -17,18 +18,28 @@ type Billing interface {
 	// the URL to send its owner to. Failures are STRIPE_ERROR.
 	Checkout(ctx context.Context, org Organization, tier, customerEmail string) (string, error)
 	// ParseWebhook verifies an inbound webhook (raw body and headers) and
-	// decodes it. A bad signature or payload is BAD_REQUEST.
-	ParseWebhook(payload []byte, header http.Header) (BillingEvent, error)
+	// decodes it; it may ask the provider for state the event does not
+	// carry. A bad signature, a signing time outside the provider's
+	// tolerance or a bad payload is BAD_REQUEST; a failed provider call is
+	// STRIPE_ERROR (the provider retries).
+	ParseWebhook(ctx context.Context, payload []byte, header http.Header) (BillingEvent, error)
 }
 
-// BillingEvent is a verified provider event.
+// BillingEvent is a verified provider event. The implementation decides
+// what it grants: a paid tier only for paid, active subscriptions, mapped
+// from the provider's configured prices, never from metadata.
 type BillingEvent struct {
 	Source string // e.g. "stripe"; with ID the idempotency key
 	ID     string
-	// OrgID is the organization the event concerns; empty when the event
-	// does not move a tier (it is then only recorded).
+	// Created is when the provider created the event. Tier changes apply in
+	// this order: an event older than the last one that moved the
+	// organization's tier is recorded and changes nothing.
+	Created time.Time
+	// OrgID is the organization the event concerns and Tier the tier it
+	// moves to; when either is empty the event moves no tier (it is then
+	// only recorded).
 	OrgID          string
-	Tier           string // the tier the organization moves to
+	Tier           string
 	CustomerID     string
 	SubscriptionID string
 }
@@ -37,19 +48,28 @@ type BillingEvent struct {
 const maxWebhookBytes = 256 << 10
 
 // HandleBillingWebhook applies a verified billing event once: the event id
-// is recorded in the same transaction as the tier change, so a redelivery
-// changes nothing and a failure changes nothing.
+// and the organization's last billing event time are recorded in the same
+// transaction as the tier change, so a redelivery changes nothing, a
+// failure changes nothing, and an event older than the last applied one
+// (Created before Organization.BillingEventAt) never overwrites it. An
+// event moving to the free tier from a subscription other than the one the
+// organization holds (an old subscription ending after a new one started)
+// changes nothing either. applied is false for a redelivered, stale or
+// foreign event.
 func (a *Authos) HandleBillingWebhook(ctx context.Context, ev BillingEvent) (applied bool, err error) {
-	if ev.OrgID != "" {
+	moves := ev.OrgID != "" && ev.Tier != ""
+	if moves {
 		if _, ok := a.cfg.Tiers[ev.Tier]; !ok {
 			return false, NewError(CodeBadRequest, "Unknown tier in billing event")
 		}
 	}
 	err = a.st.Tx(ctx, func(tx store.Tx) error {
+		applied = false
 		if err := tx.MarkEventProcessed(ctx, ev.Source, ev.ID, a.now()); err != nil {
 			return err
 		}
-		if ev.OrgID == "" {
+		if !moves {
+			applied = true
 			return nil
 		}
 		o, err := tx.GetOrg(ctx, ev.OrgID)
@@ -59,8 +79,22 @@ func (a *Authos) HandleBillingWebhook(ctx context.Context, ev BillingEvent) (app
 		if err != nil {
 			return err
 		}
+		switch {
+		case !ev.Created.IsZero() && ev.Created.Before(o.BillingEventAt):
+			a.log.Info("authos: billing event older than the last applied one; recorded only",
+				"event", ev.ID, "org", o.ID)
+			return nil
+		case ev.Tier == TierFree && ev.SubscriptionID != "" && o.StripeSubscriptionID != "" &&
+			ev.SubscriptionID != o.StripeSubscriptionID:
+			a.log.Info("authos: billing event ends a subscription the organization no longer holds; recorded only",
+				"event", ev.ID, "org", o.ID)
+			return nil
+		}
 		before := snapshot(o)
 		o.Tier, o.UpdatedAt = ev.Tier, a.now()
+		if ev.Created.After(o.BillingEventAt) {
+			o.BillingEventAt = ev.Created
+		}
 		if ev.CustomerID != "" {
 			o.StripeCustomerID = ev.CustomerID
 		}
@@ -69,6 +103,10 @@ func (a *Authos) HandleBillingWebhook(ctx context.Context, ev BillingEvent) (app
 		}
 		if err := tx.UpdateOrg(ctx, o); err != nil {
 			return err
+		}
+		applied = true
+		if before.Tier == o.Tier {
+			return nil
 		}
 		if err := a.Audit(ctx, tx, "billing:"+ev.Source, "update_organization_tier", "organization", o.ID,
 			"billing event "+ev.ID, before, snapshot(o)); err != nil {
@@ -83,7 +121,7 @@ func (a *Authos) HandleBillingWebhook(ctx context.Context, ev BillingEvent) (app
 	if err != nil {
 		return false, dbError(err)
 	}
-	return true, nil
+	return applied, nil
 }
 
 func (a *Authos) handleBillingWebhook(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +134,7 @@ func (a *Authos) handleBillingWebhook(w http.ResponseWriter, r *http.Request) {
 		a.WriteError(w, r, NewError(CodePayloadTooLarge, "Webhook body too large"))
 		return
 	}
-	ev, err := a.cfg.Billing.ParseWebhook(body, r.Header)
+	ev, err := a.cfg.Billing.ParseWebhook(r.Context(), body, r.Header)
 	if err != nil {
 		a.WriteError(w, r, err)
 		return

@@ -28,8 +28,11 @@ type Organization struct {
 	StatusReason         string
 	StripeCustomerID     string
 	StripeSubscriptionID string
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// BillingEventAt is the creation time of the last billing event that
+	// moved the tier; an older event must not overwrite it. Zero: none yet.
+	BillingEventAt time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // OrgFilter selects organizations for ListOrgs.
@@ -204,8 +207,8 @@ type APIKey struct {
 	Role string
 	// CreatorRole is read, never written: CreatedBy's current role in OrgID,
 	// joined by the same query that loads the key (GetAPIKey,
-	// GetAPIKeyByPrefix, ListAPIKeys); empty when CreatedBy is empty or not
-	// a member. CreateAPIKey ignores it.
+	// GetAPIKeyByPrefix, ListAPIKeys); empty when CreatedBy is empty, not a
+	// member, or a suspended member. CreateAPIKey ignores it.
 	CreatorRole string
 	CreatedAt   time.Time
 	ExpiresAt   time.Time // zero: never

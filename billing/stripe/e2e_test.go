@@ -27,6 +27,12 @@ import (
 // and an organization owned by a registered user.
 func newAuthos(t *testing.T, b *stripe.Billing) (*authos.Authos, authos.Organization) {
 	t.Helper()
+	return newAuthosOn(t, b, memory.New())
+}
+
+// newAuthosOn is newAuthos on the store st.
+func newAuthosOn(t *testing.T, b *stripe.Billing, st store.Storage) (*authos.Authos, authos.Organization) {
+	t.Helper()
 	ctx := context.Background()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -35,7 +41,7 @@ func newAuthos(t *testing.T, b *stripe.Billing) (*authos.Authos, authos.Organiza
 		t.Fatal(err)
 	}
 	a, err := authos.New(ctx, authos.Config{
-		Store:   memory.New(),
+		Store:   st,
 		Keyring: kr,
 		Billing: b,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -217,16 +223,17 @@ func TestEndToEndConcurrentRedelivery(t *testing.T) {
 
 // TestEndToEndDirect drives ParseWebhook and HandleBillingWebhook without HTTP.
 func TestEndToEndDirect(t *testing.T) {
-	b := newBilling(t, nil)
+	api := subscriptionAPI(t, map[string]fakeSubscription{"sub_77": {"active", priceStart}})
+	b := newBilling(t, func(c *stripe.Config) { c.APIBase = api })
 	a, org := newAuthos(t, b)
 	ctx := context.Background()
 
 	payload := eventJSON(t, "evt_cs_1", "checkout.session.completed", map[string]any{
-		"id": "cs_1", "object": "checkout.session", "mode": "subscription",
+		"id": "cs_1", "object": "checkout.session", "mode": "subscription", "payment_status": "paid",
 		"client_reference_id": org.ID, "customer": "cus_77", "subscription": "sub_77",
-		"metadata": map[string]any{"org_id": org.ID, "tier": "starter"},
+		"metadata": map[string]any{"org_id": org.ID, "tier": "pro"},
 	})
-	ev, err := b.ParseWebhook(payload, signed(payload, testSecret, time.Now()))
+	ev, err := b.ParseWebhook(ctx, payload, signed(payload, testSecret, time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package stripe_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,14 +42,24 @@ func newBilling(t *testing.T, mutate func(*stripe.Config)) *stripe.Billing {
 	return b
 }
 
-// eventJSON builds a Stripe event envelope around object.
+// testCreated is the creation time eventJSON gives events.
+var testCreated = time.Now().UTC().Truncate(time.Second)
+
+// eventJSON builds a Stripe event envelope around object, created at
+// testCreated.
 func eventJSON(t *testing.T, id, typ string, object map[string]any) []byte {
+	t.Helper()
+	return eventJSONAt(t, id, typ, testCreated, object)
+}
+
+// eventJSONAt builds a Stripe event envelope around object, created at created.
+func eventJSONAt(t *testing.T, id, typ string, created time.Time, object map[string]any) []byte {
 	t.Helper()
 	ev := map[string]any{
 		"id":          id,
 		"object":      "event",
 		"api_version": "2020-08-27", // not stripe-go's: must be accepted
-		"created":     time.Now().Unix(),
+		"created":     created.Unix(),
 		"livemode":    false,
 		"type":        typ,
 		"request":     "req_legacy_string_form",
@@ -91,4 +103,30 @@ func signed(payload []byte, secret string, ts time.Time) http.Header {
 	h := http.Header{}
 	h.Set("Stripe-Signature", sp.Header)
 	return h
+}
+
+// fakeSubscription is what subscriptionAPI answers for one subscription.
+type fakeSubscription struct {
+	status, price string
+}
+
+// subscriptionAPI serves GET /v1/subscriptions/{id} on loopback from subs (404
+// for others) and returns its base URL, for Config.APIBase.
+func subscriptionAPI(t *testing.T, subs map[string]fakeSubscription) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := strings.CutPrefix(r.URL.Path, "/v1/subscriptions/")
+		s, known := subs[id]
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodGet || !ok || !known {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"error":{"type":"invalid_request_error","message":"No such subscription"}}`))
+			return
+		}
+		obj := subscriptionObject("", s.status, s.price, "")
+		obj["id"] = id
+		json.NewEncoder(w).Encode(obj)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

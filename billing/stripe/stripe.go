@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/authos/authos"
 	stripego "github.com/stripe/stripe-go/v85"
@@ -19,7 +20,8 @@ const Source = "stripe"
 const (
 	// MetadataOrgID holds the organization id.
 	MetadataOrgID = "org_id"
-	// MetadataTier holds the tier bought.
+	// MetadataTier holds the tier bought, for people reading the Stripe
+	// dashboard: webhooks never take a tier from it, only from prices.
 	MetadataTier = "tier"
 )
 
@@ -43,6 +45,9 @@ type Config struct {
 	// HTTPClient makes the API requests. Optional (stripe-go's default client,
 	// 80 s timeout).
 	HTTPClient *http.Client
+	// Now is the clock webhook timestamps are checked against. Optional
+	// (time.Now).
+	Now func() time.Time
 }
 
 // Billing implements authos.Billing with Stripe. It is safe for concurrent use.
@@ -112,6 +117,13 @@ func New(cfg Config) (*Billing, error) {
 		sc:        stripego.NewClient(cfg.SecretKey, stripego.WithBackends(backends)),
 		priceTier: priceTier,
 	}, nil
+}
+
+func (b *Billing) now() time.Time {
+	if b.cfg.Now != nil {
+		return b.cfg.Now()
+	}
+	return time.Now()
 }
 
 func absoluteHTTP(s string) bool {

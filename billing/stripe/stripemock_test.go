@@ -3,6 +3,7 @@ package stripe_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -118,4 +119,48 @@ func unwrapCause(err error) error {
 		return u.Unwrap()
 	}
 	return nil
+}
+
+// TestPaidCheckoutReadsSubscriptionStripeMock: a paid checkout's tier comes
+// from the subscription read back through the real API client, mapped by
+// its price; stripe-mock's fixture price is configured as the pro tier.
+func TestPaidCheckoutReadsSubscriptionStripeMock(t *testing.T) {
+	base := stripeMock(t)
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/subscriptions/sub_mock", nil)
+	req.Header.Set("Authorization", "Bearer sk_test_123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixture struct {
+		Status string `json:"status"`
+		Items  struct {
+			Data []struct {
+				Price struct {
+					ID string `json:"id"`
+				} `json:"price"`
+			} `json:"data"`
+		} `json:"items"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&fixture)
+	resp.Body.Close()
+	if err != nil || len(fixture.Items.Data) == 0 || fixture.Items.Data[0].Price.ID == "" || fixture.Status != "active" {
+		t.Fatalf("stripe-mock subscription fixture: %+v, %v", fixture, err)
+	}
+	b := newBilling(t, func(c *stripe.Config) {
+		c.APIBase = base
+		c.Prices = map[string]string{"pro": fixture.Items.Data[0].Price.ID}
+	})
+	payload := eventJSON(t, "evt_mock_cs", "checkout.session.completed", map[string]any{
+		"id": "cs_mock", "object": "checkout.session", "mode": "subscription", "payment_status": "paid",
+		"client_reference_id": "org_1", "customer": "cus_mock", "subscription": "sub_mock",
+		"metadata": map[string]any{"org_id": "org_1", "tier": "enterprise"},
+	})
+	ev, err := b.ParseWebhook(context.Background(), payload, signed(payload, testSecret, time.Now()))
+	if err != nil {
+		t.Fatalf("%v (cause: %v)", err, unwrapCause(err))
+	}
+	if ev.OrgID != "org_1" || ev.Tier != "pro" || ev.SubscriptionID != "sub_mock" || ev.CustomerID != "cus_mock" {
+		t.Fatalf("event = %+v; want org_1 on pro", ev)
+	}
 }

@@ -2,9 +2,15 @@ package stripe
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/authos/authos"
 	"github.com/stripe/stripe-go/v85/webhook"
@@ -13,51 +19,77 @@ import (
 // SignatureHeader is the header carrying a webhook's signature.
 const SignatureHeader = "Stripe-Signature"
 
-// Tolerance is how far a webhook's signed timestamp may lie in the past.
+// Tolerance is how far a webhook's signed timestamp may lie from now, in
+// the past or in the future.
 const Tolerance = webhook.DefaultTolerance
 
 // Event types ParseWebhook decodes into a tier change.
 const (
-	// EventSubscriptionCreated: the tier of the new subscription.
+	// EventSubscriptionCreated: see EventSubscriptionUpdated.
 	EventSubscriptionCreated = "customer.subscription.created"
-	// EventSubscriptionUpdated: the subscription's current tier, or free
-	// once it is canceled, unpaid or incomplete_expired.
+	// EventSubscriptionUpdated: active or trialing grants the tier of the
+	// subscription's configured price; canceled, unpaid,
+	// incomplete_expired and paused move to free; incomplete and past_due
+	// change nothing (no upgrade; the current tier stays until Stripe ends
+	// the subscription).
 	EventSubscriptionUpdated = "customer.subscription.updated"
 	// EventSubscriptionDeleted: back to free.
 	EventSubscriptionDeleted = "customer.subscription.deleted"
-	// EventCheckoutSessionComplete: the tier bought, with the customer and
-	// subscription ids.
+	// EventCheckoutSessionComplete: a subscription-mode session with
+	// payment_status paid links the customer and subscription and grants
+	// the tier of the subscription, read back from Stripe (active or
+	// trialing, configured price).
 	EventCheckoutSessionComplete = "checkout.session.completed"
 )
 
 // tierFree is the tier an organization returns to when its subscription ends.
 const tierFree = authos.TierFree
 
+// Subscription statuses that grant, end or leave a paid tier.
+var (
+	grantingStatuses = []string{"active", "trialing"}
+	endingStatuses   = []string{"canceled", "unpaid", "incomplete_expired", "paused"}
+)
+
 // ParseWebhook verifies the Stripe-Signature header of payload with the
-// webhook secret (timestamp within Tolerance; the event's API version may
-// differ from stripe-go's) and decodes the event:
+// webhook secret (the signed timestamp within Tolerance of now, either
+// side; the event's API version may differ from stripe-go's) and decodes
+// the event. A tier is only ever the tier whose configured price the
+// subscription holds, never one named in metadata:
 //
 //   - customer.subscription.created/updated: OrgID from the subscription's
-//     metadata org_id; Tier from its first item's price (else metadata
-//     tier), or "free" when the status is canceled, unpaid or
-//     incomplete_expired;
+//     metadata org_id; Tier as EventSubscriptionUpdated says (empty when
+//     nothing changes, or when no item has a configured price);
 //   - customer.subscription.deleted: Tier "free";
 //   - checkout.session.completed: OrgID from client_reference_id (else
-//     metadata org_id), Tier from metadata tier;
-//   - any other type: only Source and ID, to be recorded.
+//     metadata org_id); only for mode subscription with payment_status
+//     paid, the subscription is read from Stripe and its tier granted when
+//     it is active or trialing (a failed read is STRIPE_ERROR, so Stripe
+//     retries); otherwise nothing changes;
+//   - any other type: only Source, ID and Created, to be recorded.
 //
-// CustomerID and SubscriptionID are filled when the object names them.
-// A missing or bad signature, a stale timestamp or an undecodable payload is
-// BAD_REQUEST.
-func (b *Billing) ParseWebhook(payload []byte, header http.Header) (authos.BillingEvent, error) {
+// Created is the event's creation time, by which authos orders the tier
+// changes of an organization. CustomerID and SubscriptionID are filled when
+// the object names them. A missing or bad signature, a timestamp outside
+// the tolerance or an undecodable payload is BAD_REQUEST.
+func (b *Billing) ParseWebhook(ctx context.Context, payload []byte, header http.Header) (authos.BillingEvent, error) {
 	sig := header.Get(SignatureHeader)
 	if sig == "" {
 		return authos.BillingEvent{}, authos.NewError(authos.CodeBadRequest, "Missing Stripe-Signature header")
 	}
-	// Only the signature and timestamp are checked here; the envelope is
-	// decoded below reading just the fields needed, so an event of another
-	// API version (the endpoint's, not stripe-go's) decodes all the same.
-	if err := webhook.ValidatePayloadWithTolerance(payload, sig, b.cfg.WebhookSecret, Tolerance); err != nil {
+	signedAt, err := signatureTime(sig)
+	if err != nil {
+		return authos.BillingEvent{}, authos.WrapError(authos.CodeBadRequest, "Invalid webhook signature", err)
+	}
+	if d := b.now().Sub(signedAt); d > Tolerance || d < -Tolerance {
+		return authos.BillingEvent{}, authos.WrapError(authos.CodeBadRequest, "Invalid webhook signature",
+			fmt.Errorf("stripe: signature timestamp %s is more than %s from now", signedAt.UTC().Format(time.RFC3339), Tolerance))
+	}
+	// Only the signature is checked here (the timestamp was above); the
+	// envelope is decoded below reading just the fields needed, so an event
+	// of another API version (the endpoint's, not stripe-go's) decodes all
+	// the same.
+	if err := webhook.ValidatePayloadIgnoringTolerance(payload, sig, b.cfg.WebhookSecret); err != nil {
 		return authos.BillingEvent{}, authos.WrapError(authos.CodeBadRequest, "Invalid webhook signature", err)
 	}
 	var ev event
@@ -68,6 +100,9 @@ func (b *Billing) ParseWebhook(payload []byte, header http.Header) (authos.Billi
 		return authos.BillingEvent{}, authos.NewError(authos.CodeBadRequest, "Invalid webhook payload: not a Stripe event")
 	}
 	out := authos.BillingEvent{Source: Source, ID: ev.ID}
+	if ev.Created > 0 {
+		out.Created = time.Unix(ev.Created, 0).UTC()
+	}
 	switch ev.Type {
 	case EventSubscriptionCreated, EventSubscriptionUpdated, EventSubscriptionDeleted:
 		var s subscription
@@ -76,13 +111,14 @@ func (b *Billing) ParseWebhook(payload []byte, header http.Header) (authos.Billi
 		}
 		out.OrgID = s.Metadata[MetadataOrgID]
 		out.CustomerID, out.SubscriptionID = s.Customer.ID, s.ID
-		switch {
-		case ev.Type == EventSubscriptionDeleted:
+		if ev.Type == EventSubscriptionDeleted {
 			out.Tier = tierFree
-		case s.Status == "canceled" || s.Status == "unpaid" || s.Status == "incomplete_expired":
-			out.Tier = tierFree
-		default:
-			out.Tier = b.subscriptionTier(s)
+		} else {
+			var prices []string
+			for _, it := range s.Items.Data {
+				prices = append(prices, it.Price.ID, it.Plan.ID)
+			}
+			out.Tier = b.statusTier(s.Status, prices)
 		}
 	case EventCheckoutSessionComplete:
 		var cs checkoutSession
@@ -93,24 +129,71 @@ func (b *Billing) ParseWebhook(payload []byte, header http.Header) (authos.Billi
 		if out.OrgID == "" {
 			out.OrgID = cs.Metadata[MetadataOrgID]
 		}
-		out.Tier = cs.Metadata[MetadataTier]
-		out.CustomerID, out.SubscriptionID = cs.Customer.ID, cs.Subscription.ID
+		if cs.Mode != "subscription" || cs.PaymentStatus != "paid" || cs.Subscription.ID == "" {
+			return out, nil // nothing paid for yet: the subscription events will tell
+		}
+		s, err := b.sc.V1Subscriptions.Retrieve(ctx, cs.Subscription.ID, nil)
+		if err != nil {
+			return authos.BillingEvent{}, authos.WrapError(authos.CodeStripeError, "The payment provider could not be reached",
+				fmt.Errorf("stripe: retrieve subscription %s: %w", cs.Subscription.ID, err))
+		}
+		var prices []string
+		if s.Items != nil {
+			for _, it := range s.Items.Data {
+				if it.Price != nil {
+					prices = append(prices, it.Price.ID)
+				}
+				if it.Plan != nil {
+					prices = append(prices, it.Plan.ID)
+				}
+			}
+		}
+		if out.Tier = b.statusTier(string(s.Status), prices); out.Tier != "" && out.Tier != tierFree {
+			out.CustomerID, out.SubscriptionID = cs.Customer.ID, cs.Subscription.ID
+		} else {
+			out.Tier = "" // a checkout never moves an organization down
+		}
 	}
 	return out, nil
 }
 
-// subscriptionTier is the tier of the first item's price, else the tier in
-// the metadata ("" when neither is known: authos then refuses the event).
-func (b *Billing) subscriptionTier(s subscription) string {
-	if len(s.Items.Data) > 0 {
-		it := s.Items.Data[0]
-		for _, p := range []string{it.Price.ID, it.Plan.ID} {
+// statusTier is the tier a subscription in status with prices (its items'
+// price ids) puts an organization on: the tier of the first configured
+// price while active or trialing (none configured: ""), free once it ended,
+// and "" (no change) otherwise.
+func (b *Billing) statusTier(status string, prices []string) string {
+	switch {
+	case slices.Contains(grantingStatuses, status):
+		for _, p := range prices {
 			if t, ok := b.priceTier[p]; ok && p != "" {
 				return t
 			}
 		}
+		return ""
+	case slices.Contains(endingStatuses, status):
+		return tierFree
 	}
-	return s.Metadata[MetadataTier]
+	return ""
+}
+
+// signatureTime reads the t= timestamp of a Stripe-Signature header. The
+// signature is checked over that same timestamp, so a header with more
+// than one t= is refused rather than guessing which one counts.
+func signatureTime(header string) (time.Time, error) {
+	var ts []string
+	for _, part := range strings.Split(header, ",") {
+		if v, ok := strings.CutPrefix(part, "t="); ok {
+			ts = append(ts, v)
+		}
+	}
+	if len(ts) != 1 {
+		return time.Time{}, fmt.Errorf("stripe: signature header has %d timestamps, want 1", len(ts))
+	}
+	n, err := strconv.ParseInt(ts[0], 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, errors.New("stripe: signature header has a malformed timestamp")
+	}
+	return time.Unix(n, 0), nil
 }
 
 // decodeObject decodes data.object of an event, checking its object type.
@@ -138,10 +221,11 @@ func decodeObject(raw json.RawMessage, object string, v any) error {
 
 // event is the part of a Stripe event envelope ParseWebhook reads.
 type event struct {
-	ID     string `json:"id"`
-	Object string `json:"object"`
-	Type   string `json:"type"`
-	Data   struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Type    string `json:"type"`
+	Created int64  `json:"created"`
+	Data    struct {
 		Object json.RawMessage `json:"object"`
 	} `json:"data"`
 }
@@ -163,6 +247,8 @@ type subscription struct {
 // checkoutSession is the part of a Checkout Session ParseWebhook reads.
 type checkoutSession struct {
 	ID                string            `json:"id"`
+	Mode              string            `json:"mode"`
+	PaymentStatus     string            `json:"payment_status"`
 	ClientReferenceID string            `json:"client_reference_id"`
 	Customer          ref               `json:"customer"`
 	Subscription      ref               `json:"subscription"`

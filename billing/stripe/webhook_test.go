@@ -1,8 +1,10 @@
 package stripe_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,83 +14,112 @@ import (
 
 func TestParseWebhookEvents(t *testing.T) {
 	b := newBilling(t, nil)
+	ctx := context.Background()
+	at := testCreated
+	sub := func(id string) authos.BillingEvent {
+		return authos.BillingEvent{Source: "stripe", ID: id, Created: at, OrgID: "org_1", CustomerID: "cus_123", SubscriptionID: "sub_123"}
+	}
+	with := func(ev authos.BillingEvent, tier string) authos.BillingEvent { ev.Tier = tier; return ev }
 	cases := []struct {
 		name    string
 		payload []byte
 		want    authos.BillingEvent
 	}{
 		{
-			name:    "subscription created, price match",
+			name:    "subscription created, active: the price's tier, not the metadata's",
 			payload: eventJSON(t, "evt_1", "customer.subscription.created", subscriptionObject("org_1", "active", pricePro, "starter")),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_1", OrgID: "org_1", Tier: "pro", CustomerID: "cus_123", SubscriptionID: "sub_123"},
+			want:    with(sub("evt_1"), "pro"),
 		},
 		{
-			name:    "subscription updated, price match",
-			payload: eventJSON(t, "evt_2", "customer.subscription.updated", subscriptionObject("org_1", "past_due", priceStart, "pro")),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_2", OrgID: "org_1", Tier: "starter", CustomerID: "cus_123", SubscriptionID: "sub_123"},
+			name:    "subscription updated, past_due: no change",
+			payload: eventJSON(t, "evt_2", "customer.subscription.updated", subscriptionObject("org_1", "past_due", pricePro, "pro")),
+			want:    sub("evt_2"),
 		},
 		{
-			name:    "subscription updated, unknown price: metadata tier",
-			payload: eventJSON(t, "evt_3", "customer.subscription.updated", subscriptionObject("org_1", "active", "price_legacy", "pro")),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_3", OrgID: "org_1", Tier: "pro", CustomerID: "cus_123", SubscriptionID: "sub_123"},
+			name:    "subscription updated, incomplete: no change",
+			payload: eventJSON(t, "evt_2b", "customer.subscription.updated", subscriptionObject("org_1", "incomplete", pricePro, "pro")),
+			want:    sub("evt_2b"),
+		},
+		{
+			name:    "subscription updated, unknown price: the metadata tier is not taken",
+			payload: eventJSON(t, "evt_3", "customer.subscription.updated", subscriptionObject("org_1", "active", "price_legacy", "enterprise")),
+			want:    sub("evt_3"),
 		},
 		{
 			name:    "subscription updated, canceled",
 			payload: eventJSON(t, "evt_4", "customer.subscription.updated", subscriptionObject("org_1", "canceled", pricePro, "pro")),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_4", OrgID: "org_1", Tier: "free", CustomerID: "cus_123", SubscriptionID: "sub_123"},
+			want:    with(sub("evt_4"), "free"),
 		},
 		{
 			name:    "subscription updated, unpaid",
 			payload: eventJSON(t, "evt_5", "customer.subscription.updated", subscriptionObject("org_1", "unpaid", pricePro, "pro")),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_5", OrgID: "org_1", Tier: "free", CustomerID: "cus_123", SubscriptionID: "sub_123"},
+			want:    with(sub("evt_5"), "free"),
+		},
+		{
+			name:    "subscription updated, paused",
+			payload: eventJSON(t, "evt_5b", "customer.subscription.updated", subscriptionObject("org_1", "paused", pricePro, "pro")),
+			want:    with(sub("evt_5b"), "free"),
 		},
 		{
 			name:    "subscription created, incomplete_expired",
 			payload: eventJSON(t, "evt_6", "customer.subscription.created", subscriptionObject("org_1", "incomplete_expired", pricePro, "pro")),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_6", OrgID: "org_1", Tier: "free", CustomerID: "cus_123", SubscriptionID: "sub_123"},
+			want:    with(sub("evt_6"), "free"),
+		},
+		{
+			name:    "subscription created, unknown status: no change",
+			payload: eventJSON(t, "evt_6b", "customer.subscription.created", subscriptionObject("org_1", "something_new", pricePro, "pro")),
+			want:    sub("evt_6b"),
 		},
 		{
 			name:    "subscription deleted",
 			payload: eventJSON(t, "evt_7", "customer.subscription.deleted", subscriptionObject("org_1", "canceled", pricePro, "pro")),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_7", OrgID: "org_1", Tier: "free", CustomerID: "cus_123", SubscriptionID: "sub_123"},
+			want:    with(sub("evt_7"), "free"),
 		},
 		{
 			name:    "subscription not made by authos (no org_id): recorded only",
 			payload: eventJSON(t, "evt_8", "customer.subscription.updated", subscriptionObject("", "active", pricePro, "")),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_8", Tier: "pro", CustomerID: "cus_123", SubscriptionID: "sub_123"},
+			want:    authos.BillingEvent{Source: "stripe", ID: "evt_8", Created: at, Tier: "pro", CustomerID: "cus_123", SubscriptionID: "sub_123"},
 		},
 		{
-			name: "subscription with expanded customer and legacy plan",
+			name: "subscription trialing, expanded customer and legacy plan",
 			payload: eventJSON(t, "evt_9", "customer.subscription.updated", map[string]any{
 				"id": "sub_9", "object": "subscription", "status": "trialing",
 				"customer": map[string]any{"id": "cus_9", "object": "customer"},
 				"metadata": map[string]any{"org_id": "org_9"},
 				"items":    map[string]any{"data": []any{map[string]any{"plan": map[string]any{"id": priceStart}}}},
 			}),
-			want: authos.BillingEvent{Source: "stripe", ID: "evt_9", OrgID: "org_9", Tier: "starter", CustomerID: "cus_9", SubscriptionID: "sub_9"},
+			want: authos.BillingEvent{Source: "stripe", ID: "evt_9", Created: at, OrgID: "org_9", Tier: "starter", CustomerID: "cus_9", SubscriptionID: "sub_9"},
 		},
 		{
-			name: "checkout session completed",
+			name: "checkout session completed, unpaid, metadata tier enterprise: no change",
 			payload: eventJSON(t, "evt_10", "checkout.session.completed", map[string]any{
-				"id": "cs_1", "object": "checkout.session", "mode": "subscription",
+				"id": "cs_1", "object": "checkout.session", "mode": "subscription", "payment_status": "unpaid",
 				"client_reference_id": "org_1", "customer": "cus_1", "subscription": "sub_1",
-				"metadata": map[string]any{"org_id": "org_other", "tier": "pro"},
+				"metadata": map[string]any{"org_id": "org_other", "tier": "enterprise"},
 			}),
-			want: authos.BillingEvent{Source: "stripe", ID: "evt_10", OrgID: "org_1", Tier: "pro", CustomerID: "cus_1", SubscriptionID: "sub_1"},
+			want: authos.BillingEvent{Source: "stripe", ID: "evt_10", Created: at, OrgID: "org_1"},
 		},
 		{
-			name: "checkout session completed, org from metadata",
+			name: "checkout session completed, no payment required: no change",
 			payload: eventJSON(t, "evt_11", "checkout.session.completed", map[string]any{
-				"id": "cs_2", "object": "checkout.session", "client_reference_id": nil,
-				"customer": map[string]any{"id": "cus_2"}, "subscription": nil,
+				"id": "cs_2", "object": "checkout.session", "mode": "subscription", "payment_status": "no_payment_required",
+				"client_reference_id": nil, "customer": map[string]any{"id": "cus_2"}, "subscription": "sub_2",
 				"metadata": map[string]any{"org_id": "org_2", "tier": "starter"},
 			}),
-			want: authos.BillingEvent{Source: "stripe", ID: "evt_11", OrgID: "org_2", Tier: "starter", CustomerID: "cus_2"},
+			want: authos.BillingEvent{Source: "stripe", ID: "evt_11", Created: at, OrgID: "org_2"},
+		},
+		{
+			name: "checkout session completed, paid but not a subscription: no change",
+			payload: eventJSON(t, "evt_11b", "checkout.session.completed", map[string]any{
+				"id": "cs_3", "object": "checkout.session", "mode": "payment", "payment_status": "paid",
+				"client_reference_id": "org_3", "metadata": map[string]any{"tier": "pro"},
+			}),
+			want: authos.BillingEvent{Source: "stripe", ID: "evt_11b", Created: at, OrgID: "org_3"},
 		},
 		{
 			name:    "other event type: recorded only",
 			payload: eventJSON(t, "evt_12", "invoice.paid", map[string]any{"id": "in_1", "object": "invoice", "customer": "cus_1"}),
-			want:    authos.BillingEvent{Source: "stripe", ID: "evt_12"},
+			want:    authos.BillingEvent{Source: "stripe", ID: "evt_12", Created: at},
 		},
 		{
 			name:    "other event type with an unexpected object",
@@ -98,7 +129,7 @@ func TestParseWebhookEvents(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := b.ParseWebhook(c.payload, signed(c.payload, testSecret, time.Now()))
+			got, err := b.ParseWebhook(ctx, c.payload, signed(c.payload, testSecret, time.Now()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,6 +158,10 @@ func TestParseWebhookRefused(t *testing.T) {
 		{"tampered body", tampered, good},
 		{"old timestamp", payload, signed(payload, testSecret, time.Now().Add(-10*time.Minute))},
 		{"just past tolerance", payload, signed(payload, testSecret, time.Now().Add(-301*time.Second))},
+		{"a day in the future", payload, signed(payload, testSecret, time.Now().Add(24*time.Hour))},
+		{"just past tolerance in the future", payload, signed(payload, testSecret, time.Now().Add(301*time.Second))},
+		{"two timestamps", payload, http.Header{"Stripe-Signature": {"t=" + strconv.FormatInt(time.Now().Unix(), 10) + "," + good.Get("Stripe-Signature")}}},
+		{"no timestamp", payload, http.Header{"Stripe-Signature": {good.Get("Stripe-Signature")[strings.Index(good.Get("Stripe-Signature"), ",")+1:]}}},
 		{"not json", []byte("not json"), signed([]byte("not json"), testSecret, time.Now())},
 		{"not an event", []byte(`{"id":"sub_1","object":"subscription"}`), signed([]byte(`{"id":"sub_1","object":"subscription"}`), testSecret, time.Now())},
 		{"no id", []byte(`{"object":"event","type":"invoice.paid"}`), signed([]byte(`{"object":"event","type":"invoice.paid"}`), testSecret, time.Now())},
@@ -139,7 +174,7 @@ func TestParseWebhookRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := b.ParseWebhook(c.payload, c.header)
+			_, err := b.ParseWebhook(context.Background(), c.payload, c.header)
 			var e *authos.Error
 			if !errors.As(err, &e) || e.Code != authos.CodeBadRequest {
 				t.Fatalf("err = %v, want BAD_REQUEST", err)
@@ -153,7 +188,7 @@ func TestParseWebhookRefused(t *testing.T) {
 	}
 
 	// The good header still verifies: the cases above failed for their reason.
-	if _, err := b.ParseWebhook(payload, good); err != nil {
+	if _, err := b.ParseWebhook(context.Background(), payload, good); err != nil {
 		t.Fatal(err)
 	}
 }

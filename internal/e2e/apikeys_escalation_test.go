@@ -244,6 +244,15 @@ func TestAPIKeyStopsWithItsCreator(t *testing.T) {
 		k.wantError(k.doKey("GET", "/api/organizations/acme", childKey), 401, authos.CodeUnauthorized)
 		k.wantOK(k.do("PATCH", "/api/organizations/acme/members/"+k.bobID, k.alice, map[string]string{"role": "admin"}), 204)
 		k.wantOK(k.doKey("GET", "/api/organizations/acme", bobKey), 200)
+		// A creator suspended by the organization's directory stops the key too.
+		if err := st.SetMemberStatus(context.Background(), k.org.ID, k.bobID, store.MemberSuspended); err != nil {
+			t.Fatal(err)
+		}
+		k.wantError(k.doKey("GET", "/api/organizations/acme", bobKey), 401, authos.CodeUnauthorized)
+		if err := st.SetMemberStatus(context.Background(), k.org.ID, k.bobID, store.MemberActive); err != nil {
+			t.Fatal(err)
+		}
+		k.wantOK(k.doKey("GET", "/api/organizations/acme", bobKey), 200)
 
 		k.wantOK(k.do("DELETE", "/api/organizations/acme/members/"+k.bobID, k.alice, nil), 204)
 		before := len(k.storedKeys())

@@ -629,7 +629,7 @@ func (v *view) readAPIKey(k store.APIKey) store.APIKey {
 	k = copyAPIKey(k)
 	k.CreatorRole = ""
 	if k.CreatedBy != "" {
-		if m, ok := v.st.members[memberKey{k.OrgID, k.CreatedBy}]; ok {
+		if m, ok := v.st.members[memberKey{k.OrgID, k.CreatedBy}]; ok && m.Status != store.MemberSuspended {
 			k.CreatorRole = m.Role
 		}
 	}

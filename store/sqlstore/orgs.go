@@ -17,7 +17,7 @@ import (
 // that they stay complete on a connection without enforced foreign keys.
 
 const orgCols = `id, slug, name, status, tier, max_services, max_members, status_reason,
-	stripe_customer_id, stripe_subscription_id, created_at, updated_at`
+	stripe_customer_id, stripe_subscription_id, billing_event_at, created_at, updated_at`
 
 // qualify prefixes every column of the comma-separated list cols with alias.
 func qualify(alias, cols string) string {
@@ -34,10 +34,10 @@ type scanner interface{ Scan(...any) error }
 // orgDest returns the scan destinations of orgCols for o; finish converts
 // the times once scanned.
 func orgDest(o *store.Organization) (dest []any, finish func()) {
-	var created, updated sql.NullInt64
+	var billing, created, updated sql.NullInt64
 	return []any{&o.ID, &o.Slug, &o.Name, &o.Status, &o.Tier, &o.MaxServices, &o.MaxMembers, &o.StatusReason,
-			&o.StripeCustomerID, &o.StripeSubscriptionID, &created, &updated},
-		func() { o.CreatedAt, o.UpdatedAt = at(created), at(updated) }
+			&o.StripeCustomerID, &o.StripeSubscriptionID, &billing, &created, &updated},
+		func() { o.BillingEventAt, o.CreatedAt, o.UpdatedAt = at(billing), at(created), at(updated) }
 }
 
 func scanOrg(sc scanner) (store.Organization, error) {
@@ -182,9 +182,9 @@ func limitOffset(q string, args []any, limit, offset int) (string, []any) {
 // CreateOrg inserts o. ErrConflict when the id or the slug exists.
 func (h *handle) CreateOrg(ctx context.Context, o store.Organization) error {
 	return h.insert(ctx, "create org", `INSERT INTO authos_organizations (`+orgCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		o.ID, o.Slug, o.Name, o.Status, o.Tier, o.MaxServices, o.MaxMembers, o.StatusReason,
-		o.StripeCustomerID, o.StripeSubscriptionID, ms(o.CreatedAt), ms(o.UpdatedAt))
+		o.StripeCustomerID, o.StripeSubscriptionID, ms(o.BillingEventAt), ms(o.CreatedAt), ms(o.UpdatedAt))
 }
 
 // GetOrg returns the organization with id, or ErrNotFound.
@@ -220,9 +220,9 @@ func (h *handle) UpdateOrg(ctx context.Context, o store.Organization) error {
 		}
 		return h.change(ctx, "update org", `UPDATE authos_organizations SET slug = ?, name = ?, status = ?, tier = ?,
 			max_services = ?, max_members = ?, status_reason = ?, stripe_customer_id = ?, stripe_subscription_id = ?,
-			updated_at = ? WHERE id = ?`,
+			billing_event_at = ?, updated_at = ? WHERE id = ?`,
 			o.Slug, o.Name, o.Status, o.Tier, o.MaxServices, o.MaxMembers, o.StatusReason,
-			o.StripeCustomerID, o.StripeSubscriptionID, ms(o.UpdatedAt), o.ID)
+			o.StripeCustomerID, o.StripeSubscriptionID, ms(o.BillingEventAt), ms(o.UpdatedAt), o.ID)
 	})
 }
 

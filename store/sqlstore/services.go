@@ -129,10 +129,12 @@ const apiKeyCols = `id, org_id, service_id, name, prefix, secret_hash, scopes, c
 	created_at, expires_at, revoked_at, last_used_at`
 
 // apiKeySelect reads keys (alias k) with their creator's current role,
-// joined from the memberships in the same statement.
+// joined from the memberships in the same statement (a suspended membership
+// counts as none).
 var apiKeySelect = `SELECT ` + qualify("k", apiKeyCols) + `, COALESCE(m.role, '')
 	FROM authos_api_keys k
-	LEFT JOIN authos_memberships m ON m.org_id = k.org_id AND m.user_id = k.created_by AND k.created_by <> ''`
+	LEFT JOIN authos_memberships m ON m.org_id = k.org_id AND m.user_id = k.created_by AND k.created_by <> ''
+		AND m.status <> 'suspended'`
 
 func scanAPIKey(sc scanner) (store.APIKey, error) {
 	var k store.APIKey

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -24,6 +25,7 @@ var apiKeyTests = []testCase{
 var processedEventTests = []testCase{
 	{"Mark", testEventMark},
 	{"MarkConcurrent", testEventMarkConcurrent},
+	{"OrderedWithOrg", testEventOrderedWithOrg},
 }
 
 // newAPIKey returns an org-wide key of orgID created at created.
@@ -393,6 +395,10 @@ func testAPIKeyCreatorRole(t *testing.T, s store.Storage) {
 	check("creator demoted", map[string]string{"k1": store.RoleMember, "k2": "", "k3": ""})
 	must(t, "SetMemberRole(u1, owner)", s.SetMemberRole(ctx, "o1", "u1", store.RoleOwner))
 	check("creator promoted", map[string]string{"k1": store.RoleOwner, "k2": "", "k3": ""})
+	must(t, "SetMemberStatus(u1, suspended)", s.SetMemberStatus(ctx, "o1", "u1", store.MemberSuspended))
+	check("creator suspended", map[string]string{"k1": "", "k2": "", "k3": ""})
+	must(t, "SetMemberStatus(u1, active)", s.SetMemberStatus(ctx, "o1", "u1", store.MemberActive))
+	check("creator reinstated", map[string]string{"k1": store.RoleOwner, "k2": "", "k3": ""})
 	must(t, "RemoveMember(u1)", s.RemoveMember(ctx, "o1", "u1"))
 	check("creator removed", map[string]string{"k1": "", "k2": "", "k3": ""})
 
@@ -410,4 +416,80 @@ func testAPIKeyCreatorRole(t *testing.T, s store.Storage) {
 		}
 		return nil
 	}))
+}
+
+// applyOrdered is how authos applies a billing event: in one transaction it
+// records the event, then moves the organization's tier only when the event
+// is not older than the last one applied, storing the event's time with it.
+func applyOrdered(s store.Storage, id, tier string, created time.Time, fail error) (applied bool, err error) {
+	ctx := context.Background()
+	err = s.Tx(ctx, func(tx store.Tx) error {
+		applied = false
+		if err := tx.MarkEventProcessed(ctx, "stripe", id, created); err != nil {
+			return err
+		}
+		o, err := tx.GetOrg(ctx, "o1")
+		if err != nil {
+			return err
+		}
+		if created.Before(o.BillingEventAt) {
+			return fail
+		}
+		o.Tier, o.BillingEventAt = tier, created
+		if err := tx.UpdateOrg(ctx, o); err != nil {
+			return err
+		}
+		applied = true
+		return fail
+	})
+	return applied, err
+}
+
+// testEventOrderedWithOrg checks the store side of ordered billing events:
+// the organization's BillingEventAt and the processed event commit or roll
+// back together, and concurrent transactions reading the organization then
+// writing it never let an older event overwrite a newer one.
+func testEventOrderedWithOrg(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	addOrg(t, s, newOrg("o1", "acme", base))
+	boom := errors.New("boom")
+	if _, err := applyOrdered(s, "evt_rolled_back", "pro", at(time.Hour), boom); err != boom {
+		t.Fatalf("rolled back apply: %v; want %v", err, boom)
+	}
+	o, err := s.GetOrg(ctx, "o1")
+	must(t, "GetOrg after rollback", err)
+	if o.Tier != "free" || !o.BillingEventAt.IsZero() {
+		t.Fatalf("after rollback: tier %q, BillingEventAt %v; want free, zero", o.Tier, o.BillingEventAt)
+	}
+	must(t, "MarkEventProcessed(rolled back event)", s.MarkEventProcessed(ctx, "stripe", "evt_rolled_back", base))
+
+	if ok, err := applyOrdered(s, "evt_new", "pro", at(2*time.Hour), nil); err != nil || !ok {
+		t.Fatalf("newer event: applied %v, %v", ok, err)
+	}
+	if ok, err := applyOrdered(s, "evt_old", "starter", at(time.Hour), nil); err != nil || ok {
+		t.Fatalf("older event: applied %v, %v; want recorded only", ok, err)
+	}
+	o, err = s.GetOrg(ctx, "o1")
+	must(t, "GetOrg", err)
+	if o.Tier != "pro" || !sameTime(o.BillingEventAt, at(2*time.Hour)) {
+		t.Fatalf("after an older event: tier %q, BillingEventAt %v; want pro at %v", o.Tier, o.BillingEventAt, at(2*time.Hour))
+	}
+	wantErr(t, "MarkEventProcessed(older event)", s.MarkEventProcessed(ctx, "stripe", "evt_old", base), store.ErrConflict)
+
+	// Concurrent deliveries in any order: the newest wins.
+	const n = 12
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		_, errs[i] = applyOrdered(s, name("evt_c%02d", i), name("tier%02d", i), at(3*time.Hour+time.Duration(i)*time.Second), nil)
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent apply %d: %v", i, err)
+		}
+	}
+	o, err = s.GetOrg(ctx, "o1")
+	must(t, "GetOrg after concurrent applies", err)
+	if want := name("tier%02d", n-1); o.Tier != want || !sameTime(o.BillingEventAt, at(3*time.Hour+(n-1)*time.Second)) {
+		t.Fatalf("after concurrent applies: tier %q at %v; want %s at %v", o.Tier, o.BillingEventAt, want, at(3*time.Hour+(n-1)*time.Second))
+	}
 }

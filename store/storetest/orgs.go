@@ -61,7 +61,7 @@ func addMember(t *testing.T, s store.Storage, orgID, userID, role string, create
 }
 
 func normOrg(o store.Organization) store.Organization {
-	o.CreatedAt, o.UpdatedAt = nt(o.CreatedAt), nt(o.UpdatedAt)
+	o.BillingEventAt, o.CreatedAt, o.UpdatedAt = nt(o.BillingEventAt), nt(o.CreatedAt), nt(o.UpdatedAt)
 	return o
 }
 
@@ -102,6 +102,7 @@ func testOrgCreateGet(t *testing.T, s store.Storage) {
 		StatusReason:         "unpaid invoice",
 		StripeCustomerID:     "cus_123",
 		StripeSubscriptionID: "sub_456",
+		BillingEventAt:       at(500 * time.Millisecond),
 		CreatedAt:            at(time.Second),
 		UpdatedAt:            at(2 * time.Second),
 	}
@@ -167,6 +168,7 @@ func testOrgUpdate(t *testing.T, s store.Storage) {
 		StatusReason:         "incomplete application",
 		StripeCustomerID:     "cus_1",
 		StripeSubscriptionID: "sub_1",
+		BillingEventAt:       at(30 * time.Minute),
 		CreatedAt:            at(99 * time.Hour), // ignored
 		UpdatedAt:            at(time.Hour),
 	}
