@@ -134,10 +134,10 @@ func TestEnsurePlatformOwner(t *testing.T) {
 	if _, err := a.Login(ctx, LoginInput{Email: "root@example.test", Password: "owner password!"}); err != nil {
 		t.Errorf("existing password replaced: %v", err)
 	}
-	if _, err := a.Register(ctx, RegisterInput{Email: "plain@example.test", Password: "plain password"}); err != nil {
+	if _, err := a.Register(ctx, RegisterInput{Email: "plain@example.test", Password: "simple passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	if p, outcome, _ := a.EnsurePlatformOwner(ctx, "plain@example.test", "plain password"); outcome != OwnerPromoted || !p.IsPlatformOwner || !p.EmailVerified {
+	if p, outcome, _ := a.EnsurePlatformOwner(ctx, "plain@example.test", "simple passphrase"); outcome != OwnerPromoted || !p.IsPlatformOwner || !p.EmailVerified {
 		t.Errorf("promotion: %+v %s", p, outcome)
 	}
 	if n, _ := a.st.CountPlatformOwners(ctx); n != 2 {

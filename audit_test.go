@@ -49,7 +49,7 @@ func TestRequirePlatformOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user := verifiedUser(t, a, "user@example.test", "regular user pw")
+	user := verifiedUser(t, a, "user@example.test", "regular member pw")
 	h := protected(a, a.RequirePlatformOwner)
 	for _, c := range []struct {
 		u      User

@@ -55,7 +55,7 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 	}
 	a := &Authos{
 		cfg: cfg, st: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger,
-		hasher: cfg.Hasher, limiter: cfg.RateLimiter,
+		hasher: nfkcHasher{cfg.Hasher}, limiter: cfg.RateLimiter,
 		revoked: newRevocationCache(),
 		topics:  map[string]OutboxHandler{},
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,6 +197,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Password.MaxLength == 0 {
 		c.Password.MaxLength = 256
 	}
+	c.Password.ContextWords = append(slices.Clone(c.Password.ContextWords), c.ProductName)
 	if c.Password.MinLength < 8 || c.Password.MaxLength < 64 || c.Password.MaxLength > 1024 || c.Password.MinLength > c.Password.MaxLength {
 		return c, errors.New("authos: Config.Password needs 8 <= MinLength <= MaxLength, 64 <= MaxLength <= 1024")
 	}

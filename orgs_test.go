@@ -19,7 +19,7 @@ func TestPlatformGovernance(t *testing.T) {
 	})
 	ctx := context.Background()
 	po, _, _ := a.EnsurePlatformOwner(ctx, "po@example.test", "platform owner pw")
-	alice := verifiedUser(t, a, "alice@example.test", "alice password!")
+	alice := verifiedUser(t, a, "alice@example.test", "password for A!")
 	o, _, err := a.CreateOrganization(ctx, alice.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestPlatformGovernance(t *testing.T) {
 func TestAPIKeyLastUsedAndHostMiddleware(t *testing.T) {
 	a, clk := newTestAuthos(t, func(c *Config) { c.AutoApproveOrgs = true })
 	ctx := context.Background()
-	alice := verifiedUser(t, a, "alice@example.test", "alice password!")
+	alice := verifiedUser(t, a, "alice@example.test", "password for A!")
 	o, _, err := a.CreateOrganization(ctx, alice.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func containsCode(body string, code ErrorCode) bool {
 func TestInvitationExpiryRotationAndOrgScopedTokens(t *testing.T) {
 	a, clk := newTestAuthos(t, func(c *Config) { c.AutoApproveOrgs = true; c.RateLimits.Disabled = true })
 	ctx := context.Background()
-	alice := verifiedUser(t, a, "alice@example.test", "alice password!")
+	alice := verifiedUser(t, a, "alice@example.test", "password for A!")
 	bob := verifiedUser(t, a, "bob@example.test", "bob password!!")
 	acme, _, _ := a.CreateOrganization(ctx, alice.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
 	if _, _, err := a.CreateOrganization(ctx, bob.ID, CreateOrgInput{Slug: "other", Name: "Other"}); err != nil {
@@ -226,7 +226,7 @@ func TestInvitationExpiryRotationAndOrgScopedTokens(t *testing.T) {
 	if _, _, err := a.OrgAccess(ctx, p, "other", store.RoleMember); !errors.Is(err, CodeForbidden) {
 		t.Errorf("other org with an acme token: %v", err)
 	}
-	if _, err := a.Login(ctx, LoginInput{Email: "alice@example.test", Password: "alice password!", Org: "other"}); !errors.Is(err, CodeNotOrganizationMember) {
+	if _, err := a.Login(ctx, LoginInput{Email: "alice@example.test", Password: "password for A!", Org: "other"}); !errors.Is(err, CodeNotOrganizationMember) {
 		t.Errorf("login scoped to a foreign org: %v", err)
 	}
 	// The membership is read from the store: removing bob refuses his org token at once.

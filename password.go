@@ -9,10 +9,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 
+	"github.com/authos/authos/internal/pwlist"
 	"github.com/authos/authos/internal/randx"
 )
 
@@ -176,26 +179,93 @@ func parsePHC(s string) (phcHash, error) {
 	return p, nil
 }
 
-// PasswordPolicy is the rule for new passwords.
+// nfkcHasher normalises passwords to NFKC before the configured hasher sees
+// them, so that a password typed in another Unicode form (NFD, as some
+// keyboards and platforms send it, or compatibility characters such as
+// full-width letters) matches. A hash made before normalisation, from the
+// raw input, still verifies: when the NFKC form fails and differs from the
+// input, the raw input is tried, and a match asks for a rehash (which then
+// stores the NFKC form). Unknown accounts are checked against a dummy hash
+// through the same path, so the second attempt reveals nothing.
+type nfkcHasher struct{ inner PasswordHasher }
+
+// Hash implements PasswordHasher.
+func (h nfkcHasher) Hash(ctx context.Context, password string) (string, error) {
+	return h.inner.Hash(ctx, norm.NFKC.String(password))
+}
+
+// Verify implements PasswordHasher.
+func (h nfkcHasher) Verify(ctx context.Context, password, encoded string) (bool, bool, error) {
+	n := norm.NFKC.String(password)
+	ok, rehash, err := h.inner.Verify(ctx, n, encoded)
+	if err != nil || ok || n == password {
+		return ok, rehash, err
+	}
+	ok, _, err = h.inner.Verify(ctx, password, encoded)
+	return ok, ok, err
+}
+
+// PasswordPolicy is the rule for new passwords (registration, change,
+// reset). There are no composition rules (NIST SP 800-63B §3.1.1.2).
 type PasswordPolicy struct {
 	MinLength int // code points; default 8
 	MaxLength int // code points; default 256
-	// Check may refuse a password that meets the length rule (e.g. a breached-
-	// password lookup). Its error's message is shown when it is an *Error.
+	// ContextWords are words a password may not contain, compared after
+	// NFKC and lower-casing (words shorter than 4 characters are ignored).
+	// New adds Config.ProductName. The account's email and the name part
+	// of its address are always refused.
+	ContextWords []string
+	// Check may refuse a password that meets the other rules (e.g. a
+	// breached-password lookup such as a k-anonymity query). It receives the
+	// NFKC form. Its error's message is shown when it is an *Error.
 	Check func(ctx context.Context, password string, u User) error
 }
 
-// Validate applies the policy to a new password for u: length
-// in code points, valid UTF-8, then Check. WEAK_PASSWORD otherwise.
+// minContextWord is the shortest context word (or email name part) that a
+// password may not contain; shorter ones would refuse too much.
+const minContextWord = 4
+
+// Validate applies the policy to a new password for u, on its NFKC form:
+// valid UTF-8, length in code points, not only spaces or one repeated
+// character, not the account's email nor containing the name part of its
+// address or a context word, not on the embedded list of the 100,000 most
+// common passwords, then Check. WEAK_PASSWORD with the reason otherwise.
 func (p PasswordPolicy) Validate(ctx context.Context, password string, u User) error {
+	if !utf8.ValidString(password) {
+		return NewError(CodeWeakPassword, "Password must be valid UTF-8")
+	}
+	password = norm.NFKC.String(password)
 	n := utf8.RuneCountInString(password)
 	switch {
-	case !utf8.ValidString(password):
-		return NewError(CodeWeakPassword, "Password must be valid UTF-8")
 	case n < p.MinLength:
 		return NewError(CodeWeakPassword, fmt.Sprintf("Password must be at least %d characters", p.MinLength))
 	case n > p.MaxLength:
 		return NewError(CodeWeakPassword, fmt.Sprintf("Password must be at most %d characters", p.MaxLength))
+	case strings.TrimSpace(password) == "":
+		return NewError(CodeWeakPassword, "Password must not be only spaces")
+	case n > 1 && strings.Count(password, password[:utf8RuneLen(password)]) == n:
+		return NewError(CodeWeakPassword, "Password must not be one character repeated")
+	}
+	folded := foldPassword(password)
+	if email := foldPassword(u.Email); email != "" {
+		if folded == email || strings.Contains(folded, email) {
+			return NewError(CodeWeakPassword, "Password must not contain your email address")
+		}
+		local, _, _ := strings.Cut(email, "@")
+		local, _, _ = strings.Cut(local, "+") // sub-addressing: "ann+news" is "ann"
+		for _, w := range []string{local, alphanumeric(local)} {
+			if utf8.RuneCountInString(w) >= minContextWord && strings.Contains(folded, w) {
+				return NewError(CodeWeakPassword, "Password must not contain the name part of your email address")
+			}
+		}
+	}
+	for _, w := range p.ContextWords {
+		if w = foldPassword(strings.TrimSpace(w)); utf8.RuneCountInString(w) >= minContextWord && strings.Contains(folded, w) {
+			return NewError(CodeWeakPassword, fmt.Sprintf("Password must not contain %q", w))
+		}
+	}
+	if pwlist.Contains(folded) {
+		return NewError(CodeWeakPassword, "Password is too common: it is on a list of frequently used passwords")
 	}
 	if p.Check != nil {
 		if err := p.Check(ctx, password, u); err != nil {
@@ -207,4 +277,24 @@ func (p PasswordPolicy) Validate(ctx context.Context, password string, u User) e
 		}
 	}
 	return nil
+}
+
+// foldPassword is the form passwords are compared in with context words
+// and the common-password list: NFKC, then lower case.
+func foldPassword(p string) string { return strings.ToLower(norm.NFKC.String(p)) }
+
+// utf8RuneLen is the byte length of the first rune of s.
+func utf8RuneLen(s string) int {
+	_, n := utf8.DecodeRuneInString(s)
+	return n
+}
+
+// alphanumeric keeps the letters and digits of s ("ann.lee" -> "annlee").
+func alphanumeric(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, s)
 }

@@ -171,7 +171,7 @@ func TestAutoApproveOrgs(t *testing.T) {
 	}{{"", "pending"}, {"true", "active"}} {
 		s := mustSetup(t, map[string]string{envDatabaseURL: "memory:", envAutoApprove: c.value})
 		ctx := t.Context()
-		u, _, err := s.authos.EnsurePlatformOwner(ctx, "founder@example.com", "founder password")
+		u, _, err := s.authos.EnsurePlatformOwner(ctx, "founder@example.com", "first owner passphrase")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -140,7 +140,7 @@ func TestInvitationLimitsPerOrganizationAndInviter(t *testing.T) {
 	h.wantOK(invite(bob, "acme", "b1@example.com", "member"), 201)                                     // acme: 3 of 3
 	h.wantError(invite(bob, "acme", "b2@example.com", "member"), 429, authos.CodeRateLimitExceeded)    // acme is out
 	h.clock.Advance(time.Hour)
-	alice = h.wantOK(h.login("alice@example.com", "password of alice@example.com"), 200).str("access_token")
+	alice = h.wantOK(h.login("alice@example.com", passwordFor("alice@example.com")), 200).str("access_token")
 	h.wantOK(invite(alice, "other", "a3@example.com", "member"), 201)
 }
 
