@@ -29,7 +29,7 @@ func testConfig() stripe.Config {
 	}
 }
 
-func newBilling(t *testing.T, mutate func(*stripe.Config)) *stripe.Billing {
+func newBilling(t testing.TB, mutate func(*stripe.Config)) *stripe.Billing {
 	t.Helper()
 	cfg := testConfig()
 	if mutate != nil {
@@ -47,13 +47,13 @@ var testCreated = time.Now().UTC().Truncate(time.Second)
 
 // eventJSON builds a Stripe event envelope around object, created at
 // testCreated.
-func eventJSON(t *testing.T, id, typ string, object map[string]any) []byte {
+func eventJSON(t testing.TB, id, typ string, object map[string]any) []byte {
 	t.Helper()
 	return eventJSONAt(t, id, typ, testCreated, object)
 }
 
 // eventJSONAt builds a Stripe event envelope around object, created at created.
-func eventJSONAt(t *testing.T, id, typ string, created time.Time, object map[string]any) []byte {
+func eventJSONAt(t testing.TB, id, typ string, created time.Time, object map[string]any) []byte {
 	t.Helper()
 	ev := map[string]any{
 		"id":          id,
@@ -112,7 +112,7 @@ type fakeSubscription struct {
 
 // subscriptionAPI serves GET /v1/subscriptions/{id} on loopback from subs (404
 // for others) and returns its base URL, for Config.APIBase.
-func subscriptionAPI(t *testing.T, subs map[string]fakeSubscription) string {
+func subscriptionAPI(t testing.TB, subs map[string]fakeSubscription) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := strings.CutPrefix(r.URL.Path, "/v1/subscriptions/")

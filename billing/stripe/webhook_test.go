@@ -2,14 +2,20 @@ package stripe_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/billing/stripe"
 )
 
 func TestParseWebhookEvents(t *testing.T) {
@@ -198,4 +204,73 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// FuzzParseWebhook feeds arbitrary Stripe-Signature headers and bodies to
+// ParseWebhook. It must never panic, must refuse with BAD_REQUEST only, and
+// may accept only a header with exactly one timestamp within Tolerance of
+// now and a v1 signature that is the HMAC of that timestamp and the body
+// under the webhook secret (computed here independently of the parser).
+func FuzzParseWebhook(f *testing.F) {
+	now := time.Now()
+	for _, p := range [][]byte{
+		eventJSON(f, "evt_f1", "customer.subscription.updated", subscriptionObject("org_1", "active", pricePro, "")),
+		eventJSON(f, "evt_f2", "checkout.session.completed", map[string]any{"id": "cs_1", "object": "checkout.session",
+			"mode": "subscription", "payment_status": "unpaid", "client_reference_id": "org_1", "subscription": "sub_1"}),
+		eventJSON(f, "evt_f3", "invoice.paid", map[string]any{"id": "in_1", "object": "invoice"}),
+	} {
+		sig := signed(p, testSecret, now).Get(stripe.SignatureHeader)
+		f.Add(sig, p)
+		f.Add("t="+strconv.FormatInt(now.Unix(), 10)+","+sig, p)
+		f.Add(signed(p, testSecret, now.Add(time.Hour)).Get(stripe.SignatureHeader), p)
+	}
+	f.Add("", []byte("{}"))
+	f.Add("t=,v1=", []byte("null"))
+	api := subscriptionAPI(f, map[string]fakeSubscription{"sub_1": {"active", pricePro}})
+	b := newBilling(f, func(c *stripe.Config) {
+		c.APIBase = api
+		c.Now = func() time.Time { return now }
+	})
+	f.Fuzz(func(t *testing.T, header string, payload []byte) {
+		ev, err := b.ParseWebhook(context.Background(), payload, http.Header{stripe.SignatureHeader: {header}})
+		if err != nil {
+			var e *authos.Error
+			if !errors.As(err, &e) || e.Code != authos.CodeBadRequest {
+				t.Fatalf("refusal is %v; want BAD_REQUEST", err)
+			}
+			return
+		}
+		var ts []int64
+		var sigs [][]byte
+		for _, part := range strings.Split(header, ",") {
+			k, v, _ := strings.Cut(part, "=")
+			switch k {
+			case "t":
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					t.Fatalf("accepted a malformed timestamp in %q", header)
+				}
+				ts = append(ts, n)
+			case "v1":
+				if sig, err := hex.DecodeString(v); err == nil {
+					sigs = append(sigs, sig)
+				}
+			}
+		}
+		if len(ts) != 1 {
+			t.Fatalf("accepted %d timestamps in %q", len(ts), header)
+		}
+		if d := now.Sub(time.Unix(ts[0], 0)); d > stripe.Tolerance || d < -stripe.Tolerance {
+			t.Fatalf("accepted a timestamp %v from now", d)
+		}
+		mac := hmac.New(sha256.New, []byte(testSecret))
+		fmt.Fprintf(mac, "%d.%s", ts[0], payload)
+		want := mac.Sum(nil)
+		if !slices.ContainsFunc(sigs, func(sig []byte) bool { return hmac.Equal(sig, want) }) {
+			t.Fatalf("accepted %q without the body's signature", header)
+		}
+		if ev.Source != "stripe" || ev.ID == "" {
+			t.Fatalf("accepted event %+v", ev)
+		}
+	})
 }
