@@ -8,10 +8,12 @@ import (
 )
 
 // Event types of membership suspension (an organization's directory
-// deprovisioning a member, package scim).
+// deprovisioning a member, package scim), and of the deletion of an account
+// that only the organization's directory vouched for.
 const (
 	EventMemberSuspended = "member.suspended"
 	EventMemberRestored  = "member.restored"
+	EventUserDeleted     = "user.deleted"
 )
 
 // memberStatus is m's status, MemberActive when unset.
@@ -82,9 +84,13 @@ func (a *Authos) RestoreMember(ctx context.Context, tx store.Tx, actorID string,
 // EndMembership removes userID from o through tx on behalf of the
 // organization itself (its directory), whatever the member's role, except
 // the last active owner (CONFLICT); the user's sessions bound to o are
-// revoked as by SuspendMember, and when the account is left with no
-// membership and no password, all of its sessions. It returns the revoked
-// session ids for SessionsRevoked. NOT_FOUND when userID is not a member.
+// revoked as by SuspendMember. When the account is left with no membership
+// and no password, nothing but the directory vouched for it: the account is
+// deleted (store DeleteUser, with a user.deleted event), its sessions
+// revoked first and their revocations kept, so that every instance keeps
+// refusing its access tokens (a platform owner's account is kept, with
+// every session revoked). It returns the revoked session ids for
+// SessionsRevoked. NOT_FOUND when userID is not a member.
 func (a *Authos) EndMembership(ctx context.Context, tx store.Tx, actorID string, o Organization, userID string) ([]string, error) {
 	m, err := memberInTx(ctx, tx, o.ID, userID)
 	if err != nil {
@@ -108,22 +114,40 @@ func (a *Authos) EndMembership(ctx context.Context, tx store.Tx, actorID string,
 	if perr != nil && !errors.Is(perr, store.ErrNotFound) {
 		return nil, dbError(perr)
 	}
-	if len(orgs) == 0 && perr != nil {
-		// Nothing but this organization vouched for the account: end every
-		// session it has.
-		now := a.now()
-		rest, err := tx.RevokeUserSessions(ctx, userID, "", now)
-		if err != nil {
+	if err := a.emit(ctx, tx, Event{Type: EventMemberRemoved, OrgID: o.ID, ActorID: actorID, TargetID: userID}); err != nil {
+		return nil, dbError(err)
+	}
+	if len(orgs) > 0 || perr == nil {
+		return ids, nil
+	}
+	// Nothing but this organization vouched for the account: delete it
+	// (a platform owner's is kept, with every session ended).
+	u, err := tx.GetUser(ctx, userID)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	now := a.now()
+	var rest []string
+	if u.IsPlatformOwner {
+		rest, err = tx.RevokeUserSessions(ctx, userID, "", now)
+	} else {
+		rest, err = tx.DeleteUser(ctx, userID, now)
+	}
+	if err != nil {
+		return nil, dbError(err)
+	}
+	for _, id := range rest {
+		if err := a.emit(ctx, tx, Event{Type: EventSessionRevoked, ActorID: actorID, TargetID: id}); err != nil {
 			return nil, dbError(err)
 		}
-		for _, id := range rest {
-			if err := a.emit(ctx, tx, Event{Type: EventSessionRevoked, ActorID: actorID, TargetID: id}); err != nil {
-				return nil, dbError(err)
-			}
-		}
-		ids = append(ids, rest...)
 	}
-	return ids, dbError(a.emit(ctx, tx, Event{Type: EventMemberRemoved, OrgID: o.ID, ActorID: actorID, TargetID: userID}))
+	if !u.IsPlatformOwner {
+		if err := a.emit(ctx, tx, Event{Type: EventUserDeleted, OrgID: o.ID, ActorID: actorID, TargetID: userID,
+			Data: map[string]any{"email": u.Email, "reason": "directory_removed"}}); err != nil {
+			return nil, dbError(err)
+		}
+	}
+	return append(ids, rest...), nil
 }
 
 // SessionsRevoked records revocations committed by the caller's own

@@ -20,9 +20,11 @@
 // token refresh then answer FORBIDDEN) and revokes the sessions bound to
 // the organization at once (every instance refuses their access tokens
 // within a second); active=true restores it; DELETE ends the membership,
-// removing the user from every group. The account itself is never deleted
-// or changed (its email and password stay the person's): when DELETE
-// leaves it without membership or password, its sessions are revoked. The
+// removing the user from every group. The account survives DELETE when it
+// has another membership or a password (its email and password stay the
+// person's, and SCIM never changes them); an account with neither was
+// vouched for by this directory alone and is deleted, its sessions revoked
+// first so that every instance keeps refusing its access tokens. The
 // password attribute is accepted and ignored, and never returned.
 //
 // Beyond the library, the package applies PATCH in the shapes Okta and

@@ -182,3 +182,56 @@ func TestListFeatures(t *testing.T) {
 		t.Errorf("ServiceProviderConfig: %s", spc.raw)
 	}
 }
+
+// TestDeleteAccount: DELETE removes the membership; an account that only
+// the directory vouched for (no password, no other membership) is deleted
+// and the tokens it held are refused, while an account with a password
+// stays, signed in.
+func TestDeleteAccount(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Storage) {
+		h := newHarness(t, st)
+		ctx := context.Background()
+		carol := h.scim("POST", "/scim/v2/Users", userBody("carol@example.com"))
+		if carol.status != 201 {
+			t.Fatalf("create: %d %s", carol.status, carol.raw)
+		}
+		acct, err := st.GetUserByEmail(ctx, "carol@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := h.a.CompleteLogin(ctx, acct, authos.LoginContext{Method: "ext"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.do("GET", "/api/user", tr.AccessToken, nil, 200)
+		dave := h.login("dave@example.com")
+		daveRes := h.scim("POST", "/scim/v2/Users", userBody("dave@example.com"))
+		if daveRes.status != 201 {
+			t.Fatalf("create dave: %d %s", daveRes.status, daveRes.raw)
+		}
+
+		for _, id := range []string{carol.body["id"].(string), daveRes.body["id"].(string)} {
+			if r := h.scim("DELETE", "/scim/v2/Users/"+id, nil); r.status != 204 {
+				t.Fatalf("DELETE: %d %s", r.status, r.raw)
+			}
+		}
+		if _, err := st.GetUserByEmail(ctx, "carol@example.com"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("carol's directory-only account survived DELETE: %v", err)
+		}
+		r := h.send("GET", "/api/user", tr.AccessToken, nil, nil)
+		if r.status != 401 || r.body["error_code"] != string(authos.CodeSessionRevoked) {
+			t.Errorf("carol's token after DELETE: %d %s", r.status, r.raw)
+		}
+		if _, err := st.GetUserByEmail(ctx, "dave@example.com"); err != nil {
+			t.Errorf("dave's account (with a password) was deleted: %v", err)
+		}
+		h.do("GET", "/api/user", dave, nil, 200)
+		if got := h.memberState(h.org.ID, "dave@example.com"); got != "absent" {
+			t.Errorf("dave's SCIM user after DELETE: %s", got)
+		}
+		// Provisioning carol again creates a new account.
+		if r := h.scim("POST", "/scim/v2/Users", userBody("carol@example.com")); r.status != 201 || r.body["id"] == carol.body["id"] {
+			t.Errorf("provisioning carol again: %d %s", r.status, r.raw)
+		}
+	})
+}

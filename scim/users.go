@@ -392,7 +392,9 @@ func (h users) update(r *http.Request, id, action string, change func(doc map[st
 }
 
 // Delete ends the membership (the user leaves every group of the
-// organization); the account stays.
+// organization). The account survives when it has another membership or a
+// password; otherwise nothing but this directory vouched for it and it is
+// deleted (authos EndMembership).
 func (h users) Delete(r *http.Request, id string) error {
 	ctx, c := r.Context(), callerOf(r)
 	var revoked []string
@@ -410,11 +412,17 @@ func (h users) Delete(r *http.Request, id string) error {
 		if revoked, err = h.s.a.EndMembership(ctx, tx, c.actor(), c.org, id); err != nil {
 			return err
 		}
-		if err := h.s.a.Emit(ctx, tx, authos.Event{Type: EventUserDeprovisioned, OrgID: c.org.ID, ActorID: c.actor(), TargetID: id,
-			Data: map[string]any{"reason": "deleted", "revoked_sessions": len(revoked)}}); err != nil {
+		_, err = tx.GetUser(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return h.s.a.Audit(ctx, tx, c.actor(), AuditUserDeleted, "user", id, "", map[string]any{"org_id": c.org.ID, "user_name": cur.UserName}, nil)
+		accountDeleted := err != nil
+		if err := h.s.a.Emit(ctx, tx, authos.Event{Type: EventUserDeprovisioned, OrgID: c.org.ID, ActorID: c.actor(), TargetID: id,
+			Data: map[string]any{"reason": "deleted", "revoked_sessions": len(revoked), "account_deleted": accountDeleted}}); err != nil {
+			return err
+		}
+		return h.s.a.Audit(ctx, tx, c.actor(), AuditUserDeleted, "user", id, "", map[string]any{"org_id": c.org.ID, "user_name": cur.UserName},
+			map[string]any{"account_deleted": accountDeleted})
 	})
 	if err != nil {
 		return userError(r, err)

@@ -52,6 +52,16 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, u User) error
 	// CountPlatformOwners returns how many users have IsPlatformOwner set.
 	CountPlatformOwners(ctx context.Context) (int, error)
+	// DeleteUser removes the user and what is kept for the account: its
+	// password, one-time tokens, sessions with their refresh tokens,
+	// memberships (with what a capability keeps about them, such as SCIM
+	// resources) and what a capability keeps for the user (MFA factors).
+	// Every session of the user not yet revoked is first revoked at now,
+	// and the revocation of each of the user's sessions outlives the
+	// session: ListRevokedSessions keeps returning it, so access tokens
+	// issued before the deletion stay refused. It returns the ids of the
+	// sessions it revoked, sorted. ErrNotFound when absent.
+	DeleteUser(ctx context.Context, id string, now time.Time) ([]string, error)
 }
 
 // PasswordCredential is a user's password hash (a PHC string).
@@ -148,7 +158,8 @@ type SessionStore interface {
 	// RevokeUserSessions revokes every active session of the user except
 	// exceptID (may be empty) and returns the ids it revoked.
 	RevokeUserSessions(ctx context.Context, userID, exceptID string, now time.Time) ([]string, error)
-	// ListRevokedSessions returns sessions with RevokedAt >= since, oldest first.
+	// ListRevokedSessions returns sessions with RevokedAt >= since, oldest
+	// first (ties by id), including the sessions of deleted users.
 	ListRevokedSessions(ctx context.Context, since time.Time) ([]RevokedSession, error)
 }
 

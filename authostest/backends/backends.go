@@ -57,7 +57,12 @@ func Each(t *testing.T, fn func(t *testing.T, st store.Storage)) {
 // OpenSQLite opens a store on a new file in t's temporary directory.
 func OpenSQLite(t testing.TB) store.Storage {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authos.db"))
+	return openSQLite(t, filepath.Join(t.TempDir(), "authos.db"))
+}
+
+func openSQLite(t testing.TB, path string) store.Storage {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +75,37 @@ func OpenSQLite(t testing.TB) store.Storage {
 // is unset.
 func OpenPostgres(t testing.TB) store.Storage {
 	t.Helper()
+	return openPostgres(t, 1)[0]
+}
+
+// Instances opens n stores over one new database of the backend, as the n
+// instances of an application share theirs: n stores on one new PostgreSQL
+// schema (dropped when t ends), n stores on one new SQLite file, or one
+// memory store n times (a memory store is shared by sharing the value).
+func Instances(t testing.TB, b Backend, n int) []store.Storage {
+	t.Helper()
+	out := make([]store.Storage, n)
+	switch b.Name {
+	case "postgres":
+		return openPostgres(t, n)
+	case "sqlite":
+		path := filepath.Join(t.TempDir(), "authos.db")
+		for i := range out {
+			out[i] = openSQLite(t, path)
+		}
+	default:
+		st := b.Open(t)
+		for i := range out {
+			out[i] = st
+		}
+	}
+	return out
+}
+
+// openPostgres opens n stores on a new random schema of the database at
+// PostgresEnv and drops the schema when t ends.
+func openPostgres(t testing.TB, n int) []store.Storage {
+	t.Helper()
 	url := os.Getenv(PostgresEnv)
 	if url == "" {
 		t.Fatal(PostgresEnv + " is not set")
@@ -77,21 +113,29 @@ func OpenPostgres(t testing.TB) store.Storage {
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "authos_test_" + hex.EncodeToString(b)
-	st, err := postgres.Open(context.Background(), url, postgres.WithSchema(schema))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := make([]store.Storage, n)
 	t.Cleanup(func() {
-		st.Close()
+		for _, st := range out {
+			if st != nil {
+				st.Close()
+			}
+		}
 		db, err := sql.Open("pgx", url)
 		if err != nil {
 			t.Error(err)
 			return
 		}
 		defer db.Close()
-		if _, err := db.Exec("DROP SCHEMA " + pgx.Identifier{schema}.Sanitize() + " CASCADE"); err != nil {
+		if _, err := db.Exec("DROP SCHEMA IF EXISTS " + pgx.Identifier{schema}.Sanitize() + " CASCADE"); err != nil {
 			t.Error(err)
 		}
 	})
-	return st
+	for i := range out {
+		st, err := postgres.Open(context.Background(), url, postgres.WithSchema(schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = st
+	}
+	return out
 }

@@ -67,6 +67,12 @@ func (s *Store) GetUser(ctx context.Context, id string) (u store.User, err error
 	return u, err
 }
 
+// DeleteUser implements store.UserStore.
+func (s *Store) DeleteUser(ctx context.Context, id string, now time.Time) (ids []string, err error) {
+	err = s.do(ctx, func(v *view) error { ids, err = v.DeleteUser(ctx, id, now); return err })
+	return ids, err
+}
+
 // GetUserByEmail implements store.UserStore.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (u store.User, err error) {
 	err = s.do(ctx, func(v *view) error { u, err = v.GetUserByEmail(ctx, email); return err })

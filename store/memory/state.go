@@ -17,6 +17,7 @@ type state struct {
 	passwords   map[string]store.PasswordCredential // by user id
 	tokens      map[string]store.OneTimeToken       // by hash
 	sessions    map[string]store.Session            // by id
+	revokedGone map[string]time.Time                // deleted users' sessions -> revoked at
 	refresh     map[string]store.RefreshToken       // by hash
 	failures    map[string]store.LoginFailures      // by key
 	keys        map[string]store.SigningKey         // by id
@@ -44,6 +45,7 @@ func newState() *state {
 		passwords:   map[string]store.PasswordCredential{},
 		tokens:      map[string]store.OneTimeToken{},
 		sessions:    map[string]store.Session{},
+		revokedGone: map[string]time.Time{},
 		refresh:     map[string]store.RefreshToken{},
 		failures:    map[string]store.LoginFailures{},
 		keys:        map[string]store.SigningKey{},
@@ -73,6 +75,7 @@ func (st *state) clone() *state {
 		passwords:   maps.Clone(st.passwords),
 		tokens:      cloneMap(st.tokens, copyToken),
 		sessions:    cloneMap(st.sessions, copySession),
+		revokedGone: maps.Clone(st.revokedGone),
 		refresh:     maps.Clone(st.refresh),
 		failures:    maps.Clone(st.failures),
 		keys:        cloneMap(st.keys, copyKey),

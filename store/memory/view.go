@@ -86,6 +86,54 @@ func (v *view) CountPlatformOwners(context.Context) (int, error) {
 	return n, nil
 }
 
+// DeleteUser revokes the user's sessions, keeps their revocations in
+// revokedGone and forgets the user with everything kept for the account.
+func (v *view) DeleteUser(_ context.Context, id string, now time.Time) ([]string, error) {
+	u, ok := v.st.users[id]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	var ids []string
+	for sid, s := range v.st.sessions {
+		if s.UserID != id {
+			continue
+		}
+		if s.RevokedAt.IsZero() {
+			s.RevokedAt = now
+			ids = append(ids, sid)
+		}
+		v.st.revokedGone[sid] = s.RevokedAt
+		delete(v.st.sessions, sid)
+		for h, t := range v.st.refresh {
+			if t.SessionID == sid {
+				delete(v.st.refresh, h)
+			}
+		}
+	}
+	slices.Sort(ids)
+	delete(v.st.users, id)
+	delete(v.st.emails, emailKey(u.Email))
+	delete(v.st.passwords, id)
+	for h, t := range v.st.tokens {
+		if t.UserID == id {
+			delete(v.st.tokens, h)
+		}
+	}
+	for k, m := range v.st.members {
+		if m.UserID == id {
+			delete(v.st.members, k)
+			v.dropSCIMUser(m.OrgID, id)
+		}
+	}
+	delete(v.st.mfa, id)
+	for k := range v.st.backupCodes {
+		if k.userID == id {
+			delete(v.st.backupCodes, k)
+		}
+	}
+	return ids, nil
+}
+
 // Passwords.
 
 func (v *view) SetPassword(_ context.Context, c store.PasswordCredential) error {
@@ -259,6 +307,11 @@ func (v *view) ListRevokedSessions(_ context.Context, since time.Time) ([]store.
 	for _, s := range v.st.sessions {
 		if !s.RevokedAt.IsZero() && !s.RevokedAt.Before(since) {
 			out = append(out, store.RevokedSession{ID: s.ID, RevokedAt: s.RevokedAt})
+		}
+	}
+	for id, at := range v.st.revokedGone {
+		if !at.Before(since) {
+			out = append(out, store.RevokedSession{ID: id, RevokedAt: at})
 		}
 	}
 	slices.SortFunc(out, func(a, b store.RevokedSession) int {

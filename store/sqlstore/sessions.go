@@ -178,10 +178,12 @@ func (h *handle) RevokeUserSessions(ctx context.Context, userID, exceptID string
 }
 
 // ListRevokedSessions returns sessions with RevokedAt >= since, oldest
-// revocation first.
+// revocation first: those in authos_sessions and the kept revocations of
+// deleted users' sessions.
 func (h *handle) ListRevokedSessions(ctx context.Context, since time.Time) ([]store.RevokedSession, error) {
-	rows, err := h.query(ctx, `SELECT id, revoked_at FROM authos_sessions
-		WHERE revoked_at IS NOT NULL AND revoked_at >= ? ORDER BY revoked_at, id`, since.UnixMilli())
+	rows, err := h.query(ctx, `SELECT id, revoked_at FROM authos_sessions WHERE revoked_at IS NOT NULL AND revoked_at >= ?
+		UNION ALL SELECT id, revoked_at FROM authos_revoked_sessions WHERE revoked_at >= ?
+		ORDER BY 2, 1`, since.UnixMilli(), since.UnixMilli())
 	if err != nil {
 		return nil, wrap("list revoked sessions", err)
 	}

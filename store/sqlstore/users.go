@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/authos/authos/store"
 )
@@ -113,6 +115,52 @@ func (h *handle) CountPlatformOwners(ctx context.Context) (int, error) {
 		return 0, wrap("count platform owners", err)
 	}
 	return n, nil
+}
+
+// DeleteUser revokes the user's sessions not yet revoked, keeps the
+// revocation of every session of the user in authos_revoked_sessions, and
+// deletes the user: the rows that hang off it go with it (ON DELETE
+// CASCADE). It returns the ids it revoked, sorted. ErrNotFound when absent.
+func (h *handle) DeleteUser(ctx context.Context, id string, now time.Time) ([]string, error) {
+	var ids []string
+	err := h.atomic(ctx, func(h *handle) error {
+		ids = nil
+		ok, err := h.exists(ctx, "delete user", `SELECT 1 FROM authos_users WHERE id = ?`+h.s.d.forUpdate(), id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		rows, err := h.query(ctx, `UPDATE authos_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL
+			RETURNING id`, ms(now), id)
+		if err != nil {
+			return wrap("delete user", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sid string
+			if err := rows.Scan(&sid); err != nil {
+				return wrap("delete user", err)
+			}
+			ids = append(ids, sid)
+		}
+		if err := rows.Err(); err != nil {
+			return wrap("delete user", err)
+		}
+		rows.Close()
+		slices.Sort(ids)
+		if _, err := h.exec(ctx, `INSERT INTO authos_revoked_sessions (id, revoked_at)
+			SELECT id, revoked_at FROM authos_sessions WHERE user_id = ? AND revoked_at IS NOT NULL
+			ON CONFLICT DO NOTHING`, id); err != nil {
+			return h.wrapWrite("delete user", err)
+		}
+		return h.change(ctx, "delete user", `DELETE FROM authos_users WHERE id = ?`, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // SetPassword creates or replaces the user's password hash.

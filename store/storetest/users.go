@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,6 +18,8 @@ var userTests = []testCase{
 	{"UpdateNotFound", testUserUpdateNotFound},
 	{"UpdateEmailTaken", testUserUpdateEmailTaken},
 	{"CountPlatformOwners", testUserCountPlatformOwners},
+	{"Delete", testUserDelete},
+	{"DeleteRolledBack", testUserDeleteRolledBack},
 }
 
 func testUserCreateGet(t *testing.T, s store.Storage) {
@@ -165,4 +169,124 @@ func testUserCountPlatformOwners(t *testing.T, s store.Storage) {
 	u.IsPlatformOwner = false
 	must(t, "UpdateUser(u0)", s.UpdateUser(ctx, u))
 	count(1)
+}
+
+// testUserDelete: DeleteUser revokes the sessions still open (expired ones
+// too), keeps every revocation visible to ListRevokedSessions, and removes
+// the account with what hangs off it (password, tokens, sessions, refresh
+// tokens, memberships and what capabilities keep), leaving other users
+// alone; the email is free again.
+func testUserDelete(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	addUser(t, s, "u1", "gone@example.com")
+	addUser(t, s, "u2", "stays@example.com")
+	must(t, "SetPassword", s.SetPassword(ctx, store.PasswordCredential{UserID: "u1", Hash: "$argon2id$x", UpdatedAt: base}))
+	must(t, "CreateToken", s.CreateToken(ctx, store.OneTimeToken{Hash: "h1", Purpose: store.PurposeVerifyEmail, UserID: "u1",
+		CreatedAt: base, ExpiresAt: at(time.Hour)}))
+	addSession(t, s, newSession("s1", "u1", base))
+	addSession(t, s, newSession("s2", "u1", base))
+	expired := newSession("s3", "u1", base)
+	expired.ExpiresAt = at(time.Minute)
+	addSession(t, s, expired)
+	addSession(t, s, newSession("s4", "u2", base))
+	must(t, "RevokeSession(s2)", s.RevokeSession(ctx, "s2", at(time.Hour)))
+	must(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, store.RefreshToken{Hash: "r1", SessionID: "s1", CreatedAt: base, ExpiresAt: at(48 * time.Hour)}))
+	addOrg(t, s, newOrg("o1", "acme", base))
+	addMember(t, s, "o1", "u1", store.RoleMember, base)
+	addMember(t, s, "o1", "u2", store.RoleOwner, base)
+	if m, ok := store.As[store.MFAStore](s); ok {
+		must(t, "PutMFAFactor", m.PutMFAFactor(ctx, store.MFAFactor{UserID: "u1", Secret: []byte("x"), CreatedAt: base}))
+	}
+	if sc, ok := store.As[store.SCIMStore](s); ok {
+		must(t, "CreateSCIMUser", sc.CreateSCIMUser(ctx, store.SCIMUser{OrgID: "o1", UserID: "u1", UserName: "gone@example.com",
+			Emails: []store.SCIMEmail{{Value: "gone@example.com"}}, Version: 1, CreatedAt: base, UpdatedAt: base}))
+	}
+
+	now := at(2 * time.Hour)
+	ids, err := s.DeleteUser(ctx, "u1", now)
+	must(t, "DeleteUser", err)
+	if !slices.Equal(ids, []string{"s1", "s3"}) {
+		t.Errorf("DeleteUser revoked %v; want [s1 s3] (the active and the expired session, not the revoked one)", ids)
+	}
+	_, err = s.GetUser(ctx, "u1")
+	wantErr(t, "GetUser(deleted)", err, store.ErrNotFound)
+	_, err = s.GetUserByEmail(ctx, "GONE@example.com")
+	wantErr(t, "GetUserByEmail(deleted)", err, store.ErrNotFound)
+	_, err = s.GetPassword(ctx, "u1")
+	wantErr(t, "GetPassword(deleted)", err, store.ErrNotFound)
+	_, err = s.GetToken(ctx, store.PurposeVerifyEmail, "h1", base)
+	wantErr(t, "GetToken(deleted user's)", err, store.ErrNotFound)
+	for _, id := range []string{"s1", "s2", "s3"} {
+		_, err = s.GetSession(ctx, id)
+		wantErr(t, "GetSession("+id+")", err, store.ErrNotFound)
+	}
+	_, err = s.RotateRefreshToken(ctx, "r1", store.RefreshToken{Hash: "r2", CreatedAt: now, ExpiresAt: at(72 * time.Hour)}, now, time.Minute)
+	wantErr(t, "RotateRefreshToken(deleted user's)", err, store.ErrNotFound)
+	_, err = s.GetMember(ctx, "o1", "u1")
+	wantErr(t, "GetMember(deleted)", err, store.ErrNotFound)
+	if m, ok := store.As[store.MFAStore](s); ok {
+		_, err = m.GetMFAFactor(ctx, "u1")
+		wantErr(t, "GetMFAFactor(deleted)", err, store.ErrNotFound)
+	}
+	if sc, ok := store.As[store.SCIMStore](s); ok {
+		_, err = sc.GetSCIMUser(ctx, "o1", "u1")
+		wantErr(t, "GetSCIMUser(deleted)", err, store.ErrNotFound)
+	}
+
+	// The revocations outlive the sessions.
+	got, err := s.ListRevokedSessions(ctx, base)
+	must(t, "ListRevokedSessions", err)
+	want := []store.RevokedSession{{ID: "s2", RevokedAt: at(time.Hour)}, {ID: "s1", RevokedAt: now}, {ID: "s3", RevokedAt: now}}
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(got); i++ {
+		ok = got[i].ID == want[i].ID && sameTime(got[i].RevokedAt, want[i].RevokedAt)
+	}
+	if !ok {
+		t.Errorf("ListRevokedSessions after DeleteUser: got %v; want %v", got, want)
+	}
+	got, err = s.ListRevokedSessions(ctx, now.Add(time.Millisecond))
+	must(t, "ListRevokedSessions(after)", err)
+	if len(got) != 0 {
+		t.Errorf("ListRevokedSessions(after the deletion): got %v; want none", got)
+	}
+
+	// Others are untouched; the email is free; a second delete is NotFound.
+	if _, err := s.GetSession(ctx, "s4"); err != nil {
+		t.Errorf("GetSession(other user's): %v", err)
+	}
+	if m, err := s.GetMember(ctx, "o1", "u2"); err != nil || m.Role != store.RoleOwner {
+		t.Errorf("GetMember(other user): %+v, %v", m, err)
+	}
+	addUser(t, s, "u3", "gone@example.com")
+	_, err = s.DeleteUser(ctx, "u1", now)
+	wantErr(t, "DeleteUser(again)", err, store.ErrNotFound)
+	_, err = s.DeleteUser(ctx, "missing", now)
+	wantErr(t, "DeleteUser(missing)", err, store.ErrNotFound)
+}
+
+// testUserDeleteRolledBack: a DeleteUser inside a transaction that rolls
+// back leaves the account, its sessions and the revocation list as they were.
+func testUserDeleteRolledBack(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	addUser(t, s, "u1", "alice@example.com")
+	addSession(t, s, newSession("s1", "u1", base))
+	errRollback := errors.New("roll back")
+	err := s.Tx(ctx, func(tx store.Tx) error {
+		if _, err := tx.DeleteUser(ctx, "u1", at(time.Hour)); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("Tx: %v", err)
+	}
+	if _, err := s.GetUser(ctx, "u1"); err != nil {
+		t.Errorf("GetUser after a rolled-back DeleteUser: %v", err)
+	}
+	if sess, err := s.GetSession(ctx, "s1"); err != nil || !sess.RevokedAt.IsZero() {
+		t.Errorf("GetSession after a rolled-back DeleteUser: %+v, %v", sess, err)
+	}
+	if got, err := s.ListRevokedSessions(ctx, base); err != nil || len(got) != 0 {
+		t.Errorf("ListRevokedSessions after a rolled-back DeleteUser: %v, %v", got, err)
+	}
 }
