@@ -113,3 +113,16 @@ func gcra(now, tat time.Time, interval time.Duration, burst int) gcraResult {
 }
 
 var _ RateLimiter = (*MemoryRateLimiter)(nil)
+
+// RateLimit counts one event of key against l with the configured
+// RateLimiter (shared between instances when Config.RateLimiter is): nil
+// while within the limit, else RATE_LIMIT_EXCEEDED with RetryAfter
+// (SERVICE_UNAVAILABLE when the limiter fails). Domain packages limit their
+// own endpoints with it, prefixing keys with the package name. Nothing is
+// limited when RateLimits.Disabled is set.
+func (a *Authos) RateLimit(ctx context.Context, key string, l Limit) error {
+	if a.cfg.RateLimits.Disabled {
+		return nil
+	}
+	return a.allow(ctx, key, l)
+}

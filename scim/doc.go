@@ -9,7 +9,11 @@
 // /scim/v2 sees only that organization. SCIM needs the organization's tier
 // to include the feature authos.FeatureSCIM (the default pro and
 // enterprise tiers do); otherwise token creation and every SCIM call answer
-// FORBIDDEN.
+// FORBIDDEN. Wrong tokens are counted per client address (Config
+// FailedAuthLimit, with authos's rate limiter): over the limit the address
+// gets 429 RATE_LIMIT_EXCEEDED for every call, right token or not, until
+// the limit lets it try again, so the endpoint cannot be used to test
+// guesses.
 //
 // Users are the organization's directory-managed members: the resource id
 // is the account's user id and userName is the email the account is found
@@ -26,6 +30,15 @@
 // vouched for by this directory alone and is deleted, its sessions revoked
 // first so that every instance keeps refusing its access tokens. The
 // password attribute is accepted and ignored, and never returned.
+//
+// Groups are the organization's groups with their members (users of the
+// organization). An owner may map a group to a role (PATCH
+// /api/organizations/{org}/scim-groups/{id} {"role": "admin"}, or
+// SetGroupRole; GET .../scim-groups lists them): each member of a
+// role-mapped group then has the highest role its role-mapped groups grant,
+// and member once it is in none, as the directory adds and removes members
+// or deletes the group. Owners keep their role; the directory never grants
+// or takes ownership.
 //
 // Beyond the library, the package applies PATCH in the shapes Okta and
 // Entra send (op in any case, path-less values with dotted keys, value

@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -96,7 +97,8 @@ func (h groups) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimi
 		if err := tx.CreateSCIMGroup(ctx, g); err != nil {
 			return err
 		}
-		if err := h.setMembers(ctx, tx, g, memberIDs(lookup(attrs, "members"))); err != nil {
+		// A new group maps to no role: its members keep theirs.
+		if err := h.setMembers(ctx, tx, g, memberIDs(lookup(attrs, "members")), touched{}); err != nil {
 			return err
 		}
 		if err := h.s.a.Audit(ctx, tx, c.actor(), AuditGroupCreated, "scim_group", g.ID, "", nil,
@@ -113,8 +115,17 @@ func (h groups) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimi
 	return res, nil
 }
 
+// touched collects the users whose membership of a group changed.
+type touched map[string]bool
+
+func (t touched) add(ids []string) {
+	for _, id := range ids {
+		t[id] = true
+	}
+}
+
 // setMembers makes ids the group's members exactly.
-func (h groups) setMembers(ctx context.Context, tx scimTx, g store.SCIMGroup, ids []string) error {
+func (h groups) setMembers(ctx context.Context, tx scimTx, g store.SCIMGroup, ids []string, tc touched) error {
 	cur, err := tx.ListSCIMGroupMembers(ctx, g.OrgID, g.ID)
 	if err != nil {
 		return err
@@ -125,20 +136,30 @@ func (h groups) setMembers(ctx context.Context, tx scimTx, g store.SCIMGroup, id
 			gone = append(gone, id)
 		}
 	}
-	if _, err := tx.RemoveSCIMGroupMembers(ctx, g.OrgID, g.ID, gone); err != nil {
+	if err := h.removeMembers(ctx, tx, g, gone, tc); err != nil {
 		return err
 	}
-	return h.addMembers(ctx, tx, g, ids)
+	return h.addMembers(ctx, tx, g, ids, tc)
 }
 
-func (h groups) addMembers(ctx context.Context, tx scimTx, g store.SCIMGroup, ids []string) error {
+func (h groups) addMembers(ctx context.Context, tx scimTx, g store.SCIMGroup, ids []string, tc touched) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.AddSCIMGroupMembers(ctx, g.OrgID, g.ID, ids)
+	added, err := tx.AddSCIMGroupMembers(ctx, g.OrgID, g.ID, ids)
 	if errors.Is(err, store.ErrNotFound) {
 		return errUnknownMember
 	}
+	tc.add(added)
+	return err
+}
+
+func (h groups) removeMembers(ctx context.Context, tx scimTx, g store.SCIMGroup, ids []string, tc touched) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	removed, err := tx.RemoveSCIMGroupMembers(ctx, g.OrgID, g.ID, ids)
+	tc.add(removed)
 	return err
 }
 
@@ -180,13 +201,13 @@ func (h groups) GetAll(r *http.Request, p elimity.ListRequestParams) (elimity.Pa
 
 // Replace replaces the group's name, externalId and members (PUT).
 func (h groups) Replace(r *http.Request, id string, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
-	return h.update(r, id, func(ctx context.Context, tx scimTx, g *store.SCIMGroup) error {
+	return h.update(r, id, func(ctx context.Context, tx scimTx, g *store.SCIMGroup, tc touched) error {
 		g.DisplayName, _ = lookup(attrs, "displayName").(string)
 		g.ExternalID, _ = lookup(attrs, "externalId").(string)
 		if strings.TrimSpace(g.DisplayName) == "" {
 			return authos.NewError(authos.CodeBadRequest, "displayName is required")
 		}
-		return h.setMembers(ctx, tx, *g, memberIDs(lookup(attrs, "members")))
+		return h.setMembers(ctx, tx, *g, memberIDs(lookup(attrs, "members")), tc)
 	})
 }
 
@@ -194,7 +215,7 @@ func (h groups) Replace(r *http.Request, id string, attrs elimity.ResourceAttrib
 // attribute; members added, removed (members[value eq "id"], or Entra's
 // path members with a value list: only those) or replaced.
 func (h groups) Patch(r *http.Request, id string, ops []elimity.PatchOperation) (elimity.Resource, error) {
-	return h.update(r, id, func(ctx context.Context, tx scimTx, g *store.SCIMGroup) error {
+	return h.update(r, id, func(ctx context.Context, tx scimTx, g *store.SCIMGroup, tc touched) error {
 		for _, op := range ops {
 			kind := strings.ToLower(op.Op)
 			if op.Path == nil {
@@ -203,13 +224,13 @@ func (h groups) Patch(r *http.Request, id string, ops []elimity.PatchOperation) 
 					return errNoTarget
 				}
 				for k, v := range vals {
-					if err := h.patchAttr(ctx, tx, g, kind, k, nil, v); err != nil {
+					if err := h.patchAttr(ctx, tx, g, tc, kind, k, nil, v); err != nil {
 						return err
 					}
 				}
 				continue
 			}
-			if err := h.patchAttr(ctx, tx, g, kind, op.Path.AttributePath.AttributeName, op.Path.ValueExpression, op.Value); err != nil {
+			if err := h.patchAttr(ctx, tx, g, tc, kind, op.Path.AttributePath.AttributeName, op.Path.ValueExpression, op.Value); err != nil {
 				return err
 			}
 		}
@@ -218,7 +239,7 @@ func (h groups) Patch(r *http.Request, id string, ops []elimity.PatchOperation) 
 }
 
 // patchAttr applies one operation on attribute name of the group.
-func (h groups) patchAttr(ctx context.Context, tx scimTx, g *store.SCIMGroup, op, name string, valueFilter filter.Expression, v any) error {
+func (h groups) patchAttr(ctx context.Context, tx scimTx, g *store.SCIMGroup, tc touched, op, name string, valueFilter filter.Expression, v any) error {
 	switch strings.ToLower(name) {
 	case "displayname":
 		if op == elimity.PatchOperationRemove {
@@ -248,17 +269,15 @@ func (h groups) patchAttr(ctx context.Context, tx scimTx, g *store.SCIMGroup, op
 					drop = append(drop, id)
 				}
 			}
-			_, err = tx.RemoveSCIMGroupMembers(ctx, g.OrgID, g.ID, drop)
-			return err
+			return h.removeMembers(ctx, tx, *g, drop, tc)
 		case op == elimity.PatchOperationRemove && len(memberIDs(v)) > 0:
-			_, err := tx.RemoveSCIMGroupMembers(ctx, g.OrgID, g.ID, memberIDs(v))
-			return err
+			return h.removeMembers(ctx, tx, *g, memberIDs(v), tc)
 		case op == elimity.PatchOperationRemove:
-			return h.setMembers(ctx, tx, *g, nil)
+			return h.setMembers(ctx, tx, *g, nil, tc)
 		case op == elimity.PatchOperationAdd:
-			return h.addMembers(ctx, tx, *g, memberIDs(v))
+			return h.addMembers(ctx, tx, *g, memberIDs(v), tc)
 		default:
-			return h.setMembers(ctx, tx, *g, memberIDs(v))
+			return h.setMembers(ctx, tx, *g, memberIDs(v), tc)
 		}
 	}
 	// Other attributes (id sent by Okta in the value, unknown extension
@@ -266,8 +285,10 @@ func (h groups) patchAttr(ctx context.Context, tx scimTx, g *store.SCIMGroup, op
 	return nil
 }
 
-// update loads the group, checks If-Match, applies change and stores it.
-func (h groups) update(r *http.Request, id string, change func(ctx context.Context, tx scimTx, g *store.SCIMGroup) error) (elimity.Resource, error) {
+// update loads the group, checks If-Match, applies change and stores it;
+// when the group maps to a role, the members change recorded gets the
+// roles their groups now grant.
+func (h groups) update(r *http.Request, id string, change func(ctx context.Context, tx scimTx, g *store.SCIMGroup, tc touched) error) (elimity.Resource, error) {
 	ctx, c := r.Context(), callerOf(r)
 	var res elimity.Resource
 	err := h.s.tx(ctx, func(tx scimTx) error {
@@ -279,8 +300,14 @@ func (h groups) update(r *http.Request, id string, change func(ctx context.Conte
 			return err
 		}
 		before := g.DisplayName
-		if err := change(ctx, tx, &g); err != nil {
+		tc := touched{}
+		if err := change(ctx, tx, &g, tc); err != nil {
 			return err
+		}
+		if g.Role != "" {
+			if err := h.s.syncRoles(ctx, tx, c.org, c.actor(), slices.Sorted(maps.Keys(tc))); err != nil {
+				return err
+			}
 		}
 		g.Version, g.UpdatedAt = g.Version+1, h.s.a.Now()
 		if err := tx.UpdateSCIMGroup(ctx, g); err != nil {
@@ -299,7 +326,8 @@ func (h groups) update(r *http.Request, id string, change func(ctx context.Conte
 	return res, nil
 }
 
-// Delete removes the group (its members stay members of the organization).
+// Delete removes the group (its members stay members of the organization,
+// with the roles their other groups grant when it mapped to a role).
 func (h groups) Delete(r *http.Request, id string) error {
 	ctx, c := r.Context(), callerOf(r)
 	err := h.s.tx(ctx, func(tx scimTx) error {
@@ -310,7 +338,16 @@ func (h groups) Delete(r *http.Request, id string) error {
 		if err := checkIfMatch(r, g.Version); err != nil {
 			return err
 		}
+		var members []string
+		if g.Role != "" {
+			if members, err = tx.ListSCIMGroupMembers(ctx, c.org.ID, id); err != nil {
+				return err
+			}
+		}
 		if err := tx.DeleteSCIMGroup(ctx, c.org.ID, id); err != nil {
+			return err
+		}
+		if err := h.s.syncRoles(ctx, tx, c.org, c.actor(), members); err != nil {
 			return err
 		}
 		return h.s.a.Audit(ctx, tx, c.actor(), AuditGroupDeleted, "scim_group", id, "", map[string]any{"org_id": c.org.ID, "display_name": g.DisplayName}, nil)

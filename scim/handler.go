@@ -26,15 +26,18 @@ const errorSchema = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 func (s *Service) routes() []authos.Route {
 	a := s.a
-	admin := func(h http.Handler) http.Handler {
-		return a.RequireOrgRole(store.RoleAdmin)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// SCIM is managed by people: an API key could otherwise mint a token
+	// that provisions members, or grant roles through a group.
+	manage := func(role string, h http.Handler) http.Handler {
+		return a.RequireOrgRole(role)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if authos.PrincipalFrom(r.Context()).Kind == authos.PrincipalAPIKey {
-				a.WriteError(w, r, authos.NewError(authos.CodeForbidden, "API keys cannot manage SCIM tokens"))
+				a.WriteError(w, r, authos.NewError(authos.CodeForbidden, "API keys cannot manage SCIM"))
 				return
 			}
 			h.ServeHTTP(w, r)
 		}))
 	}
+	admin := func(h http.Handler) http.Handler { return manage(store.RoleAdmin, h) }
 	rs := []authos.Route{
 		{Pattern: "POST /api/organizations/{org}/scim-tokens", Handler: admin(authos.HandleJSON(a, http.StatusCreated, func(r *http.Request, p *authos.Principal, in TokenInput) (tokenCreated, error) {
 			o, _, _ := authos.OrgFrom(r.Context())
@@ -50,6 +53,20 @@ func (s *Service) routes() []authos.Route {
 			o, _, _ := authos.OrgFrom(r.Context())
 			return none{}, s.RevokeToken(r.Context(), p.UserID, o, r.PathValue("id"))
 		}))},
+		{Pattern: "GET /api/organizations/{org}/scim-groups", Handler: admin(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, _ none) (groupList, error) {
+			o, _, _ := authos.OrgFrom(r.Context())
+			l, err := s.ListGroups(r.Context(), o)
+			return groupList{l}, err
+		}))},
+		{Pattern: "PATCH /api/organizations/{org}/scim-groups/{id}", Handler: manage(store.RoleOwner, authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in GroupRoleInput) (groupOne, error) {
+			o, _, _ := authos.OrgFrom(r.Context())
+			role := ""
+			if in.Role != nil {
+				role = *in.Role
+			}
+			g, err := s.SetGroupRole(r.Context(), p.UserID, o, r.PathValue("id"), role)
+			return groupOne{g}, err
+		}))},
 	}
 	proto := s.protocol()
 	for _, p := range []string{
@@ -64,19 +81,29 @@ func (s *Service) routes() []authos.Route {
 	return rs
 }
 
+// MountPaths returns the ServeMux patterns under which a host mounts
+// Handler.
+func MountPaths() []string {
+	return []string{
+		"/scim/",
+		"/api/organizations/{org}/scim-tokens", "/api/organizations/{org}/scim-tokens/",
+		"/api/organizations/{org}/scim-groups", "/api/organizations/{org}/scim-groups/",
+	}
+}
+
 // Routes lists the "METHOD /path" patterns Handler serves.
 func (s *Service) Routes() []string { return s.router.Routes() }
 
-// Handler serves the SCIM token routes (an organization admin's access
-// token) and the SCIM protocol under /scim/v2 (a SCIM token) at their full
-// paths; every other request gets the 404 envelope. A host mounts it beside
-// authos's handler:
+// Handler serves the SCIM token and group-role routes (an organization
+// admin's or owner's access token) and the SCIM protocol under /scim/v2 (a
+// SCIM token) at their full paths; every other request gets the 404
+// envelope. A host mounts it beside authos's handler:
 //
 //	mux.Handle("/", a.Handler())
 //	h := sc.Handler()
-//	mux.Handle("/scim/", h)
-//	mux.Handle("/api/organizations/{org}/scim-tokens", h)
-//	mux.Handle("/api/organizations/{org}/scim-tokens/", h)
+//	for _, p := range scim.MountPaths() {
+//		mux.Handle(p, h)
+//	}
 func (s *Service) Handler() http.Handler { return s.router.Handler() }
 
 // none is the input of routes without a body and the output of 204 routes.
@@ -89,6 +116,14 @@ type tokenCreated struct {
 
 type tokenList struct {
 	SCIMTokens []Token `json:"scim_tokens"`
+}
+
+type groupList struct {
+	SCIMGroups []Group `json:"scim_groups"`
+}
+
+type groupOne struct {
+	SCIMGroup Group `json:"scim_group"`
 }
 
 // codeHolder carries the catalog error a resource handler failed with past
@@ -112,6 +147,11 @@ func fail(r *http.Request, err error, scimType scimerrors.ScimType) error {
 // stops (error codes, itemsPerPage, projection, ETags).
 func (s *Service) protocol() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := s.a.ClientIP(r)
+		if err := s.guard.refused(ip); err != nil {
+			s.writeError(w, r, err, "")
+			return
+		}
 		tok := authos.BearerToken(r)
 		if tok == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
@@ -119,10 +159,14 @@ func (s *Service) protocol() http.Handler {
 			return
 		}
 		o, t, err := s.Authenticate(r.Context(), tok)
-		if err != nil {
-			if errors.Is(err, authos.CodeInvalidSCIMToken) {
+		if errors.Is(err, authos.CodeInvalidSCIMToken) {
+			if lerr := s.guard.failed(r.Context(), ip); lerr != nil {
+				err = lerr
+			} else {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="scim", error="invalid_token"`)
 			}
+		}
+		if err != nil {
 			s.writeError(w, r, err, "")
 			return
 		}

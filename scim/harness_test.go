@@ -37,30 +37,41 @@ type harness struct {
 
 func newHarness(t *testing.T, st store.Storage) *harness {
 	t.Helper()
+	return newHarnessWith(t, st, nil, scim.Config{})
+}
+
+// newHarnessWith is newHarness with the authos Config changed by mutate
+// (when not nil) and the SCIM Config sc.
+func newHarnessWith(t *testing.T, st store.Storage, mutate func(*authos.Config), sc scim.Config) *harness {
+	t.Helper()
 	h := &harness{t: t, st: st}
 	hasher, err := authos.NewArgon2id(authos.Argon2Params{Memory: 12288, Time: 3}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.srv = httptest.NewUnstartedServer(nil)
-	a, err := authos.New(context.Background(), authos.Config{
+	cfg := authos.Config{
 		Store: st, Keyring: authostest.Keyring(t), Hasher: hasher, BaseURL: "http://" + h.srv.Listener.Addr().String(),
 		Logger: slog.New(slog.DiscardHandler), AutoApproveOrgs: true,
 		RateLimits: authos.RateLimits{Disabled: true},
-	})
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	a, err := authos.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.a = a
-	if h.sc, err = scim.New(a, scim.Config{}); err != nil {
+	if h.sc, err = scim.New(a, sc); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler())
 	sh := h.sc.Handler()
-	mux.Handle("/scim/", sh)
-	mux.Handle("/api/organizations/{org}/scim-tokens", sh)
-	mux.Handle("/api/organizations/{org}/scim-tokens/", sh)
+	for _, p := range scim.MountPaths() {
+		mux.Handle(p, sh)
+	}
 	h.srv.Config.Handler = mux
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)

@@ -62,6 +62,13 @@ type Config struct {
 	// headers and meta.location. Default: the authos Config.BaseURL +
 	// "/scim/v2".
 	BaseURL string
+	// FailedAuthLimit bounds the wrong SCIM tokens accepted from one client
+	// address (authos ClientIP, with Config.TrustedProxies): over
+	// it, every SCIM call from that address, whatever its token, answers
+	// 429 RATE_LIMIT_EXCEEDED until the limit lets one more through.
+	// Default 20 at once, then 10 a minute. authos RateLimits.Disabled
+	// turns it off.
+	FailedAuthLimit authos.Limit
 }
 
 // Service is the SCIM 2.0 service provider. It is safe for concurrent use.
@@ -72,6 +79,7 @@ type Service struct {
 	cfg    Config
 	server elimity.Server
 	router *authos.Router
+	guard  *authGuard
 }
 
 // New builds the service. It fails when a's store does not offer the SCIM
@@ -88,7 +96,7 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 		cfg.BaseURL = a.Config().BaseURL + "/scim/v2"
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Service{a: a, st: st, cfg: cfg}
+	s := &Service{a: a, st: st, cfg: cfg, guard: newAuthGuard(a, cfg.FailedAuthLimit)}
 	s.server, err = elimity.NewServer(&elimity.ServerArgs{
 		ServiceProviderConfig: &elimity.ServiceProviderConfig{SupportFiltering: true, SupportPatch: true, MaxResults: maxResults},
 		ResourceTypes: []elimity.ResourceType{

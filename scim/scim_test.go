@@ -3,6 +3,8 @@ package scim_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"net/url"
 	"testing"
 	"time"
@@ -234,4 +236,39 @@ func TestDeleteAccount(t *testing.T) {
 			t.Errorf("provisioning carol again: %d %s", r.status, r.raw)
 		}
 	})
+}
+
+// TestFailedTokenLimit: wrong SCIM tokens are counted per client address;
+// over the limit, that address is refused every SCIM call (429 with
+// Retry-After), even with the right token, while another address goes on.
+func TestFailedTokenLimit(t *testing.T) {
+	h := newHarnessWith(t, testbackends.List(t, true)[0].Open(t), func(c *authos.Config) {
+		c.RateLimits = authos.RateLimits{PerIP: authos.Limit{Rate: 1000, Period: time.Second, Burst: 1000}}
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}, scim.Config{FailedAuthLimit: authos.Limit{Rate: 1, Period: time.Hour, Burst: 3}})
+	from := func(ip, token string) response {
+		return h.send("GET", "/scim/v2/Users", token, nil, map[string]string{"X-Forwarded-For": ip})
+	}
+	const attacker, idp = "203.0.113.7", "198.51.100.20"
+	for i := range 3 {
+		checkSCIMError(t, from(attacker, fmt.Sprintf("scim_guess%d", i)), 401, authos.CodeInvalidSCIMToken, "")
+	}
+	r := from(attacker, "scim_guess3")
+	checkSCIMError(t, r, 429, authos.CodeRateLimitExceeded, "")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	// Blocked: the right token is refused too, so guesses teach nothing.
+	checkSCIMError(t, from(attacker, h.token), 429, authos.CodeRateLimitExceeded, "")
+	checkSCIMError(t, from(attacker, ""), 429, authos.CodeRateLimitExceeded, "")
+	if r := from(idp, h.token); r.status != 200 {
+		t.Errorf("another address with the right token: %d %s", r.status, r.raw)
+	}
+	// Right tokens are not counted.
+	for range 5 {
+		if r := from(idp, h.token); r.status != 200 {
+			t.Fatalf("right token: %d %s", r.status, r.raw)
+		}
+	}
+	checkSCIMError(t, from(idp, "scim_wrong"), 401, authos.CodeInvalidSCIMToken, "")
 }
