@@ -273,30 +273,37 @@ func scimPage(query string, args []any, res store.SCIMResource, q store.SCIMQuer
 	return query, append(args, max(q.Count, 0), start-1), nil
 }
 
-// ListSCIMUsers returns the page of the organization's users q selects and
-// the number matching q.Filter.
-func (h *handle) ListSCIMUsers(ctx context.Context, orgID string, q store.SCIMQuery) ([]store.SCIMUser, int, error) {
-	cond, args, err := TranslateSCIMFilter(&h.s.d, store.SCIMUsers, q.Filter)
+// scimUsersSQL returns the queries of ListSCIMUsers: the count of the
+// organization's users that q.Filter selects, and the page q asks for,
+// each with its arguments.
+func scimUsersSQL(d *Dialect, orgID string, q store.SCIMQuery) (count string, countArgs []any, page string, pageArgs []any, err error) {
+	cond, args, err := TranslateSCIMFilter(d, store.SCIMUsers, q.Filter)
 	if err != nil {
-		return nil, 0, err
-	}
-	if _, err := scimSortColumn(store.SCIMUsers, q.SortBy); err != nil {
-		return nil, 0, err
+		return "", nil, "", nil, err
 	}
 	where := ` WHERE s.org_id = ? AND (` + cond + `)`
 	args = append([]any{orgID}, args...)
-	var total int
-	if err := h.queryRow(ctx, `SELECT COUNT(*)`+scimUsersFrom+where, args...).Scan(&total); err != nil {
-		return nil, 0, wrap("count scim users", err)
+	page, pageArgs, err = scimPage(`SELECT `+scimUserCols+scimUsersFrom+where, slices.Clip(args), store.SCIMUsers, q, "s.user_id")
+	if err != nil {
+		return "", nil, "", nil, err
 	}
-	if q.Count <= 0 || total == 0 {
-		return nil, total, nil
-	}
-	query, args, err := scimPage(`SELECT `+scimUserCols+scimUsersFrom+where, args, store.SCIMUsers, q, "s.user_id")
+	return `SELECT COUNT(*)` + scimUsersFrom + where, args, page, pageArgs, nil
+}
+
+// ListSCIMUsers returns the page of the organization's users q selects and
+// the number matching q.Filter.
+func (h *handle) ListSCIMUsers(ctx context.Context, orgID string, q store.SCIMQuery) ([]store.SCIMUser, int, error) {
+	count, countArgs, query, args, err := scimUsersSQL(&h.s.d, orgID, q)
 	if err != nil {
 		return nil, 0, err
 	}
-	users, err := queryAll(ctx, h, "list scim users", scanSCIMUser, query, args...)
+	var users []store.SCIMUser
+	if q.Count > 0 {
+		if users, err = queryAll(ctx, h, "list scim users", scanSCIMUser, query, args...); err != nil {
+			return nil, 0, err
+		}
+	}
+	total, err := h.scimTotal(ctx, "count scim users", q, len(users), count, countArgs)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -308,6 +315,20 @@ func (h *handle) ListSCIMUsers(ctx context.Context, orgID string, q store.SCIMQu
 		return nil, 0, err
 	}
 	return users, total, nil
+}
+
+// scimTotal returns the number of resources a list query matches: the
+// length of a first page shorter than the page size (nothing more
+// matches), else the result of the count query.
+func (h *handle) scimTotal(ctx context.Context, op string, q store.SCIMQuery, got int, count string, args []any) (int, error) {
+	if q.Count > 0 && q.StartIndex <= 1 && got < q.Count {
+		return got, nil
+	}
+	var total int
+	if err := h.queryRow(ctx, count, args...).Scan(&total); err != nil {
+		return 0, wrap(op, err)
+	}
+	return total, nil
 }
 
 // Groups.
@@ -370,19 +391,21 @@ func (h *handle) ListSCIMGroups(ctx context.Context, orgID string, q store.SCIMQ
 	}
 	from := ` FROM authos_scim_groups g WHERE g.org_id = ? AND (` + cond + `)`
 	args = append([]any{orgID}, args...)
-	var total int
-	if err := h.queryRow(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
-		return nil, 0, wrap("count scim groups", err)
+	var groups []store.SCIMGroup
+	if q.Count > 0 {
+		query, pageArgs, err := scimPage(`SELECT `+scimGroupCols+from, slices.Clip(args), store.SCIMGroups, q, "g.id")
+		if err != nil {
+			return nil, 0, err
+		}
+		if groups, err = queryAll(ctx, h, "list scim groups", scanSCIMGroup, query, pageArgs...); err != nil {
+			return nil, 0, err
+		}
 	}
-	if q.Count <= 0 || total == 0 {
-		return nil, total, nil
-	}
-	query, args, err := scimPage(`SELECT `+scimGroupCols+from, args, store.SCIMGroups, q, "g.id")
+	total, err := h.scimTotal(ctx, "count scim groups", q, len(groups), `SELECT COUNT(*)`+from, args)
 	if err != nil {
 		return nil, 0, err
 	}
-	groups, err := queryAll(ctx, h, "list scim groups", scanSCIMGroup, query, args...)
-	return groups, total, err
+	return groups, total, nil
 }
 
 func (h *handle) requireSCIMGroup(ctx context.Context, orgID, id string) error {
