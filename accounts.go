@@ -3,7 +3,6 @@ package authos
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -83,10 +82,17 @@ func (a *Authos) newLinkToken(ctx context.Context, tx store.Tx, userID, purpose 
 	if err := tx.DeleteUserTokens(ctx, userID, purpose); err != nil {
 		return "", err
 	}
+	return a.createLinkToken(ctx, tx, userID, purpose, a.now(), ttl, page)
+}
+
+// createLinkToken stores a fresh single-use token (hashed), requested at
+// requested and valid for ttl from now, and returns the link carrying the
+// secret.
+func (a *Authos) createLinkToken(ctx context.Context, tx store.Tx, userID, purpose string, requested time.Time, ttl time.Duration, page string) (string, error) {
 	secret := randx.Token(32)
 	now := a.now()
 	if err := tx.CreateToken(ctx, store.OneTimeToken{Hash: hashx.SHA256Hex(secret), Purpose: purpose, UserID: userID,
-		CreatedAt: now, ExpiresAt: now.Add(ttl)}); err != nil {
+		CreatedAt: requested, ExpiresAt: now.Add(ttl)}); err != nil {
 		return "", err
 	}
 	sep := "?"
@@ -132,8 +138,11 @@ func (a *Authos) VerifyEmail(ctx context.Context, token string) (User, error) {
 	return u, dbError(err)
 }
 
-// ResendVerification queues a new verification email when email belongs to
-// an unverified account. It answers the same whether or not it does.
+// ResendVerification sends a new verification email when email belongs to
+// an unverified account (the new link voids the older ones). It answers the
+// same, after the same work, whether or not it does: the request is queued
+// and the outbox worker looks the account up. Limited per email and client
+// address (ctx, see WithClientIP) and per email (RateLimits).
 func (a *Authos) ResendVerification(ctx context.Context, email string) error {
 	email = NormalizeEmail(email)
 	if err := ValidateEmail(email); err != nil {
@@ -142,17 +151,7 @@ func (a *Authos) ResendVerification(ctx context.Context, email string) error {
 	if err := a.limitAccount(ctx, "resend", email); err != nil {
 		return err
 	}
-	err := a.st.Tx(ctx, func(tx store.Tx) error {
-		u, err := tx.GetUserByEmail(ctx, email)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil || u.EmailVerified || u.Disabled {
-			return err
-		}
-		return a.queueVerification(ctx, tx, u)
-	})
-	return dbError(err)
+	return a.queueAccountMail(ctx, mailKindVerify, email)
 }
 
 // LoginInput is a password login.
@@ -168,11 +167,14 @@ type LoginInput struct {
 }
 
 // Login checks email and password and finishes through CompleteLogin. The
-// account is protected by the lockout (counted per email); the per-IP limit
-// applies over HTTP.
+// account is protected by the lockout (see Lockout: per email and client
+// address, and per email); the per-IP limit applies over HTTP. A login
+// scoped to an organization (Org) needs the user's membership and an active
+// organization.
 // INVALID_CREDENTIALS (the same answer, after the same hashing work, for an
-// unknown email), ACCOUNT_LOCKED (with retry_after), EMAIL_NOT_VERIFIED,
-// MFA_REQUIRED, RATE_LIMIT_EXCEEDED.
+// unknown email), ACCOUNT_LOCKED (with retry_after while it is temporary),
+// EMAIL_NOT_VERIFIED, MFA_REQUIRED, RATE_LIMIT_EXCEEDED,
+// ORGANIZATION_NOT_ACTIVE.
 func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, error) {
 	email := NormalizeEmail(in.Email)
 	if email == "" || in.Password == "" {
@@ -184,14 +186,13 @@ func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, erro
 	if len(email) > 254 || len(in.Password) > 4*a.cfg.Password.MaxLength {
 		return nil, NewError(CodeInvalidCredentials, "Invalid email or password")
 	}
-	key := LockoutKey(email)
-	now := a.now()
-	lf, err := a.st.GetLoginFailures(ctx, key)
-	if err != nil {
-		return nil, dbError(err)
+	if in.ClientIP == "" {
+		in.ClientIP = ClientIPFrom(ctx)
 	}
-	if lf.LockedUntil.After(now) {
-		return nil, lockedError(lf.LockedUntil.Sub(now))
+	now := a.now()
+	gate, err := a.openGate(ctx, email, in.ClientIP)
+	if err != nil {
+		return nil, err
 	}
 	user, uerr := a.st.GetUserByEmail(ctx, email)
 	if uerr != nil && !errors.Is(uerr, store.ErrNotFound) {
@@ -212,10 +213,13 @@ func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, erro
 		return nil, err
 	}
 	if uerr != nil || encoded == a.dummyHash || !ok {
-		return nil, a.loginFailed(ctx, key, user.ID)
+		if err := a.fail(ctx, gate, user.ID); err != nil {
+			return nil, err
+		}
+		return nil, NewError(CodeInvalidCredentials, "Invalid email or password")
 	}
-	if err := a.st.ClearLoginFailures(ctx, key); err != nil {
-		return nil, dbError(err)
+	if err := a.pass(ctx, gate); err != nil {
+		return nil, err
 	}
 	if rehash {
 		if h, err := a.hasher.Hash(ctx, in.Password); err == nil {
@@ -230,42 +234,21 @@ func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, erro
 		if err != nil {
 			return nil, err
 		}
+		if err := requireActive(o); err != nil {
+			return nil, err
+		}
 		lc.OrgID, lc.Org = o.ID, o.Slug
 	}
 	return a.CompleteLogin(ctx, user, lc)
 }
 
-// loginFailed counts a failure atomically and answers INVALID_CREDENTIALS,
-// or ACCOUNT_LOCKED once the failure locks the password factor.
-func (a *Authos) loginFailed(ctx context.Context, key, userID string) error {
-	now := a.now()
-	l := a.cfg.Lockout
-	lf, err := a.st.RecordLoginFailure(ctx, key, now, l.Window, l.MaxFailures, l.Duration)
-	if err != nil {
-		return dbError(err)
-	}
-	if userID != "" && lf.Count == l.MaxFailures && lf.LockedUntil.After(now) {
-		if err := a.emit(ctx, a.st, Event{Type: EventUserLocked, TargetID: userID,
-			Data: map[string]any{"locked_until": lf.LockedUntil}}); err != nil {
-			a.log.Error("authos: recording lock event", "error", err)
-		}
-	}
-	return NewError(CodeInvalidCredentials, "Invalid email or password")
-}
-
-func lockedError(left time.Duration) error {
-	e := NewError(CodeAccountLocked, fmt.Sprintf("Too many failed logins; try again in %s", left.Round(time.Second)))
-	e.RetryAfter = left
-	return e
-}
-
-// LockoutKey is the failed-login counter key of an email (see
-// store.LoginFailureStore). The counter is keyed by email, not by account,
-// so unknown emails lock like known ones and lockout reveals nothing.
-func LockoutKey(email string) string { return "pwd:" + hashx.SHA256Hex(strings.ToLower(email)) }
-
-// ForgotPassword queues a reset email when email belongs to an account. It
-// answers the same whether or not it does.
+// ForgotPassword sends a reset email when email belongs to an enabled
+// account. It answers the same, after the same work, whether or not it does:
+// the request is queued and the outbox worker looks the account up. A new
+// link does not void the earlier ones: the account keeps its three newest
+// live links. Limited per email and client address (ctx, see WithClientIP)
+// and per email (RateLimits), so requests from other addresses cannot use
+// up the owner's budget.
 func (a *Authos) ForgotPassword(ctx context.Context, email string) error {
 	email = NormalizeEmail(email)
 	if err := ValidateEmail(email); err != nil {
@@ -274,27 +257,14 @@ func (a *Authos) ForgotPassword(ctx context.Context, email string) error {
 	if err := a.limitAccount(ctx, "forgot", email); err != nil {
 		return err
 	}
-	err := a.st.Tx(ctx, func(tx store.Tx) error {
-		u, err := tx.GetUserByEmail(ctx, email)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil || u.Disabled {
-			return err
-		}
-		link, err := a.newLinkToken(ctx, tx, u.ID, store.PurposeResetPassword, a.cfg.PasswordResetTTL, a.cfg.ResetPasswordURL)
-		if err != nil {
-			return err
-		}
-		return a.enqueueEmail(ctx, tx, TemplateResetPassword, u.Email, EmailData{Name: u.Name, Link: link,
-			ExpiresIn: humanDuration(a.cfg.PasswordResetTTL)})
-	})
-	return dbError(err)
+	return a.queueAccountMail(ctx, mailKindReset, email)
 }
 
 // ResetPassword consumes a reset token and sets the new password; every
-// session of the user is revoked and the lockout cleared. Reset does not log
-// in, so an enabled second factor is never bypassed. INVALID_TOKEN, WEAK_PASSWORD.
+// session of the user is revoked, every pending sign-in (preauth), reset
+// and verification token voided, and every lock of the account cleared.
+// Reset does not log in, so an enabled second factor is never bypassed.
+// INVALID_TOKEN, WEAK_PASSWORD.
 func (a *Authos) ResetPassword(ctx context.Context, token, password string) error {
 	if token == "" {
 		return NewError(CodeInvalidToken, "Token is invalid, expired or already used")
@@ -342,10 +312,12 @@ func (a *Authos) ResetPassword(ctx context.Context, token, password string) erro
 		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", now); err != nil {
 			return err
 		}
-		if err := tx.ClearLoginFailures(ctx, LockoutKey(u.Email)); err != nil {
+		// Every lock of the account goes: the account-wide ceiling and the
+		// per-address locks.
+		if err := tx.ClearLoginFailureScope(ctx, LockoutKey(u.Email)); err != nil {
 			return err
 		}
-		if err := tx.DeleteUserTokens(ctx, u.ID, store.PurposeResetPassword); err != nil {
+		if err := voidCredentialTokens(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		return a.emit(ctx, tx, Event{Type: EventUserPasswordReset, ActorID: u.ID, TargetID: u.ID,
@@ -360,27 +332,18 @@ func (a *Authos) ResetPassword(ctx context.Context, token, password string) erro
 	return nil
 }
 
-// ChangePassword checks the current password, sets the new one and revokes
-// every other session of the user. INVALID_CREDENTIALS, WEAK_PASSWORD.
-func (a *Authos) ChangePassword(ctx context.Context, userID, currentSessionID, current, next string) error {
-	u, err := a.st.GetUser(ctx, userID)
-	if err != nil {
-		return dbError(err)
-	}
-	cred, err := a.st.GetPassword(ctx, userID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return dbError(err)
-	}
-	encoded := cred.Hash
-	if encoded == "" {
-		encoded = a.dummyHash
-	}
-	ok, _, err := a.hasher.Verify(ctx, current, encoded)
-	if err != nil {
+// ChangePassword sets the password of p's user after re-authentication
+// (Reauthenticate with current: the current password, or for an account
+// without one a recent sign-in), revokes every other session of the user
+// and voids every pending sign-in (preauth), reset and verification token.
+// INVALID_CREDENTIALS, ACCOUNT_LOCKED, WEAK_PASSWORD.
+func (a *Authos) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
+	if err := a.Reauthenticate(ctx, p, current); err != nil {
 		return err
 	}
-	if !ok || cred.Hash == "" {
-		return NewError(CodeInvalidCredentials, "Current password is wrong")
+	u, err := a.st.GetUser(ctx, p.UserID)
+	if err != nil {
+		return dbError(err)
 	}
 	if err := a.cfg.Password.Validate(ctx, next, u); err != nil {
 		return err
@@ -390,14 +353,28 @@ func (a *Authos) ChangePassword(ctx context.Context, userID, currentSessionID, c
 		return err
 	}
 	return a.revokeSessions(ctx, func(tx store.Tx, now time.Time) ([]string, error) {
-		if err := tx.SetPassword(ctx, store.PasswordCredential{UserID: userID, Hash: hash, UpdatedAt: now}); err != nil {
+		if err := tx.SetPassword(ctx, store.PasswordCredential{UserID: u.ID, Hash: hash, UpdatedAt: now}); err != nil {
 			return nil, err
 		}
-		if err := a.emit(ctx, tx, Event{Type: EventUserPasswordChanged, ActorID: userID, TargetID: userID}); err != nil {
+		if err := voidCredentialTokens(ctx, tx, u.ID); err != nil {
 			return nil, err
 		}
-		return tx.RevokeUserSessions(ctx, userID, currentSessionID, now)
-	}, userID)
+		if err := a.emit(ctx, tx, Event{Type: EventUserPasswordChanged, ActorID: u.ID, TargetID: u.ID}); err != nil {
+			return nil, err
+		}
+		return tx.RevokeUserSessions(ctx, u.ID, p.SessionID, now)
+	}, u.ID)
+}
+
+// voidCredentialTokens deletes the user's pending sign-ins (preauth), reset
+// and verification tokens: what was issued under the old password stops.
+func voidCredentialTokens(ctx context.Context, tx store.Tx, userID string) error {
+	for _, purpose := range []string{store.PurposePreAuth, store.PurposeResetPassword, store.PurposeVerifyEmail} {
+		if err := tx.DeleteUserTokens(ctx, userID, purpose); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Profile is the public view of a user (the User schema of openapi.yaml).
@@ -522,12 +499,24 @@ func (a *Authos) RevokeUserSession(ctx context.Context, userID, sessionID string
 	}, userID)
 }
 
-// limitAccount applies the per-account rate limit to an action on email.
+// limitAccount applies the per-account rate limits to an action on email:
+// the budget of the email for the client address of ctx, then the email's
+// daily cap from all addresses.
 func (a *Authos) limitAccount(ctx context.Context, action, email string) error {
-	if a.cfg.RateLimits.Disabled || a.cfg.RateLimits.PerAccount == (Limit{}) {
+	rl := a.cfg.RateLimits
+	if rl.Disabled {
 		return nil
 	}
-	return a.allow(ctx, "acct:"+action+":"+hashx.SHA256Hex(strings.ToLower(email)), a.cfg.RateLimits.PerAccount)
+	key := "acct:" + action + ":" + hashx.SHA256Hex(strings.ToLower(email))
+	if rl.PerAccount != (Limit{}) {
+		if err := a.allow(ctx, key+"|ip:"+hashx.SHA256Hex(addressBlock(ClientIPFrom(ctx))), rl.PerAccount); err != nil {
+			return err
+		}
+	}
+	if rl.PerAccountDaily != (Limit{}) {
+		return a.allow(ctx, key, rl.PerAccountDaily)
+	}
+	return nil
 }
 
 // allow consults the rate limiter: RATE_LIMIT_EXCEEDED with Retry-After.

@@ -72,6 +72,7 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 	}
 	a.topics[store.TopicEmail] = a.deliverEmail
 	a.topics[store.TopicEvent] = a.deliverEvent
+	a.topics[topicAccountMail] = a.deliverAccountMail
 	return a, nil
 }
 
@@ -100,7 +101,9 @@ func (a *Authos) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 // Run does the background work until ctx ends: delivering the outbox
 // (email, events), refreshing the revocation cache, and hourly deleting
-// expired tokens and running the AddCleanup functions. Run it in one or in
+// expired tokens and stale failure counters (unlocked, with a window older
+// than the longest lockout window and a day) and running the AddCleanup
+// functions. Run it in one or in
 // every instance; work is claimed from the store.
 func (a *Authos) Run(ctx context.Context) error {
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -117,6 +120,9 @@ func (a *Authos) Run(ctx context.Context) error {
 			lastCleanup = now
 			if _, err := a.st.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
 				a.log.Error("authos: token cleanup", "error", err)
+			}
+			if _, err := a.st.DeleteStaleLoginFailures(ctx, now.Add(-a.staleFailuresAfter()), now); err != nil && ctx.Err() == nil {
+				a.log.Error("authos: login failure cleanup", "error", err)
 			}
 			a.mu.RLock()
 			cleanups := slices.Clone(a.cleanups)

@@ -50,6 +50,11 @@ type Config struct {
 	EmailVerificationTTL time.Duration // default 24h
 	PasswordResetTTL     time.Duration // default 1h
 	PreAuthTTL           time.Duration // MFA step; default 5m
+	// ReauthMaxAge is how recent the sign-in of a session must be for a
+	// sensitive change (password, second factor) by an account that has no
+	// password to confirm it with (see Authos.Reauthenticate). Default 5m,
+	// at most 1h.
+	ReauthMaxAge time.Duration
 	// Leeway tolerated on exp/iat when verifying tokens. Default 30s, max 60s.
 	Leeway time.Duration
 
@@ -103,20 +108,57 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Lockout locks the password factor of an account (or of an unknown email)
-// after MaxFailures failures within Window, for Duration.
+// Lockout throttles password guessing (NIST SP 800-63B §5.2.2, ASVS 6.3.1)
+// without handing attackers a way to lock users out. Wrong passwords are
+// counted twice: per account and client address, for a short lock that only
+// that address sees (a sign-in from an address with no recent failures for
+// the account is not locked out), and per account from every address, for
+// a hard ceiling. Login, the password change and every re-authentication
+// share these counters; unknown emails are counted like accounts, so a lock
+// reveals nothing. A password reset clears every lock of the account.
+// Client addresses are IPv4 addresses or IPv6 /64 prefixes.
 type Lockout struct {
-	MaxFailures int           // default 10
+	// MaxFailures wrong passwords for an account from one client address
+	// within Window lock the account for that address, for Duration.
+	// Default 10 (or AccountMaxFailures if lower); 1..AccountMaxFailures.
+	// A correct password restarts the count of its address and the
+	// account-wide count (NIST counts consecutive failures).
+	MaxFailures int
 	Window      time.Duration // default 15m
 	Duration    time.Duration // default 15m
+	// AccountMaxFailures wrong passwords for an account from all addresses
+	// together within AccountWindow lock it for every address until its
+	// password is reset (or, when AccountDuration is set, for that long).
+	// Default 100 (the NIST ceiling); at most 100.
+	AccountMaxFailures int
+	AccountWindow      time.Duration // default 24h
+	AccountDuration    time.Duration // default 0: until a password reset
+}
+
+// untilReset is the lock duration standing for "until a password reset".
+const untilReset = 100 * 365 * 24 * time.Hour
+
+// accountLockFor is how long the account ceiling locks.
+func (l Lockout) accountLockFor() time.Duration {
+	if l.AccountDuration > 0 {
+		return l.AccountDuration
+	}
+	return untilReset
 }
 
 // RateLimits are the limits applied to the auth endpoints (register, login,
-// refresh, verify, resend, forgot, reset). Zero Limits take the defaults;
-// Disabled turns both off.
+// refresh, verify, resend, forgot, reset, password change). Zero Limits take
+// the defaults; Disabled turns them all off.
 type RateLimits struct {
-	PerIP      Limit // per client IP, every auth endpoint; default 60/min, burst 30
-	PerAccount Limit // per email, resend-verification and forgot-password; default 5 at once, then 10/hour
+	PerIP Limit // per client IP, every auth endpoint; default 60/min, burst 30
+	// PerAccount limits resend-verification and forgot-password per email
+	// and client address, so that requests from other addresses never use
+	// up the budget of the owner's own address. Default 5 at once, then
+	// 10/hour.
+	PerAccount Limit
+	// PerAccountDaily caps those requests per email from all addresses
+	// together (against mail flooding). Default 20 a day.
+	PerAccountDaily Limit
 	// Disabled turns all auth rate limiting off.
 	Disabled bool
 }
@@ -170,6 +212,10 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.EmailVerificationTTL, 24*time.Hour)
 	def(&c.PasswordResetTTL, time.Hour)
 	def(&c.PreAuthTTL, 5*time.Minute)
+	def(&c.ReauthMaxAge, 5*time.Minute)
+	if c.ReauthMaxAge > time.Hour {
+		return c, errors.New("authos: Config.ReauthMaxAge must be at most 1h")
+	}
 	def(&c.Leeway, 30*time.Second)
 	def(&c.InvitationTTL, 7*24*time.Hour)
 	def(&c.APIKeyTouchInterval, time.Minute)
@@ -208,14 +254,24 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		c.Hasher = h
 	}
-	if c.Lockout.MaxFailures == 0 {
-		c.Lockout.MaxFailures = 10
+	if c.Lockout.AccountMaxFailures == 0 {
+		c.Lockout.AccountMaxFailures = 100
 	}
-	if c.Lockout.MaxFailures < 1 || c.Lockout.MaxFailures > 100 {
-		return c, errors.New("authos: Config.Lockout.MaxFailures must be 1..100 (NIST 800-63B)")
+	if c.Lockout.AccountMaxFailures < 1 || c.Lockout.AccountMaxFailures > 100 {
+		return c, errors.New("authos: Config.Lockout.AccountMaxFailures must be 1..100 (NIST 800-63B)")
+	}
+	if c.Lockout.MaxFailures == 0 {
+		c.Lockout.MaxFailures = min(10, c.Lockout.AccountMaxFailures)
+	}
+	if c.Lockout.MaxFailures < 1 || c.Lockout.MaxFailures > c.Lockout.AccountMaxFailures {
+		return c, errors.New("authos: Config.Lockout.MaxFailures must be 1..AccountMaxFailures")
 	}
 	def(&c.Lockout.Window, 15*time.Minute)
 	def(&c.Lockout.Duration, 15*time.Minute)
+	def(&c.Lockout.AccountWindow, 24*time.Hour)
+	if c.Lockout.AccountDuration < 0 {
+		return c, errors.New("authos: Config.Lockout.AccountDuration must not be negative (0: until a password reset)")
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -227,6 +283,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RateLimits.PerAccount == (Limit{}) {
 		c.RateLimits.PerAccount = Limit{Rate: 10, Period: time.Hour, Burst: 5}
+	}
+	if c.RateLimits.PerAccountDaily == (Limit{}) {
+		c.RateLimits.PerAccountDaily = Limit{Rate: 20, Period: 24 * time.Hour, Burst: 20}
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes

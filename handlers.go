@@ -26,7 +26,7 @@ func (a *Authos) routes() []route {
 		{pattern: "POST /api/auth/reset-password", handler: h["reset"], limited: true},
 		{pattern: "GET /api/user", handler: h["profile"], auth: true},
 		{pattern: "PATCH /api/user", handler: h["patchProfile"], auth: true},
-		{pattern: "POST /api/user/password", handler: h["password"], auth: true},
+		{pattern: "POST /api/user/password", handler: h["password"], auth: true, limited: true},
 		{pattern: "GET /api/user/sessions", handler: h["sessions"], auth: true},
 		{pattern: "DELETE /api/user/sessions/{id}", handler: h["revokeSession"], auth: true},
 		{pattern: "GET /.well-known/jwks.json", handler: http.HandlerFunc(a.handleJWKS)},
@@ -96,13 +96,14 @@ func (a *Authos) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 
 // HandleJSON builds a JSON endpoint: it decodes the body into In (skipped
 // when In is struct{}; an absent body is the zero In), calls fn with the
-// request's principal (nil on public routes) and writes Out with status
-// (nothing for 204), or the error envelope. Domain packages build their
-// handlers with it.
+// request's principal (nil on public routes) and its client address in the
+// context (ClientIPFrom), and writes Out with status (nothing for 204), or
+// the error envelope. Domain packages build their handlers with it.
 func HandleJSON[In, Out any](a *Authos, status int, fn func(r *http.Request, p *Principal, in In) (Out, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		// An absent body is the zero In (optional bodies such as {reason});
 		// the method then reports missing required fields itself.
+		r = r.WithContext(WithClientIP(r.Context(), a.ClientIP(r)))
 		var in In
 		if _, empty := any(in).(struct{}); !empty && r.ContentLength != 0 && !a.decode(w, r, &in) {
 			return
@@ -202,7 +203,7 @@ func (a *Authos) accountHandlers() map[string]http.HandlerFunc {
 			return a.UpdateProfile(r.Context(), p.UserID, in)
 		}),
 		"password": HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in changePasswordRequest) (none, error) {
-			return none{}, a.ChangePassword(r.Context(), p.UserID, p.SessionID, in.CurrentPassword, in.NewPassword)
+			return none{}, a.ChangePassword(r.Context(), p, in.CurrentPassword, in.NewPassword)
 		}),
 		"sessions": HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (sessionsResponse, error) {
 			ss, err := a.ListSessions(r.Context(), p.UserID, p.SessionID)

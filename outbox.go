@@ -73,7 +73,13 @@ func (a *Authos) enqueueEmail(ctx context.Context, tx store.OutboxStore, name, t
 // worker delivers it after commit with retries. The stored payload is
 // encrypted with the keyring.
 func (a *Authos) EnqueueEmail(ctx context.Context, tx store.OutboxStore, msg Message) error {
-	plain, err := json.Marshal(msg)
+	return a.enqueueSealed(ctx, tx, store.TopicEmail, msg)
+}
+
+// enqueueSealed queues v as JSON on topic through tx, encrypted with the
+// keyring (bound to the message id).
+func (a *Authos) enqueueSealed(ctx context.Context, tx store.OutboxStore, topic string, v any) error {
+	plain, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -83,8 +89,18 @@ func (a *Authos) EnqueueEmail(ctx context.Context, tx store.OutboxStore, msg Mes
 		return err
 	}
 	now := a.now()
-	return tx.EnqueueOutbox(ctx, store.OutboxMessage{ID: id, Topic: store.TopicEmail, Payload: sealed,
+	return tx.EnqueueOutbox(ctx, store.OutboxMessage{ID: id, Topic: topic, Payload: sealed,
 		CreatedAt: now, NextAttemptAt: now})
+}
+
+// openSealed decrypts the payload of a message queued with enqueueSealed
+// into v.
+func (a *Authos) openSealed(m store.OutboxMessage, v any) error {
+	plain, err := a.keyring.Decrypt(m.Payload, outboxAAD(m.ID))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(plain, v)
 }
 
 // OutboxHandler delivers one outbox message; an error schedules a retry.
@@ -107,7 +123,8 @@ const (
 
 // ProcessOutbox claims due outbox messages once and delivers them; failures
 // are retried with exponential backoff and jitter (5 s doubling, at most
-// 1 h; 12 attempts, about 6 hours). It returns how many were delivered.
+// 1 h; 12 attempts, about 6 hours). Messages that handlers queue are
+// delivered in the same call. It returns how many were delivered.
 func (a *Authos) ProcessOutbox(ctx context.Context) (int, error) {
 	a.mu.RLock()
 	topics := make([]string, 0, len(a.topics))
@@ -132,7 +149,9 @@ func (a *Authos) ProcessOutbox(ctx context.Context) (int, error) {
 				delivered++
 			}
 		}
-		if len(msgs) < outboxBatch || ctx.Err() != nil {
+		// Claim until nothing is due, so that messages queued by handlers
+		// (a looked-up account's email) go out in the same pass.
+		if len(msgs) == 0 || ctx.Err() != nil {
 			return delivered, ctx.Err()
 		}
 	}
@@ -174,12 +193,8 @@ func outboxBackoff(attempt int) time.Duration {
 }
 
 func (a *Authos) deliverEmail(ctx context.Context, m store.OutboxMessage) error {
-	plain, err := a.keyring.Decrypt(m.Payload, outboxAAD(m.ID))
-	if err != nil {
-		return err
-	}
 	var msg Message
-	if err := json.Unmarshal(plain, &msg); err != nil {
+	if err := a.openSealed(m, &msg); err != nil {
 		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)

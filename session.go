@@ -360,6 +360,24 @@ func (a *Authos) Logout(ctx context.Context, sessionID string) error {
 	}, "")
 }
 
+// RevokeOtherSessions revokes through tx every active session of userID
+// except keepID (may be empty), with a session.revoked event each (actorID
+// as actor), and returns their ids. Domain packages call it in the
+// transaction of a credential change (enabling a second factor); once tx
+// has committed they pass the ids to SessionsRevoked.
+func (a *Authos) RevokeOtherSessions(ctx context.Context, tx store.Tx, userID, keepID, actorID string) ([]string, error) {
+	ids, err := tx.RevokeUserSessions(ctx, userID, keepID, a.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if err := a.emit(ctx, tx, Event{Type: EventSessionRevoked, ActorID: actorID, TargetID: id}); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
 // revokeSessions runs revoke in a transaction with a session.revoked event
 // per session and records the revocations in the local cache.
 func (a *Authos) revokeSessions(ctx context.Context, revoke func(store.Tx, time.Time) ([]string, error), actor string) error {

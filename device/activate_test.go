@@ -133,7 +133,7 @@ func TestApprovalNeedsMFA(t *testing.T) {
 	h := newHarness(t, memoryStore(), device.Config{})
 	u := h.user("mfa@example.com")
 	access := h.accessToken(u.Email)
-	setup := h.do("POST", "/api/user/mfa/setup", access, nil)
+	setup := h.do("POST", "/api/user/mfa/setup", access, map[string]string{"current_password": password})
 	secret := setup.str("secret")
 	code := func() string {
 		c, err := totp.GenerateCodeCustom(secret, h.clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
@@ -142,7 +142,7 @@ func TestApprovalNeedsMFA(t *testing.T) {
 		}
 		return c
 	}
-	if r := h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": code()}); r.status != 200 {
+	if r := h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": code(), "current_password": password}); r.status != 200 {
 		t.Fatalf("enable: %d %s", r.status, r.raw)
 	}
 	start := h.start()

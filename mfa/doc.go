@@ -14,7 +14,15 @@
 // issuer=ISSUER&algorithm=SHA1&digits=6&period=30) and that URL as a QR code
 // PNG. The secret (160 bits from crypto/rand) is stored encrypted with the
 // secrets keyring, bound to the user, and stays pending until Enable receives
-// a valid code; Enable returns 10 backup codes, shown once.
+// a valid code; Enable returns 10 backup codes, shown once, and revokes
+// every other session of the user (they signed in without the new factor).
+//
+// Re-authentication: a stolen access token alone changes nothing. Setup,
+// Enable, Disable and RegenerateBackupCodes first call
+// authos.Reauthenticate: the request carries current_password (wrong values
+// count into the login lockout), or, for an account without a password, the
+// session must have signed in within authos Config.ReauthMaxAge (5 minutes).
+// Otherwise the answer is 401 INVALID_CREDENTIALS.
 //
 // Codes: SHA-1, 6 digits, 30-second steps, one step of drift either way,
 // server time only. Each accepted time step is recorded per user, so a code
@@ -30,8 +38,8 @@
 // against the user: after 5 attempts without success in 15 minutes further
 // checks are refused with RATE_LIMIT_EXCEEDED and Retry-After for 15
 // minutes, even with a correct code; a success resets the count. A preauth
-// token also dies after 5 wrong codes, and the verify route is rate limited
-// per client IP.
+// token also dies after 5 wrong codes, and every route but the status is
+// rate limited per client IP.
 //
 // The caller's duties: mount Handler beside authos's own handler (it serves
 // full paths), and run authos's outbox worker (Authos.Run) so that the

@@ -44,13 +44,16 @@ func ExampleNew() {
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/api/user/mfa", nil))
 	fmt.Println("without a token:", rec.Code)
 
-	// The same steps as Go calls: enroll a (verified) user...
+	// The same steps as Go calls: a (verified) user signs in and enrolls,
+	// confirming each change with the password...
 	u, _ := a.Register(ctx, authos.RegisterInput{Email: "ada@example.com", Password: "analytical engine"})
 	u.EmailVerified = true
 	st.UpdateUser(ctx, u)
-	enrollment, _ := mf.Setup(ctx, u.ID)
+	signedIn, _ := a.Login(ctx, authos.LoginInput{Email: "ada@example.com", Password: "analytical engine"})
+	p, _ := a.VerifyAccessToken(ctx, signedIn.AccessToken, "")
+	enrollment, _ := mf.Setup(ctx, p, "analytical engine")
 	code, _ := totp.GenerateCode(enrollment.Secret, time.Now())
-	backup, _ := mf.Enable(ctx, u.ID, code)
+	backup, _ := mf.Enable(ctx, p, code, "analytical engine")
 	fmt.Println("backup codes:", len(backup))
 
 	// ...whose password login now asks for the second factor.

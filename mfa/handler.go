@@ -12,20 +12,20 @@ func (s *Service) routes() []authos.Route {
 		{Pattern: "GET /api/user/mfa", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, _ none) (Status, error) {
 			return s.Status(r.Context(), userOf(r))
 		}))},
-		{Pattern: "POST /api/user/mfa/setup", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, _ none) (*Enrollment, error) {
-			return s.Setup(r.Context(), userOf(r))
-		}))},
-		{Pattern: "POST /api/user/mfa/enable", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in codeRequest) (backupCodesResponse, error) {
-			codes, err := s.Enable(r.Context(), userOf(r), in.Code)
+		{Pattern: "POST /api/user/mfa/setup", Handler: a.LimitByIP(a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in setupRequest) (*Enrollment, error) {
+			return s.Setup(r.Context(), p, in.CurrentPassword)
+		})))},
+		{Pattern: "POST /api/user/mfa/enable", Handler: a.LimitByIP(a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in codeRequest) (backupCodesResponse, error) {
+			codes, err := s.Enable(r.Context(), p, in.Code, in.CurrentPassword)
 			return backupCodesResponse{codes}, err
-		}))},
-		{Pattern: "POST /api/user/mfa/disable", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *authos.Principal, in codeRequest) (none, error) {
-			return none{}, s.Disable(r.Context(), userOf(r), in.Code)
-		}))},
-		{Pattern: "POST /api/user/mfa/backup-codes", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in codeRequest) (backupCodesResponse, error) {
-			codes, err := s.RegenerateBackupCodes(r.Context(), userOf(r), in.Code)
+		})))},
+		{Pattern: "POST /api/user/mfa/disable", Handler: a.LimitByIP(a.RequireAuth(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *authos.Principal, in codeRequest) (none, error) {
+			return none{}, s.Disable(r.Context(), p, in.Code, in.CurrentPassword)
+		})))},
+		{Pattern: "POST /api/user/mfa/backup-codes", Handler: a.LimitByIP(a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in codeRequest) (backupCodesResponse, error) {
+			codes, err := s.RegenerateBackupCodes(r.Context(), p, in.Code, in.CurrentPassword)
 			return backupCodesResponse{codes}, err
-		}))},
+		})))},
 		{Pattern: "POST /api/auth/mfa/verify", Handler: a.LimitByIP(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in verifyRequest) (*authos.TokenResponse, error) {
 			return s.Verify(r.Context(), in.PreauthToken, in.Code)
 		}))},
@@ -39,9 +39,11 @@ func (s *Service) routes() []authos.Route {
 func (s *Service) Routes() []string { return s.router.Routes() }
 
 // Handler serves the MFA routes (openapi.yaml, "mfa") at their full paths:
-// the /api/user/mfa... routes need an access token, /api/auth/mfa/verify a
-// preauth token (and is rate limited per client IP), and the reset route a
-// platform owner. Every other request gets the 404 envelope. A host mounts
+// the /api/user/mfa... routes need an access token (and the changes a
+// current_password, see Setup), /api/auth/mfa/verify a preauth token, and
+// the reset route a platform owner. Every route but the status and the
+// reset is rate limited per client IP. Every other request gets the 404
+// envelope. A host mounts
 // it beside authos's handler:
 //
 //	mux.Handle("/", a.Handler())
@@ -55,8 +57,15 @@ func (s *Service) Handler() http.Handler { return s.router.Handler() }
 // none is the input of routes without a body and the output of 204 routes.
 type none = struct{}
 
+// setupRequest confirms the account holder (see authos.Reauthenticate).
+type setupRequest struct {
+	CurrentPassword string `json:"current_password"`
+}
+
+// codeRequest carries a code and the re-authentication of a change.
 type codeRequest struct {
-	Code string `json:"code"`
+	Code            string `json:"code"`
+	CurrentPassword string `json:"current_password"`
 }
 
 type verifyRequest struct {

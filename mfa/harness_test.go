@@ -73,19 +73,18 @@ type harness struct {
 
 const password = "correct horse battery"
 
+// reauth is the body confirming a change with the account's password.
+var reauth = map[string]string{"current_password": password}
+
 func newHarness(t *testing.T, st store.Storage) *harness {
 	t.Helper()
 	h := &harness{t: t, st: st, clock: newClock()}
 	kr := authostest.Keyring(t)
-	hasher, err := authos.NewArgon2id(authos.Argon2Params{Memory: 12288, Time: 3}, 0) // the cheapest ASVS setting
-	if err != nil {
-		t.Fatal(err)
-	}
 	h.srv = httptest.NewUnstartedServer(nil)
 	a, err := authos.New(context.Background(), authos.Config{
 		Store:      st,
 		Keyring:    kr,
-		Hasher:     hasher,
+		Hasher:     authostest.FastHasher{}, // fast: these tests sign in many times
 		BaseURL:    "http://" + h.srv.Listener.Addr().String(),
 		Now:        h.clock.Now,
 		Logger:     slog.New(slog.DiscardHandler),
@@ -253,9 +252,9 @@ func (h *harness) wrongCode(secret string) string {
 // so the enabling code is not the next one asked for.
 func (h *harness) enroll(access string) (secret string, backup []string) {
 	h.t.Helper()
-	setup := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, nil), http.StatusOK)
+	setup := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, reauth), http.StatusOK)
 	secret = setup.str("secret")
-	en := h.wantOK(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": h.code(secret, 0)}), http.StatusOK)
+	en := h.wantOK(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password, "code": h.code(secret, 0)}), http.StatusOK)
 	backup = en.strings("backup_codes")
 	if len(backup) != mfa.BackupCodeCount {
 		h.t.Fatalf("enable returned %d backup codes; want %d", len(backup), mfa.BackupCodeCount)

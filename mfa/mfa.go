@@ -135,11 +135,17 @@ type Enrollment struct {
 	QRPNG      []byte `json:"qr_png"`      // OTPAuthURL as a QR code PNG (base64 in JSON)
 }
 
-// Setup starts (or restarts) the user's enrollment: a new secret is stored
-// encrypted and pending, replacing any earlier pending one, until Enable
-// receives a valid code. MFA_ALREADY_ENABLED when MFA is on; NOT_FOUND for
-// an unknown user.
-func (s *Service) Setup(ctx context.Context, userID string) (*Enrollment, error) {
+// Setup starts (or restarts) the enrollment of p's user: a new secret is
+// stored encrypted and pending, replacing any earlier pending one, until
+// Enable receives a valid code. The change needs re-authentication
+// (authos.Reauthenticate with currentPassword). INVALID_CREDENTIALS,
+// ACCOUNT_LOCKED, MFA_ALREADY_ENABLED when MFA is on; NOT_FOUND for an
+// unknown user.
+func (s *Service) Setup(ctx context.Context, p *authos.Principal, currentPassword string) (*Enrollment, error) {
+	if err := s.a.Reauthenticate(ctx, p, currentPassword); err != nil {
+		return nil, err
+	}
+	userID := p.UserID
 	u, err := s.st.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, authos.NewError(authos.CodeNotFound, "User not found")
@@ -186,19 +192,28 @@ func (s *Service) Setup(ctx context.Context, userID string) (*Enrollment, error)
 	return &Enrollment{Secret: key.Secret(), OTPAuthURL: key.URL(), QRPNG: qr.Bytes()}, nil
 }
 
-// Enable turns the pending factor on with a valid TOTP code from the app
-// and returns BackupCodeCount new backup codes, shown once. INVALID_MFA_CODE
-// (the factor stays pending), MFA_NOT_ENABLED (no setup), MFA_ALREADY_ENABLED,
-// RATE_LIMIT_EXCEEDED, BAD_REQUEST (no code).
-func (s *Service) Enable(ctx context.Context, userID, rawCode string) ([]string, error) {
+// Enable turns the pending factor of p's user on with a valid TOTP code
+// from the app and returns BackupCodeCount new backup codes, shown once.
+// Every other session of the user is revoked (they signed in without the
+// new factor); p's own session stays. The change needs re-authentication
+// (authos.Reauthenticate with currentPassword). INVALID_CREDENTIALS,
+// ACCOUNT_LOCKED, INVALID_MFA_CODE (the factor stays pending),
+// MFA_NOT_ENABLED (no setup), MFA_ALREADY_ENABLED, RATE_LIMIT_EXCEEDED,
+// BAD_REQUEST (no code).
+func (s *Service) Enable(ctx context.Context, p *authos.Principal, rawCode, currentPassword string) ([]string, error) {
 	c, err := parseInput(rawCode)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.a.Reauthenticate(ctx, p, currentPassword); err != nil {
 		return nil, err
 	}
 	if c.kind != kindTOTP {
 		return nil, invalidCode()
 	}
+	userID := p.UserID
 	shown, hashes := newBackupCodes(userID)
+	var revoked []string
 	err = s.withCode(ctx, userID, c, false, func(tx mfaTx, f store.MFAFactor, v verified) error {
 		now := s.a.Now()
 		f.Enabled, f.EnabledAt, f.LastStep = true, now, v.step
@@ -208,22 +223,33 @@ func (s *Service) Enable(ctx context.Context, userID, rawCode string) ([]string,
 		if err := tx.ReplaceBackupCodes(ctx, userID, hashes, now); err != nil {
 			return err
 		}
-		return s.a.Emit(ctx, tx, authos.Event{Type: EventEnabled, ActorID: userID, TargetID: userID})
+		if err := s.a.Emit(ctx, tx, authos.Event{Type: EventEnabled, ActorID: userID, TargetID: userID}); err != nil {
+			return err
+		}
+		revoked, err = s.a.RevokeOtherSessions(ctx, tx, userID, p.SessionID, userID)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.a.SessionsRevoked(revoked)
 	return shown, nil
 }
 
-// Disable turns MFA off with a valid TOTP or backup code: the factor and
-// every backup code are deleted. No session is revoked. INVALID_MFA_CODE,
+// Disable turns MFA of p's user off with a valid TOTP or backup code: the
+// factor and every backup code are deleted. No session is revoked. The
+// change needs re-authentication (authos.Reauthenticate with
+// currentPassword). INVALID_CREDENTIALS, ACCOUNT_LOCKED, INVALID_MFA_CODE,
 // NO_BACKUP_CODES, MFA_NOT_ENABLED, RATE_LIMIT_EXCEEDED, BAD_REQUEST.
-func (s *Service) Disable(ctx context.Context, userID, rawCode string) error {
+func (s *Service) Disable(ctx context.Context, p *authos.Principal, rawCode, currentPassword string) error {
 	c, err := parseInput(rawCode)
 	if err != nil {
 		return err
 	}
+	if err := s.a.Reauthenticate(ctx, p, currentPassword); err != nil {
+		return err
+	}
+	userID := p.UserID
 	return s.withCode(ctx, userID, c, true, func(tx mfaTx, _ store.MFAFactor, v verified) error {
 		if err := tx.DeleteMFAFactor(ctx, userID); err != nil {
 			return err
@@ -233,14 +259,19 @@ func (s *Service) Disable(ctx context.Context, userID, rawCode string) error {
 	})
 }
 
-// RegenerateBackupCodes replaces every backup code of the user by
+// RegenerateBackupCodes replaces every backup code of p's user by
 // BackupCodeCount new ones (returned, shown once), given a valid TOTP or
-// backup code. Errors as Disable.
-func (s *Service) RegenerateBackupCodes(ctx context.Context, userID, rawCode string) ([]string, error) {
+// backup code and re-authentication (authos.Reauthenticate with
+// currentPassword). Errors as Disable.
+func (s *Service) RegenerateBackupCodes(ctx context.Context, p *authos.Principal, rawCode, currentPassword string) ([]string, error) {
 	c, err := parseInput(rawCode)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.a.Reauthenticate(ctx, p, currentPassword); err != nil {
+		return nil, err
+	}
+	userID := p.UserID
 	shown, hashes := newBackupCodes(userID)
 	err = s.withCode(ctx, userID, c, true, func(tx mfaTx, _ store.MFAFactor, v verified) error {
 		if err := tx.ReplaceBackupCodes(ctx, userID, hashes, s.a.Now()); err != nil {

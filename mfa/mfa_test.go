@@ -56,11 +56,11 @@ func TestLifecycle(t *testing.T) {
 		if st0.body["enabled"] != false || st0.body["backup_codes_remaining"] != float64(0) {
 			t.Fatalf("status before setup = %s", st0.raw)
 		}
-		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": "123456"}), 400, authos.CodeMFANotEnabled)
-		h.wantError(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"code": "123456"}), 400, authos.CodeMFANotEnabled)
+		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password, "code": "123456"}), 400, authos.CodeMFANotEnabled)
+		h.wantError(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"current_password": password, "code": "123456"}), 400, authos.CodeMFANotEnabled)
 
 		// Setup: secret, otpauth URL and the same URL as a QR code.
-		setup := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, nil), http.StatusOK)
+		setup := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, reauth), http.StatusOK)
 		if cc := setup.header.Get("Cache-Control"); cc != "no-store" {
 			t.Errorf("setup Cache-Control = %q; want no-store", cc)
 		}
@@ -98,13 +98,13 @@ func TestLifecycle(t *testing.T) {
 		}
 
 		// A wrong code leaves the factor pending; a right one enables it.
-		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": h.wrongCode(secret)}), 400, authos.CodeInvalidMFACode)
-		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": "abc"}), 400, authos.CodeInvalidMFACode)
-		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{}), 400, authos.CodeBadRequest)
+		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password, "code": h.wrongCode(secret)}), 400, authos.CodeInvalidMFACode)
+		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password, "code": "abc"}), 400, authos.CodeInvalidMFACode)
+		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password}), 400, authos.CodeBadRequest)
 		if on := h.wantOK(h.do("GET", "/api/user", access, nil), 200).body["mfa_enabled"]; on != false {
 			t.Fatalf("mfa_enabled after a wrong enable code = %v", on)
 		}
-		enable := h.wantOK(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": h.code(secret, 0)}), http.StatusOK)
+		enable := h.wantOK(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password, "code": h.code(secret, 0)}), http.StatusOK)
 		backup := enable.strings("backup_codes")
 		if len(backup) != 10 || len(slices.Compact(slices.Sorted(slices.Values(backup)))) != 10 {
 			t.Fatalf("backup codes = %q; want 10 distinct", backup)
@@ -121,8 +121,8 @@ func TestLifecycle(t *testing.T) {
 		if st1.body["enabled"] != true || st1.body["backup_codes_remaining"] != float64(10) {
 			t.Fatalf("status after enable = %s", st1.raw)
 		}
-		h.wantError(h.do("POST", "/api/user/mfa/setup", access, nil), 400, authos.CodeMFAAlreadyEnabled)
-		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": h.code(secret, 0)}), 400, authos.CodeMFAAlreadyEnabled)
+		h.wantError(h.do("POST", "/api/user/mfa/setup", access, reauth), 400, authos.CodeMFAAlreadyEnabled)
+		h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password, "code": h.code(secret, 0)}), 400, authos.CodeMFAAlreadyEnabled)
 
 		// Log out; the password alone no longer logs in.
 		h.wantOK(h.do("POST", "/api/auth/logout", access, nil), http.StatusNoContent)
@@ -157,9 +157,9 @@ func TestLifecycle(t *testing.T) {
 		}
 
 		// Regenerating voids every old code.
-		h.wantError(h.do("POST", "/api/user/mfa/backup-codes", access, map[string]string{"code": h.wrongCode(secret)}), 400, authos.CodeInvalidMFACode)
+		h.wantError(h.do("POST", "/api/user/mfa/backup-codes", access, map[string]string{"current_password": password, "code": h.wrongCode(secret)}), 400, authos.CodeInvalidMFACode)
 		h.clock.Advance(30 * time.Second)
-		regen := h.wantOK(h.do("POST", "/api/user/mfa/backup-codes", access, map[string]string{"code": h.code(secret, 0)}), http.StatusOK)
+		regen := h.wantOK(h.do("POST", "/api/user/mfa/backup-codes", access, map[string]string{"current_password": password, "code": h.code(secret, 0)}), http.StatusOK)
 		fresh := regen.strings("backup_codes")
 		if len(fresh) != 10 || slices.Contains(fresh, backup[1]) {
 			t.Fatalf("regenerated codes = %q", fresh)
@@ -168,13 +168,13 @@ func TestLifecycle(t *testing.T) {
 		h.wantOK(h.verify(h.preauth(email), fresh[0]), http.StatusOK)
 
 		// Disable with a backup code; MFA is off and login needs one step.
-		h.wantError(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"code": fresh[0]}), 400, authos.CodeInvalidMFACode)
-		h.wantOK(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"code": fresh[1]}), http.StatusNoContent)
+		h.wantError(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"current_password": password, "code": fresh[0]}), 400, authos.CodeInvalidMFACode)
+		h.wantOK(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"current_password": password, "code": fresh[1]}), http.StatusNoContent)
 		// The session survived disabling (no session is revoked).
 		if on := h.wantOK(h.do("GET", "/api/user", access, nil), 200).body["mfa_enabled"]; on != false {
 			t.Fatalf("profile mfa_enabled after disable = %v", on)
 		}
-		h.wantError(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"code": fresh[2]}), 400, authos.CodeMFANotEnabled)
+		h.wantError(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"current_password": password, "code": fresh[2]}), 400, authos.CodeMFANotEnabled)
 		h.wantOK(h.do("POST", "/api/auth/logout", access, nil), http.StatusNoContent)
 		h.accessToken(email)
 
@@ -190,13 +190,13 @@ func TestSetupReplacesPendingSecret(t *testing.T) {
 	h := newHarness(t, memory.New())
 	h.user("bob@example.com")
 	access := h.accessToken("bob@example.com")
-	first := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, nil), http.StatusOK).str("secret")
-	second := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, nil), http.StatusOK).str("secret")
+	first := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, reauth), http.StatusOK).str("secret")
+	second := h.wantOK(h.do("POST", "/api/user/mfa/setup", access, reauth), http.StatusOK).str("secret")
 	if first == second {
 		t.Fatal("a second setup returned the same secret")
 	}
-	h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": h.code(first, 0)}), 400, authos.CodeInvalidMFACode)
-	h.wantOK(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"code": h.code(second, 0)}), http.StatusOK)
+	h.wantError(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password, "code": h.code(first, 0)}), 400, authos.CodeInvalidMFACode)
+	h.wantOK(h.do("POST", "/api/user/mfa/enable", access, map[string]string{"current_password": password, "code": h.code(second, 0)}), http.StatusOK)
 }
 
 // The preauth token is not an access token: every route that requires one
@@ -272,7 +272,7 @@ func TestThrottle(t *testing.T) {
 			t.Errorf("Retry-After = %v; want at most 15m", retry)
 		}
 		h.wantRateLimited(h.verify(h.preauth(email), h.code(secret, 0)), 14*60)
-		h.wantRateLimited(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"code": h.code(secret, 0)}), 14*60)
+		h.wantRateLimited(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"current_password": password, "code": h.code(secret, 0)}), 14*60)
 		h.clock.Advance(14 * time.Minute)
 		h.wantRateLimited(h.verify(h.preauth(email), h.code(secret, 0)), 50)
 		h.clock.Advance(time.Minute + time.Second)
@@ -294,7 +294,7 @@ func TestThrottle(t *testing.T) {
 		// The management routes count against the same budget.
 		h.clock.Advance(30 * time.Second)
 		for range 5 {
-			h.wantError(h.do("POST", "/api/user/mfa/backup-codes", access, map[string]string{"code": h.wrongCode(secret)}), 400, authos.CodeInvalidMFACode)
+			h.wantError(h.do("POST", "/api/user/mfa/backup-codes", access, map[string]string{"current_password": password, "code": h.wrongCode(secret)}), 400, authos.CodeInvalidMFACode)
 		}
 		h.wantRateLimited(h.verify(h.preauth(email), h.code(secret, 0)), 14*60)
 	})
@@ -315,9 +315,9 @@ func TestNoBackupCodes(t *testing.T) {
 	}
 	h.wantError(h.verify(h.preauth(email), "aaaa-bbbb-cccc-dddd-eeee-ffff"), 400, authos.CodeNoBackupCodes)
 	h.wantError(h.verify(h.preauth(email), backup[0]), 400, authos.CodeNoBackupCodes)
-	h.wantError(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"code": backup[1]}), 400, authos.CodeNoBackupCodes)
+	h.wantError(h.do("POST", "/api/user/mfa/disable", access, map[string]string{"current_password": password, "code": backup[1]}), 400, authos.CodeNoBackupCodes)
 	// TOTP still works, and regenerating gives a full set.
-	regen := h.wantOK(h.do("POST", "/api/user/mfa/backup-codes", access, map[string]string{"code": h.code(secret, 0)}), 200)
+	regen := h.wantOK(h.do("POST", "/api/user/mfa/backup-codes", access, map[string]string{"current_password": password, "code": h.code(secret, 0)}), 200)
 	if len(regen.strings("backup_codes")) != 10 {
 		t.Fatalf("regenerated = %s", regen.raw)
 	}
@@ -457,8 +457,11 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.user("ivy@example.com")
-	u, _ := h.st.GetUserByEmail(context.Background(), "ivy@example.com")
-	en, err := mf.Setup(context.Background(), u.ID)
+	p, err := h.a.VerifyAccessToken(context.Background(), h.accessToken("ivy@example.com"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := mf.Setup(context.Background(), p, password)
 	if err != nil {
 		t.Fatal(err)
 	}

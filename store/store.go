@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -115,6 +116,13 @@ type TokenStore interface {
 	RecordTokenAttempt(ctx context.Context, purpose, hash string) (int, error)
 	// DeleteUserTokens removes every token of purpose belonging to userID.
 	DeleteUserTokens(ctx context.Context, userID, purpose string) error
+	// PruneUserTokens removes the tokens of purpose belonging to userID
+	// except the keep newest (by CreatedAt) that are live at now (unused and
+	// ExpiresAt after now), and returns how many it removed. Used and
+	// expired tokens always go; among live tokens created at the same
+	// instant, which are kept is unspecified. keep 0 removes every token of
+	// the purpose, like DeleteUserTokens.
+	PruneUserTokens(ctx context.Context, userID, purpose string, keep int, now time.Time) (int, error)
 	// DeleteExpiredTokens removes tokens that expired before now; returns how many.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
 }
@@ -203,7 +211,9 @@ type RefreshTokenStore interface {
 	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time, grace time.Duration) (Rotation, error)
 }
 
-// LoginFailures is the failed-login counter of one key (usually a user id).
+// LoginFailures is the failed-login counter of one key. A key may belong to
+// a scope (see FailureScope), so that every counter of one account can be
+// cleared at once.
 type LoginFailures struct {
 	Key         string
 	Count       int
@@ -223,6 +233,23 @@ type LoginFailureStore interface {
 	GetLoginFailures(ctx context.Context, key string) (LoginFailures, error)
 	// ClearLoginFailures forgets the key (count and lock).
 	ClearLoginFailures(ctx context.Context, key string) error
+	// ClearLoginFailureScope forgets every key whose FailureScope is scope:
+	// the key equal to scope and the keys starting with scope+"|". Other
+	// keys are untouched.
+	ClearLoginFailureScope(ctx context.Context, scope string) error
+	// DeleteStaleLoginFailures removes the keys whose window started before
+	// before and that are not locked at now, and returns how many it removed.
+	DeleteStaleLoginFailures(ctx context.Context, before, now time.Time) (int, error)
+}
+
+// FailureScope is the scope of a login-failure key: the part before the
+// first "|", or the whole key when it has none. For example the counters
+// "pwd:abc" and "pwd:abc|ip:def" are both of scope "pwd:abc".
+func FailureScope(key string) string {
+	if i := strings.IndexByte(key, '|'); i >= 0 {
+		return key[:i]
+	}
+	return key
 }
 
 // SigningKey is a token-signing key. PrivateKey is ciphertext from the

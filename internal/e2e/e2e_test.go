@@ -96,7 +96,9 @@ func accountLifecycle(t *testing.T, h *harness, st store.Storage) {
 		t.Fatalf("sessions = %s", ss.raw)
 	}
 
-	// Ten wrong passwords lock the password factor, even for the right one.
+	// Ten wrong passwords from this address lock the password factor for
+	// it, even for the right one; the account-wide counter counts them
+	// without locking.
 	for i := 0; i < 10; i++ {
 		h.wantError(h.login(email, "wrong password "+string(rune('a'+i))), 401, authos.CodeInvalidCredentials)
 	}
@@ -104,9 +106,13 @@ func accountLifecycle(t *testing.T, h *harness, st store.Storage) {
 	if locked.header.Get("Retry-After") == "" {
 		t.Error("ACCOUNT_LOCKED without Retry-After")
 	}
-	lf, err := st.GetLoginFailures(context.Background(), lockoutKeyFor(email))
+	lf, err := st.GetLoginFailures(context.Background(), authos.LockoutKeyFor(email, "127.0.0.1"))
 	if err != nil || lf.Count != 10 || !lf.LockedUntil.After(h.clock.Now()) {
-		t.Fatalf("stored failures = %+v, %v", lf, err)
+		t.Fatalf("stored failures of the address = %+v, %v", lf, err)
+	}
+	lf, err = st.GetLoginFailures(context.Background(), lockoutKeyFor(email))
+	if err != nil || lf.Count != 10 || !lf.LockedUntil.IsZero() {
+		t.Fatalf("stored failures of the account = %+v, %v", lf, err)
 	}
 
 	// Forgot (same answer for an unknown email, no mail sent) and reset.

@@ -129,6 +129,12 @@ func (s *Store) DeleteUserTokens(ctx context.Context, userID, purpose string) er
 	return s.do(ctx, func(v *view) error { return v.DeleteUserTokens(ctx, userID, purpose) })
 }
 
+// PruneUserTokens implements store.TokenStore.
+func (s *Store) PruneUserTokens(ctx context.Context, userID, purpose string, keep int, now time.Time) (n int, err error) {
+	err = s.do(ctx, func(v *view) error { n, err = v.PruneUserTokens(ctx, userID, purpose, keep, now); return err })
+	return n, err
+}
+
 // DeleteExpiredTokens implements store.TokenStore.
 func (s *Store) DeleteExpiredTokens(ctx context.Context, now time.Time) (n int, err error) {
 	err = s.do(ctx, func(v *view) error { n, err = v.DeleteExpiredTokens(ctx, now); return err })
@@ -204,6 +210,17 @@ func (s *Store) GetLoginFailures(ctx context.Context, key string) (f store.Login
 // ClearLoginFailures implements store.LoginFailureStore.
 func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
 	return s.do(ctx, func(v *view) error { return v.ClearLoginFailures(ctx, key) })
+}
+
+// ClearLoginFailureScope implements store.LoginFailureStore.
+func (s *Store) ClearLoginFailureScope(ctx context.Context, scope string) error {
+	return s.do(ctx, func(v *view) error { return v.ClearLoginFailureScope(ctx, scope) })
+}
+
+// DeleteStaleLoginFailures implements store.LoginFailureStore.
+func (s *Store) DeleteStaleLoginFailures(ctx context.Context, before, now time.Time) (n int, err error) {
+	err = s.do(ctx, func(v *view) error { n, err = v.DeleteStaleLoginFailures(ctx, before, now); return err })
+	return n, err
 }
 
 // CreateSigningKey implements store.SigningKeyStore.

@@ -211,6 +211,33 @@ func (v *view) DeleteUserTokens(_ context.Context, userID, purpose string) error
 	return nil
 }
 
+func (v *view) PruneUserTokens(_ context.Context, userID, purpose string, keep int, now time.Time) (int, error) {
+	var live []store.OneTimeToken
+	n := 0
+	for h, t := range v.st.tokens {
+		if t.UserID != userID || t.Purpose != purpose {
+			continue
+		}
+		if t.UsedAt.IsZero() && !expired(t.ExpiresAt, now) {
+			live = append(live, t)
+			continue
+		}
+		delete(v.st.tokens, h)
+		n++
+	}
+	slices.SortFunc(live, func(x, y store.OneTimeToken) int {
+		if c := y.CreatedAt.Compare(x.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(y.Hash, x.Hash)
+	})
+	for _, t := range live[min(max(keep, 0), len(live)):] {
+		delete(v.st.tokens, t.Hash)
+		n++
+	}
+	return n, nil
+}
+
 func (v *view) DeleteExpiredTokens(_ context.Context, now time.Time) (int, error) {
 	n := 0
 	for h, t := range v.st.tokens {
@@ -401,6 +428,26 @@ func (v *view) GetLoginFailures(_ context.Context, key string) (store.LoginFailu
 func (v *view) ClearLoginFailures(_ context.Context, key string) error {
 	delete(v.st.failures, key)
 	return nil
+}
+
+func (v *view) ClearLoginFailureScope(_ context.Context, scope string) error {
+	for k := range v.st.failures {
+		if store.FailureScope(k) == scope {
+			delete(v.st.failures, k)
+		}
+	}
+	return nil
+}
+
+func (v *view) DeleteStaleLoginFailures(_ context.Context, before, now time.Time) (int, error) {
+	n := 0
+	for k, f := range v.st.failures {
+		if f.WindowStart.Before(before) && !f.LockedUntil.After(now) {
+			delete(v.st.failures, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Signing keys.

@@ -20,9 +20,9 @@ func (h *handle) RecordLoginFailure(ctx context.Context, key string, now time.Ti
 		// concurrent ClearLoginFailures cannot delete it between the two.
 		var count int
 		var start, locked sql.NullInt64
-		err := h.queryRow(ctx, `INSERT INTO authos_login_failures (failure_key, failures, window_start, locked_until)
-			VALUES (?, 0, NULL, NULL) ON CONFLICT (failure_key) DO UPDATE SET failures = authos_login_failures.failures
-			RETURNING failures, window_start, locked_until`, key).Scan(&count, &start, &locked)
+		err := h.queryRow(ctx, `INSERT INTO authos_login_failures (failure_key, scope, failures, window_start, locked_until)
+			VALUES (?, ?, 0, NULL, NULL) ON CONFLICT (failure_key) DO UPDATE SET failures = authos_login_failures.failures
+			RETURNING failures, window_start, locked_until`, key, store.FailureScope(key)).Scan(&count, &start, &locked)
 		if err != nil {
 			return wrap("record login failure", err)
 		}
@@ -74,4 +74,25 @@ func (h *handle) ClearLoginFailures(ctx context.Context, key string) error {
 		return wrap("clear login failures", err)
 	}
 	return nil
+}
+
+// ClearLoginFailureScope forgets every key of scope (one indexed DELETE).
+func (h *handle) ClearLoginFailureScope(ctx context.Context, scope string) error {
+	if _, err := h.exec(ctx, `DELETE FROM authos_login_failures WHERE scope = ?`, scope); err != nil {
+		return wrap("clear login failure scope", err)
+	}
+	return nil
+}
+
+// DeleteStaleLoginFailures removes the keys whose window started before
+// before and that are not locked at now.
+func (h *handle) DeleteStaleLoginFailures(ctx context.Context, before, now time.Time) (int, error) {
+	res, err := h.exec(ctx, `DELETE FROM authos_login_failures
+		WHERE (window_start IS NULL OR window_start < ?) AND (locked_until IS NULL OR locked_until <= ?)`,
+		before.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return 0, wrap("delete stale login failures", err)
+	}
+	n, err := affected("delete stale login failures", res)
+	return int(n), err
 }

@@ -124,6 +124,21 @@ func (h *handle) DeleteUserTokens(ctx context.Context, userID, purpose string) e
 	return nil
 }
 
+// PruneUserTokens removes the user's tokens of purpose except the keep
+// newest live ones, in one statement.
+func (h *handle) PruneUserTokens(ctx context.Context, userID, purpose string, keep int, now time.Time) (int, error) {
+	res, err := h.exec(ctx, `DELETE FROM authos_one_time_tokens WHERE user_id = ? AND purpose = ? AND hash NOT IN (
+			SELECT hash FROM authos_one_time_tokens
+			WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
+			ORDER BY COALESCE(created_at, 0) DESC, hash DESC LIMIT ?)`,
+		userID, purpose, userID, purpose, now.UnixMilli(), max(keep, 0))
+	if err != nil {
+		return 0, wrap("prune user tokens", err)
+	}
+	n, err := affected("prune user tokens", res)
+	return int(n), err
+}
+
 // DeleteExpiredTokens removes the tokens whose expiry is at or before now and
 // returns how many it removed.
 func (h *handle) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -14,6 +15,9 @@ var loginFailureTests = []testCase{
 	{"WindowRestart", testLoginFailuresWindowRestart},
 	{"Clear", testLoginFailuresClear},
 	{"Concurrent", testLoginFailuresConcurrent},
+	{"ClearScope", testLoginFailuresClearScope},
+	{"ClearScopeInTx", testLoginFailuresClearScopeInTx},
+	{"DeleteStale", testLoginFailuresDeleteStale},
 }
 
 const (
@@ -137,5 +141,110 @@ func testLoginFailuresConcurrent(t *testing.T, s store.Storage) {
 	must(t, "GetLoginFailures", err)
 	if got.Count != n {
 		t.Errorf("Count after %d concurrent failures: got %d; want %d", n, got.Count, n)
+	}
+}
+
+func testLoginFailuresClearScope(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	keys := []string{
+		"pwd:a",      // the account's own counter
+		"pwd:a|ip:1", // its per-address counters
+		"pwd:a|ip:2",
+		"pwd:ab", // another account whose key extends "pwd:a"
+		"pwd:ab|ip:1",
+		"mfa:a",
+		"x|pwd:a", // "pwd:a" elsewhere in a key of another scope
+	}
+	for _, k := range keys {
+		_, err := s.RecordLoginFailure(ctx, k, base, lfWindow, 1, lfLock)
+		must(t, "RecordLoginFailure("+k+")", err)
+	}
+	must(t, "ClearLoginFailureScope", s.ClearLoginFailureScope(ctx, "pwd:a"))
+	for _, k := range keys {
+		got, err := s.GetLoginFailures(ctx, k)
+		must(t, "GetLoginFailures("+k+")", err)
+		wantGone := store.FailureScope(k) == "pwd:a"
+		if wantGone && got.Count != 0 {
+			t.Errorf("GetLoginFailures(%s) after clearing its scope: got Count=%d; want 0", k, got.Count)
+		}
+		if !wantGone && (got.Count != 1 || !got.LockedUntil.After(base)) {
+			t.Errorf("GetLoginFailures(%s) after clearing scope pwd:a: got %+v; want count 1, still locked", k, got)
+		}
+	}
+	// A cleared key counts from scratch and clears with its scope again.
+	got, err := s.RecordLoginFailure(ctx, "pwd:a|ip:1", at(time.Minute), lfWindow, 5, lfLock)
+	must(t, "RecordLoginFailure after clear", err)
+	checkEqual(t, "RecordLoginFailure after clear", got,
+		store.LoginFailures{Key: "pwd:a|ip:1", Count: 1, WindowStart: at(time.Minute)}, normFailures)
+	must(t, "ClearLoginFailureScope(again)", s.ClearLoginFailureScope(ctx, "pwd:a"))
+	got, err = s.GetLoginFailures(ctx, "pwd:a|ip:1")
+	must(t, "GetLoginFailures", err)
+	checkEqual(t, "GetLoginFailures after second clear", got, store.LoginFailures{Key: "pwd:a|ip:1"}, normFailures)
+	must(t, "ClearLoginFailureScope(unknown)", s.ClearLoginFailureScope(ctx, "nothing"))
+}
+
+func testLoginFailuresClearScopeInTx(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	for _, k := range []string{"pwd:a", "pwd:a|ip:1"} {
+		_, err := s.RecordLoginFailure(ctx, k, base, lfWindow, 10, lfLock)
+		must(t, "RecordLoginFailure("+k+")", err)
+	}
+	rollback := errors.New("rollback")
+	err := s.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.ClearLoginFailureScope(ctx, "pwd:a"); err != nil {
+			return err
+		}
+		return rollback
+	})
+	wantErr(t, "Tx(rolled back)", err, rollback)
+	for _, k := range []string{"pwd:a", "pwd:a|ip:1"} {
+		got, err := s.GetLoginFailures(ctx, k)
+		must(t, "GetLoginFailures("+k+")", err)
+		if got.Count != 1 {
+			t.Errorf("GetLoginFailures(%s) after a rolled-back clear: got Count=%d; want 1", k, got.Count)
+		}
+	}
+	must(t, "Tx", s.Tx(ctx, func(tx store.Tx) error { return tx.ClearLoginFailureScope(ctx, "pwd:a") }))
+	for _, k := range []string{"pwd:a", "pwd:a|ip:1"} {
+		got, err := s.GetLoginFailures(ctx, k)
+		must(t, "GetLoginFailures("+k+")", err)
+		if got.Count != 0 {
+			t.Errorf("GetLoginFailures(%s) after a committed clear: got Count=%d; want 0", k, got.Count)
+		}
+	}
+}
+
+func testLoginFailuresDeleteStale(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	record := func(key string, now time.Time, maxFailures int, lockFor time.Duration) {
+		t.Helper()
+		_, err := s.RecordLoginFailure(ctx, key, now, lfWindow, maxFailures, lockFor)
+		must(t, "RecordLoginFailure("+key+")", err)
+	}
+	record("old", base, 10, lfLock)                // window started long ago, never locked
+	record("old-lock-over", base, 1, lfLock)       // locked until base+10m: over
+	record("old-locked", base, 1, 48*time.Hour)    // still locked at now
+	record("recent", at(2*time.Hour), 10, lfLock)  // window started after before
+	record("at-before", at(time.Hour), 10, lfLock) // window started exactly at before: kept
+	now := at(3 * time.Hour)
+	n, err := s.DeleteStaleLoginFailures(ctx, at(time.Hour), now)
+	must(t, "DeleteStaleLoginFailures", err)
+	if n != 2 {
+		t.Errorf("DeleteStaleLoginFailures: got %d removed; want 2", n)
+	}
+	for _, tt := range []struct {
+		key  string
+		kept bool
+	}{{"old", false}, {"old-lock-over", false}, {"old-locked", true}, {"recent", true}, {"at-before", true}} {
+		got, err := s.GetLoginFailures(ctx, tt.key)
+		must(t, "GetLoginFailures("+tt.key+")", err)
+		if kept := got.Count > 0; kept != tt.kept {
+			t.Errorf("%s after DeleteStaleLoginFailures: kept=%v (%+v); want kept=%v", tt.key, kept, got, tt.kept)
+		}
+	}
+	n, err = s.DeleteStaleLoginFailures(ctx, at(time.Hour), now)
+	must(t, "DeleteStaleLoginFailures(again)", err)
+	if n != 0 {
+		t.Errorf("DeleteStaleLoginFailures(again): got %d; want 0", n)
 	}
 }

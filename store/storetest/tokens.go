@@ -19,6 +19,8 @@ var tokenTests = []testCase{
 	{"RecordAttempt", testTokenRecordAttempt},
 	{"RecordAttemptConcurrent", testTokenRecordAttemptConcurrent},
 	{"DeleteUserTokens", testTokenDeleteUserTokens},
+	{"PruneUserTokens", testTokenPruneUserTokens},
+	{"PruneUserTokensInTx", testTokenPruneUserTokensInTx},
 	{"DeleteExpiredTokens", testTokenDeleteExpired},
 }
 
@@ -277,4 +279,95 @@ func testTokenDeleteExpired(t *testing.T, s store.Storage) {
 	}
 	// A deleted hash can be created again.
 	must(t, "CreateToken(deleted hash)", s.CreateToken(ctx, newToken("a", store.PurposeVerifyEmail, "u1")))
+}
+
+func testTokenPruneUserTokens(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	addUser(t, s, "u1", "alice@example.com")
+	addUser(t, s, "u2", "bob@example.com")
+	now := at(30 * time.Minute)
+	mk := func(hash string, created, expires time.Duration) {
+		tok := newToken(hash, store.PurposeResetPassword, "u1")
+		tok.CreatedAt, tok.ExpiresAt = at(created), at(expires)
+		addToken(t, s, tok)
+	}
+	mk("live1", 1*time.Minute, time.Hour)
+	mk("live2", 2*time.Minute, time.Hour)
+	mk("live3", 3*time.Minute, time.Hour)
+	mk("live4", 4*time.Minute, time.Hour)
+	mk("expired", 5*time.Minute, 30*time.Minute) // expires exactly at now
+	mk("used", 6*time.Minute, time.Hour)
+	_, err := s.ConsumeToken(ctx, store.PurposeResetPassword, "used", at(7*time.Minute))
+	must(t, "ConsumeToken(used)", err)
+	addToken(t, s, newToken("other-purpose", store.PurposeVerifyEmail, "u1"))
+	addToken(t, s, newToken("other-user", store.PurposeResetPassword, "u2"))
+
+	n, err := s.PruneUserTokens(ctx, "u1", store.PurposeResetPassword, 2, now)
+	must(t, "PruneUserTokens(keep 2)", err)
+	if n != 4 {
+		t.Errorf("PruneUserTokens(keep 2): got %d removed; want 4 (two older live, the expired and the used)", n)
+	}
+	check := func(op string, want map[string]bool) {
+		t.Helper()
+		for hash, kept := range want {
+			purpose := store.PurposeResetPassword
+			if hash == "other-purpose" {
+				purpose = store.PurposeVerifyEmail
+			}
+			_, err := s.GetToken(ctx, purpose, hash, base)
+			if gotKept := !errors.Is(err, store.ErrNotFound); gotKept != kept {
+				t.Errorf("%s: token %s kept=%v (GetToken error %v); want kept=%v", op, hash, gotKept, err, kept)
+			}
+		}
+	}
+	check("after keep 2", map[string]bool{"live1": false, "live2": false, "live3": true, "live4": true,
+		"expired": false, "used": false, "other-purpose": true, "other-user": true})
+
+	// Keeping more than exist removes nothing.
+	n, err = s.PruneUserTokens(ctx, "u1", store.PurposeResetPassword, 5, now)
+	must(t, "PruneUserTokens(keep 5)", err)
+	if n != 0 {
+		t.Errorf("PruneUserTokens(keep 5): got %d removed; want 0", n)
+	}
+	// keep 0 removes every token of the purpose, and only those.
+	n, err = s.PruneUserTokens(ctx, "u1", store.PurposeResetPassword, 0, now)
+	must(t, "PruneUserTokens(keep 0)", err)
+	if n != 2 {
+		t.Errorf("PruneUserTokens(keep 0): got %d removed; want 2", n)
+	}
+	check("after keep 0", map[string]bool{"live3": false, "live4": false, "other-purpose": true, "other-user": true})
+	n, err = s.PruneUserTokens(ctx, "nobody", store.PurposeResetPassword, 0, now)
+	must(t, "PruneUserTokens(unknown user)", err)
+	if n != 0 {
+		t.Errorf("PruneUserTokens(unknown user): got %d; want 0", n)
+	}
+}
+
+func testTokenPruneUserTokensInTx(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	addUser(t, s, "u1", "alice@example.com")
+	for i, h := range []string{"a", "b", "c"} {
+		tok := newToken(h, store.PurposeResetPassword, "u1")
+		tok.CreatedAt = at(time.Duration(i) * time.Minute)
+		addToken(t, s, tok)
+	}
+	// Prune then create in one transaction: the newest two survive with the
+	// new one (three live links).
+	must(t, "Tx", s.Tx(ctx, func(tx store.Tx) error {
+		if _, err := tx.PruneUserTokens(ctx, "u1", store.PurposeResetPassword, 2, at(5*time.Minute)); err != nil {
+			return err
+		}
+		tok := newToken("d", store.PurposeResetPassword, "u1")
+		tok.CreatedAt = at(5 * time.Minute)
+		return tx.CreateToken(ctx, tok)
+	}))
+	for _, tt := range []struct {
+		hash string
+		want error
+	}{{"a", store.ErrNotFound}, {"b", nil}, {"c", nil}, {"d", nil}} {
+		_, err := s.GetToken(ctx, store.PurposeResetPassword, tt.hash, at(5*time.Minute))
+		if !errors.Is(err, tt.want) {
+			t.Errorf("GetToken(%s) after prune and create: got error %v; want %v", tt.hash, err, tt.want)
+		}
+	}
 }
