@@ -16,6 +16,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	testbackends "github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store"
 )
@@ -23,7 +24,8 @@ import (
 const password = "correct horse battery"
 
 // harness runs authos's and scim's handlers on one httptest server, with
-// an active organization "acme" on the pro tier owned by owner@example.com.
+// an active organization "acme" on the pro tier owned by owner@example.com;
+// every answer is checked against openapi.yaml.
 type harness struct {
 	t     *testing.T
 	a     *authos.Authos
@@ -72,7 +74,7 @@ func newHarnessWith(t *testing.T, st store.Storage, mutate func(*authos.Config),
 	for _, p := range scim.MountPaths() {
 		mux.Handle(p, sh)
 	}
-	h.srv.Config.Handler = mux
+	h.srv.Config.Handler = oapitest.Handler(t, mux) // every answer as openapi.yaml documents it
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	h.owner = h.login("owner@example.com")

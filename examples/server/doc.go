@@ -19,8 +19,9 @@
 //	AUTHOS_STRIPE_SECRET_KEY        with AUTHOS_STRIPE_WEBHOOK_SECRET and AUTHOS_STRIPE_PRICES
 //	                                (tier=price_id,...): Stripe billing; AUTHOS_STRIPE_API_BASE for stripe-mock
 //
-// It mounts the core, MFA and device-flow routes, and the pages the emailed
-// verification and reset links open.
+// It mounts the core, MFA, device-flow and SCIM routes (SCIM 2.0 at
+// AUTHOS_BASE_URL + "/scim/v2"), and the pages the emailed verification and
+// reset links open.
 //
 // Logs are JSON lines on standard error. SIGINT or SIGTERM stops the server
 // gracefully: requests in flight finish (up to 15 s), then background work

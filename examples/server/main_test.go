@@ -509,3 +509,38 @@ func TestRedisRateLimiter(t *testing.T) {
 		t.Errorf("login through the Redis limiter = %d %v", code, body)
 	}
 }
+
+// TestSCIMMounted: the server serves SCIM at AUTHOS_BASE_URL/scim/v2: an
+// admin creates a token and the directory provisions a user with it.
+func TestSCIMMounted(t *testing.T) {
+	s := mustSetup(t, map[string]string{envDatabaseURL: "memory:", envAutoApprove: "true", envBaseURL: "https://id.example.com"})
+	ctx := t.Context()
+	if _, _, err := s.authos.EnsurePlatformOwner(ctx, "founder@example.com", "first owner passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	_, lr := login(t, s.handler, "founder@example.com", "first owner passphrase")
+	owner, _ := lr["access_token"].(string)
+	code, body := call(t, s.handler, "POST", "/api/organizations", owner, map[string]string{"slug": "acme", "name": "Acme"})
+	if code != 201 {
+		t.Fatalf("create organization: %d %v", code, body)
+	}
+	o, err := s.authos.Store().GetOrgBySlug(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Tier = authos.TierPro
+	if err := s.authos.Store().UpdateOrg(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	code, body = call(t, s.handler, "POST", "/api/organizations/acme/scim-tokens", owner, map[string]string{"name": "Okta"})
+	token, _ := body["token"].(string)
+	if code != 201 || !strings.HasPrefix(token, "scim_") {
+		t.Fatalf("create SCIM token: %d %v", code, body)
+	}
+	code, body = call(t, s.handler, "POST", "/scim/v2/Users", token, map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "ada@example.com", "active": true})
+	meta, _ := body["meta"].(map[string]any)
+	if code != 201 || meta["location"] != "https://id.example.com/scim/v2/Users/"+body["id"].(string) {
+		t.Fatalf("provision: %d %v", code, body)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/authos/authos/mailer"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/ratelimit/redisrate"
+	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
 	"github.com/authos/authos/store/postgres"
@@ -132,6 +133,10 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	if err != nil {
 		return nil, fmt.Errorf("device: %w", err)
 	}
+	sc, err := scim.New(a, scim.Config{}) // SCIM 2.0 at <BASE_URL>/scim/v2
+	if err != nil {
+		return nil, fmt.Errorf("scim: %w", err)
+	}
 
 	if cfg.OwnerEmail != "" {
 		if err := bootstrapOwner(ctx, a, cfg.OwnerEmail, cfg.OwnerPassword); err != nil {
@@ -148,6 +153,10 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	deviceHandler := dev.Handler()
 	for _, p := range []string{"/auth/device/", "/auth/token", "/activate"} {
 		mux.Handle(p, deviceHandler)
+	}
+	scimHandler := sc.Handler()
+	for _, p := range scim.MountPaths() {
+		mux.Handle(p, scimHandler)
 	}
 	// The pages the emailed links open (pages.go).
 	if err := mountPages(mux, a, cfg.BaseURL); err != nil {
