@@ -20,8 +20,13 @@ type RegisterInput struct {
 }
 
 // Register creates an unverified account with a password and queues the
-// verification email in the same transaction. INVALID_EMAIL, WEAK_PASSWORD,
-// USER_ALREADY_EXISTS.
+// verification email in the same transaction. An address held by an
+// account that was never verified is not taken: whoever registers it again
+// replaces the pending password and name, the older verification links
+// stop working, and a new one is sent, so only the owner of the mailbox
+// ever activates the account (pre-account hijacking); the answer is the
+// same as for a new account. INVALID_EMAIL, WEAK_PASSWORD,
+// USER_ALREADY_EXISTS (a verified, disabled or platform-owner account).
 func (a *Authos) Register(ctx context.Context, in RegisterInput) (User, error) {
 	email := NormalizeEmail(in.Email)
 	if err := ValidateEmail(email); err != nil {
@@ -36,16 +41,46 @@ func (a *Authos) Register(ctx context.Context, in RegisterInput) (User, error) {
 	if err := a.cfg.Password.Validate(ctx, in.Password, u); err != nil {
 		return User{}, err
 	}
-	if _, err := a.st.GetUserByEmail(ctx, email); err == nil {
-		return User{}, NewError(CodeUserAlreadyExists, "An account with this email already exists")
+	exists := NewError(CodeUserAlreadyExists, "An account with this email already exists")
+	if cur, err := a.st.GetUserByEmail(ctx, email); err == nil && !pendingAccount(cur) {
+		return User{}, exists
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return User{}, dbError(err)
 	}
 	hash, err := a.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return User{}, err
 	}
+	var revoked []string
 	err = a.st.Tx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateUser(ctx, u); err != nil {
+		replaced := false
+		cur, err := tx.GetUserByEmail(ctx, email)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+		case err != nil:
 			return err
+		case !pendingAccount(cur):
+			return exists
+		default:
+			replaced = true
+			cur.Email, cur.Name, cur.UpdatedAt = email, name, now
+			if err := tx.UpdateUser(ctx, cur); err != nil {
+				return err
+			}
+			// Nothing the earlier registrant was sent may still act on
+			// the account (queueVerification voids the verification links).
+			for _, purpose := range []string{store.PurposeResetPassword, store.PurposePreAuth} {
+				if err := tx.DeleteUserTokens(ctx, cur.ID, purpose); err != nil {
+					return err
+				}
+			}
+			if revoked, err = tx.RevokeUserSessions(ctx, cur.ID, "", now); err != nil {
+				return err
+			}
+			u = cur
 		}
 		if err := tx.SetPassword(ctx, store.PasswordCredential{UserID: u.ID, Hash: hash, UpdatedAt: now}); err != nil {
 			return err
@@ -54,16 +89,23 @@ func (a *Authos) Register(ctx context.Context, in RegisterInput) (User, error) {
 			return err
 		}
 		return a.emit(ctx, tx, Event{Type: EventUserSignup, ActorID: u.ID, TargetID: u.ID,
-			Data: map[string]any{"email": u.Email}})
+			Data: map[string]any{"email": u.Email, "replaced_pending": replaced}})
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return User{}, NewError(CodeUserAlreadyExists, "An account with this email already exists")
+		return User{}, exists
 	}
 	if err != nil {
 		return User{}, dbError(err)
 	}
+	for _, id := range revoked {
+		a.revoked.add(id, now)
+	}
 	return u, nil
 }
+
+// pendingAccount reports whether u is an account nobody has proven to own
+// yet: never verified, and neither disabled nor a platform owner.
+func pendingAccount(u User) bool { return !u.EmailVerified && !u.Disabled && !u.IsPlatformOwner }
 
 // queueVerification replaces the user's verification tokens by a new one and
 // queues its email.

@@ -118,19 +118,8 @@ func (a *Authos) Run(ctx context.Context) error {
 		}
 		if now := a.now(); now.Sub(lastCleanup) > time.Hour {
 			lastCleanup = now
-			if _, err := a.st.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
-				a.log.Error("authos: token cleanup", "error", err)
-			}
-			if _, err := a.st.DeleteStaleLoginFailures(ctx, now.Add(-a.staleFailuresAfter()), now); err != nil && ctx.Err() == nil {
-				a.log.Error("authos: login failure cleanup", "error", err)
-			}
-			a.mu.RLock()
-			cleanups := slices.Clone(a.cleanups)
-			a.mu.RUnlock()
-			for _, fn := range cleanups {
-				if err := fn(ctx); err != nil && ctx.Err() == nil {
-					a.log.Error("authos: cleanup", "error", err)
-				}
+			if err := a.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("authos: cleanup", "error", err)
 			}
 		}
 		select {
@@ -142,6 +131,38 @@ func (a *Authos) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// Cleanup does the housekeeping Run performs hourly, once: it deletes
+// expired one-time tokens, stale login-failure counters, and the accounts whose address was never verified
+// and whose last verification link has expired (their address is free
+// again; accounts holding a membership are kept), then runs the AddCleanup
+// functions. A host that schedules its own jobs may call it instead of
+// relying on Run.
+func (a *Authos) Cleanup(ctx context.Context) error {
+	now := a.now()
+	var errs []error
+	if _, err := a.st.DeleteExpiredTokens(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("deleting expired tokens: %w", err))
+	}
+	if _, err := a.st.DeleteStaleLoginFailures(ctx, now.Add(-a.staleFailuresAfter()), now); err != nil {
+		errs = append(errs, fmt.Errorf("deleting stale login failures: %w", err))
+	}
+	n, err := a.st.DeleteUnverifiedUsers(ctx, now.Add(-a.cfg.EmailVerificationTTL), now)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("deleting unverified accounts: %w", err))
+	} else if n > 0 {
+		a.log.Info("authos: removed accounts whose email was never verified", "count", n)
+	}
+	a.mu.RLock()
+	cleanups := slices.Clone(a.cleanups)
+	a.mu.RUnlock()
+	for _, fn := range cleanups {
+		if err := fn(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // AddCleanup registers periodic housekeeping (e.g. deleting expired rows of

@@ -63,6 +63,13 @@ type UserStore interface {
 	// issued before the deletion stay refused. It returns the ids of the
 	// sessions it revoked, sorted. ErrNotFound when absent.
 	DeleteUser(ctx context.Context, id string, now time.Time) ([]string, error)
+	// DeleteUnverifiedUsers removes the accounts whose address was never
+	// verified and can no longer be: not verified, not disabled, not a
+	// platform owner, created at or before createdBefore, holding no
+	// membership, and without a PurposeVerifyEmail token that expires after
+	// now. Each goes as DeleteUser removes an account (revocations of its
+	// sessions kept). It returns how many it removed.
+	DeleteUnverifiedUsers(ctx context.Context, createdBefore, now time.Time) (int, error)
 }
 
 // PasswordCredential is a user's password hash (a PHC string).

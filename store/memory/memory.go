@@ -90,6 +90,12 @@ func (s *Store) CountPlatformOwners(ctx context.Context) (n int, err error) {
 	return n, err
 }
 
+// DeleteUnverifiedUsers implements store.UserStore.
+func (s *Store) DeleteUnverifiedUsers(ctx context.Context, createdBefore, now time.Time) (n int, err error) {
+	err = s.do(ctx, func(v *view) error { n, err = v.DeleteUnverifiedUsers(ctx, createdBefore, now); return err })
+	return n, err
+}
+
 // SetPassword implements store.PasswordStore.
 func (s *Store) SetPassword(ctx context.Context, c store.PasswordCredential) error {
 	return s.do(ctx, func(v *view) error { return v.SetPassword(ctx, c) })

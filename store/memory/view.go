@@ -134,6 +134,29 @@ func (v *view) DeleteUser(_ context.Context, id string, now time.Time) ([]string
 	return ids, nil
 }
 
+func (v *view) DeleteUnverifiedUsers(ctx context.Context, createdBefore, now time.Time) (int, error) {
+	doomed := map[string]bool{}
+	for id, u := range v.st.users {
+		if !u.EmailVerified && !u.Disabled && !u.IsPlatformOwner && !u.CreatedAt.IsZero() && !u.CreatedAt.After(createdBefore) {
+			doomed[id] = true
+		}
+	}
+	for k := range v.st.members {
+		delete(doomed, k.userID)
+	}
+	for _, t := range v.st.tokens {
+		if t.Purpose == store.PurposeVerifyEmail && !expired(t.ExpiresAt, now) {
+			delete(doomed, t.UserID)
+		}
+	}
+	for id := range doomed {
+		if _, err := v.DeleteUser(ctx, id, now); err != nil {
+			return 0, err
+		}
+	}
+	return len(doomed), nil
+}
+
 // Passwords.
 
 func (v *view) SetPassword(_ context.Context, c store.PasswordCredential) error {

@@ -163,6 +163,46 @@ func (h *handle) DeleteUser(ctx context.Context, id string, now time.Time) ([]st
 	return ids, nil
 }
 
+// DeleteUnverifiedUsers removes the unverified accounts whose last
+// verification token has expired (see store.UserStore): the matching rows
+// are locked, then each goes through DeleteUser, in one transaction.
+func (h *handle) DeleteUnverifiedUsers(ctx context.Context, createdBefore, now time.Time) (int, error) {
+	n := 0
+	err := h.atomic(ctx, func(h *handle) error {
+		n = 0
+		rows, err := h.query(ctx, `SELECT id FROM authos_users WHERE email_verified = ? AND disabled = ? AND is_platform_owner = ?
+			AND created_at <= ?
+			AND NOT EXISTS (SELECT 1 FROM authos_memberships m WHERE m.user_id = authos_users.id)
+			AND NOT EXISTS (SELECT 1 FROM authos_one_time_tokens t
+				WHERE t.user_id = authos_users.id AND t.purpose = ? AND t.expires_at > ?)`+h.s.d.forUpdate(),
+			false, false, false, createdBefore.UnixMilli(), store.PurposeVerifyEmail, now.UnixMilli())
+		if err != nil {
+			return wrap("delete unverified users", err)
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return wrap("delete unverified users", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return wrap("delete unverified users", err)
+		}
+		for _, id := range ids {
+			if _, err := h.DeleteUser(ctx, id, now); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 // SetPassword creates or replaces the user's password hash.
 func (h *handle) SetPassword(ctx context.Context, c store.PasswordCredential) error {
 	_, err := h.exec(ctx, `INSERT INTO authos_passwords (user_id, hash, updated_at) VALUES (?, ?, ?)

@@ -20,6 +20,7 @@ var userTests = []testCase{
 	{"CountPlatformOwners", testUserCountPlatformOwners},
 	{"Delete", testUserDelete},
 	{"DeleteRolledBack", testUserDeleteRolledBack},
+	{"DeleteUnverified", testUserDeleteUnverified},
 }
 
 func testUserCreateGet(t *testing.T, s store.Storage) {
@@ -288,5 +289,91 @@ func testUserDeleteRolledBack(t *testing.T, s store.Storage) {
 	}
 	if got, err := s.ListRevokedSessions(ctx, base); err != nil || len(got) != 0 {
 		t.Errorf("ListRevokedSessions after a rolled-back DeleteUser: %v, %v", got, err)
+	}
+}
+
+// testUserDeleteUnverified: only unverified accounts past their last
+// verification link go, with what hangs off them; verified, disabled,
+// platform-owner, member and young accounts, and those with a live link,
+// stay.
+func testUserDeleteUnverified(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	createdBefore, now := at(24*time.Hour), at(48*time.Hour)
+	user := func(id string, created time.Time, edit func(*store.User)) {
+		u := newUser(id, id+"@example.com")
+		u.CreatedAt, u.UpdatedAt = created, created
+		if edit != nil {
+			edit(&u)
+		}
+		must(t, "CreateUser("+id+")", s.CreateUser(ctx, u))
+	}
+	token := func(hash, userID, purpose string, expires time.Time) {
+		must(t, "CreateToken("+hash+")", s.CreateToken(ctx, store.OneTimeToken{Hash: hash, Purpose: purpose,
+			UserID: userID, CreatedAt: base, ExpiresAt: expires}))
+	}
+	user("stale", base, nil)
+	token("t-stale", "stale", store.PurposeVerifyEmail, at(24*time.Hour))
+	user("stale-full", at(24*time.Hour), nil) // created exactly at createdBefore
+	token("t-full-verify", "stale-full", store.PurposeVerifyEmail, now)
+	token("t-full-reset", "stale-full", store.PurposeResetPassword, at(72*time.Hour))
+	must(t, "SetPassword", s.SetPassword(ctx, store.PasswordCredential{UserID: "stale-full", Hash: "h", UpdatedAt: base}))
+	addSession(t, s, newSession("s-full", "stale-full", base))
+	must(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, store.RefreshToken{Hash: "r-full", SessionID: "s-full",
+		CreatedAt: base, ExpiresAt: at(96 * time.Hour)}))
+	mfa, hasMFA := store.As[store.MFAStore](s)
+	if hasMFA {
+		must(t, "PutMFAFactor", mfa.PutMFAFactor(ctx, store.MFAFactor{UserID: "stale-full", Secret: []byte("c"), CreatedAt: base}))
+		must(t, "ReplaceBackupCodes", mfa.ReplaceBackupCodes(ctx, "stale-full", []string{"b1"}, base))
+	}
+	user("live-link", base, nil)
+	token("t-live", "live-link", store.PurposeVerifyEmail, now.Add(time.Millisecond))
+	token("t-live-old", "live-link", store.PurposeVerifyEmail, base)
+	user("verified", base, func(u *store.User) { u.EmailVerified = true })
+	user("disabled", base, func(u *store.User) { u.Disabled = true })
+	user("owner", base, func(u *store.User) { u.IsPlatformOwner = true })
+	user("young", at(25*time.Hour), nil)
+	user("member", base, nil)
+	addOrg(t, s, newOrg("o1", "acme", base))
+	addMember(t, s, "o1", "member", store.RoleMember, base)
+
+	n, err := s.DeleteUnverifiedUsers(ctx, createdBefore, now)
+	must(t, "DeleteUnverifiedUsers", err)
+	if n != 2 {
+		t.Errorf("DeleteUnverifiedUsers: removed %d; want 2", n)
+	}
+	for _, id := range []string{"stale", "stale-full"} {
+		_, err := s.GetUser(ctx, id)
+		wantErr(t, name("GetUser(%s) after delete", id), err, store.ErrNotFound)
+	}
+	for _, id := range []string{"live-link", "verified", "disabled", "owner", "young", "member"} {
+		_, err := s.GetUser(ctx, id)
+		must(t, name("GetUser(%s) kept", id), err)
+	}
+	_, err = s.GetPassword(ctx, "stale-full")
+	wantErr(t, "GetPassword of a removed user", err, store.ErrNotFound)
+	_, err = s.GetToken(ctx, store.PurposeResetPassword, "t-full-reset", base)
+	wantErr(t, "GetToken of a removed user", err, store.ErrNotFound)
+	_, err = s.GetSession(ctx, "s-full")
+	wantErr(t, "GetSession of a removed user", err, store.ErrNotFound)
+	_, err = s.RotateRefreshToken(ctx, "r-full", store.RefreshToken{Hash: "r-next", CreatedAt: base, ExpiresAt: at(96 * time.Hour)}, at(time.Hour), 0)
+	wantErr(t, "RotateRefreshToken of a removed user", err, store.ErrNotFound)
+	if hasMFA {
+		_, err = mfa.GetMFAFactor(ctx, "stale-full")
+		wantErr(t, "GetMFAFactor of a removed user", err, store.ErrNotFound)
+		if n, err := mfa.CountBackupCodes(ctx, "stale-full"); err != nil || n != 0 {
+			t.Errorf("CountBackupCodes of a removed user: %d, %v; want 0", n, err)
+		}
+	}
+	if _, err := s.GetMember(ctx, "o1", "member"); err != nil {
+		t.Errorf("membership of a kept account: %v", err)
+	}
+	// The address is free again.
+	again := newUser("again", "STALE@example.com")
+	again.EmailVerified = true
+	must(t, "CreateUser(the removed address)", s.CreateUser(ctx, again))
+	n, err = s.DeleteUnverifiedUsers(ctx, createdBefore, now)
+	must(t, "DeleteUnverifiedUsers again", err)
+	if n != 0 {
+		t.Errorf("DeleteUnverifiedUsers again: removed %d; want 0", n)
 	}
 }
