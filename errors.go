@@ -214,6 +214,7 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache") // an error can carry a secret (MFA_REQUIRED's preauth_token)
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)

@@ -239,9 +239,13 @@ func (a *Authos) mintAccessToken(claims AccessClaims) (string, error) {
 }
 
 // VerifyAccessToken verifies raw (signature with a known key, algorithm,
-// typ, iss, aud = audience, exp required) and that its session is not
-// revoked, and returns the principal. Failures: TOKEN_EXPIRED, JWT_ERROR,
-// SESSION_REVOKED. An empty audience means the management audience.
+// typ "at+jwt" or "application/at+jwt" (RFC 9068 §4), no "crit" header
+// (RFC 7515 §4.1.11: no extension is understood), iss, aud = audience, exp
+// required, a session id) and that its session is not revoked, and returns
+// the principal. Every access token the library mints belongs to a session
+// (sid), so a token without one is refused rather than let past the
+// revocation check. Failures: TOKEN_EXPIRED, JWT_ERROR, SESSION_REVOKED. An
+// empty audience means the management audience.
 func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*Principal, error) {
 	if audience == "" {
 		audience = a.cfg.ManagementAudience
@@ -250,14 +254,15 @@ func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*
 	if err != nil {
 		return nil, err
 	}
-	if claims.SessionID != "" {
-		revoked, err := a.revoked.isRevoked(ctx, a, claims.SessionID)
-		if err != nil {
-			return nil, err
-		}
-		if revoked {
-			return nil, NewError(CodeSessionRevoked, "Session has been revoked")
-		}
+	if claims.SessionID == "" {
+		return nil, NewError(CodeJWTError, "Invalid token")
+	}
+	revoked, err := a.revoked.isRevoked(ctx, a, claims.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, NewError(CodeSessionRevoked, "Session has been revoked")
 	}
 	p := &Principal{
 		Kind: PrincipalAccessToken, UserID: claims.Subject, Email: claims.Email, SessionID: claims.SessionID,
@@ -276,8 +281,11 @@ func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*A
 	}
 	claims := &AccessClaims{}
 	_, err := a.parser(audience).ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, AccessTokenType) {
+		if !accessTokenType(t.Header["typ"]) {
 			return nil, errors.New("not an access token")
+		}
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errors.New("critical header extensions are not supported")
 		}
 		kid, _ := t.Header["kid"].(string)
 		k, ok := a.keys.lookup(kid)
@@ -301,6 +309,15 @@ func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*A
 		return nil, WrapError(CodeJWTError, "Invalid token", err)
 	}
 	return claims, nil
+}
+
+// accessTokenType reports whether a typ header names an RFC 9068 access
+// token: "at+jwt", or the full media type "application/at+jwt" (RFC 7515
+// §4.1.9 lets the "application/" prefix be omitted), in any case.
+func accessTokenType(typ any) bool {
+	s, _ := typ.(string)
+	s = strings.ToLower(s)
+	return s == AccessTokenType || s == "application/"+AccessTokenType
 }
 
 // parser returns the token parser for audience, built once per audience
