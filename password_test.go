@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authos/authos/internal/pwlist"
 )
@@ -249,4 +250,15 @@ func FuzzParsePHC(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v, %v", s, q, err)
 		}
 	})
+}
+
+// TestPasswordDoesNotExpire: a password stays valid until the user changes
+// it; there is no periodic rotation (ASVS 6.2.10).
+func TestPasswordDoesNotExpire(t *testing.T) {
+	a, clk := newTestAuthos(t, nil)
+	verifiedUser(t, a, "old-timer@example.test", "a password kept for years")
+	clk.Advance(5 * 365 * 24 * time.Hour)
+	if _, err := a.Login(context.Background(), LoginInput{Email: "old-timer@example.test", Password: "a password kept for years"}); err != nil {
+		t.Fatalf("login five years later: %v", err)
+	}
 }
