@@ -217,5 +217,5 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 	h.Set("Pragma", "no-cache") // an error can carry a secret (MFA_REQUIRED's preauth_token)
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	_ = json.NewEncoder(w).Encode(body) // a write error means the client is gone; the status is already sent
 }

@@ -21,7 +21,11 @@ func readCatalogTSV(t *testing.T, path string) map[ErrorCode]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() {
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	r := csv.NewReader(f)
 	r.Comma = '\t'
 	r.LazyQuotes = true

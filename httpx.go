@@ -94,7 +94,7 @@ func cleanText(s string, multiline bool) bool {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) && !(multiline && (r == '\t' || r == '\n' || r == '\r')) {
+		if lineBreak := r == '\t' || r == '\n' || r == '\r'; unicode.IsControl(r) && (!multiline || !lineBreak) {
 			return false
 		}
 	}
@@ -514,6 +514,6 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if v != nil {
-		_ = json.NewEncoder(w).Encode(v)
+		_ = json.NewEncoder(w).Encode(v) // a write error means the client is gone; the status is already sent
 	}
 }

@@ -111,12 +111,16 @@ func TestAPIKeyLastUsedAndHostMiddleware(t *testing.T) {
 	}
 	first := lastUsed()
 	clk.Advance(30 * time.Second)
-	a.AuthenticateAPIKey(ctx, key)
+	if _, err := a.AuthenticateAPIKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
 	if !lastUsed().Equal(first) {
 		t.Error("last_used_at written twice within a minute")
 	}
 	clk.Advance(31 * time.Second)
-	a.AuthenticateAPIKey(ctx, key)
+	if _, err := a.AuthenticateAPIKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
 	if !lastUsed().After(first) {
 		t.Error("last_used_at not updated after a minute")
 	}

@@ -466,5 +466,5 @@ func writeJSONCached(w http.ResponseWriter, v any) {
 		h.Set("Cache-Control", "public, max-age=300")
 	}
 	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // a write error means the client is gone; the status is already sent
 }

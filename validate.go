@@ -52,7 +52,7 @@ func ValidateSlug(slug string) (string, error) {
 	}
 	for i := 0; i < len(slug); i++ {
 		c := slug[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if allowed := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'; !allowed {
 			return "", NewError(CodeInvalidSlug, "Slug may contain only letters, digits, '-' and '_'")
 		}
 	}

@@ -201,7 +201,7 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d *
 	}
 	authos.SetPageHeaders(w.Header())
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	_, _ = w.Write(buf.Bytes()) // a write error means the client is gone; the status is already sent
 }
 
 // defaultTemplate is the built-in activation page: no script, no external

@@ -209,7 +209,8 @@ func (s *Service) writeOAuth(w http.ResponseWriter, r *http.Request, e *OAuthErr
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{
+	// A write error means the client is gone; the status is already sent.
+	_ = json.NewEncoder(w).Encode(map[string]string{
 		"error": e.RFC, "error_description": e.Description,
 		"error_code": string(e.Code), "timestamp": s.a.Now().UTC().Format(time.RFC3339),
 	})

@@ -165,7 +165,7 @@ func readEMLFile(path string) (MailboxEntry, error) {
 	if err != nil {
 		return MailboxEntry{}, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened for reading: nothing to flush
 	e, err := parseEML(f)
 	e.Path = path
 	return e, err

@@ -85,7 +85,8 @@ func parseCode(s string) code {
 // isBase32 reports whether v uses only the lower-case base32 alphabet.
 func isBase32(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+		c := v[i]
+		if inAlphabet := c >= 'a' && c <= 'z' || c >= '2' && c <= '7'; !inAlphabet {
 			return false
 		}
 	}

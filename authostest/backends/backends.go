@@ -66,7 +66,11 @@ func openSQLite(t testing.TB, path string) store.Storage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return st
 }
 
@@ -117,7 +121,9 @@ func openPostgres(t testing.TB, n int) []store.Storage {
 	t.Cleanup(func() {
 		for _, st := range out {
 			if st != nil {
-				st.Close()
+				if err := st.Close(); err != nil {
+					t.Error(err)
+				}
 			}
 		}
 		db, err := sql.Open("pgx", url)
@@ -125,7 +131,11 @@ func openPostgres(t testing.TB, n int) []store.Storage {
 			t.Error(err)
 			return
 		}
-		defer db.Close()
+		defer func() {
+			if err := db.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
 		if _, err := db.Exec("DROP SCHEMA IF EXISTS " + pgx.Identifier{schema}.Sanitize() + " CASCADE"); err != nil {
 			t.Error(err)
 		}

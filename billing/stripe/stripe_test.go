@@ -77,7 +77,7 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.auth = append(f.auth, r.Header.Get("Authorization"))
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	io.WriteString(w, `{"id":"cs_test_1","object":"checkout.session","mode":"subscription","url":"https://checkout.stripe.com/c/pay/cs_test_1"}`)
+	_, _ = io.WriteString(w, `{"id":"cs_test_1","object":"checkout.session","mode":"subscription","url":"https://checkout.stripe.com/c/pay/cs_test_1"}`) // a failed write shows as a wrong answer in the test
 }
 
 func TestCheckoutRequest(t *testing.T) {
@@ -156,7 +156,9 @@ func TestCheckoutStripeFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := "http://" + ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil { // frees the port the test then dials
+		t.Fatal(err)
+	}
 	b := newBilling(t, func(c *stripe.Config) { c.APIBase = closed })
 	_, err = b.Checkout(context.Background(), store.Organization{ID: "org_1"}, "pro", "a@example.com")
 	assertStripeError(t, err)
@@ -165,7 +167,7 @@ func TestCheckoutStripeFailure(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"error":{"type":"invalid_request_error","message":"Invalid API Key provided: `+testKey+`"}}`)
+		_, _ = io.WriteString(w, `{"error":{"type":"invalid_request_error","message":"Invalid API Key provided: `+testKey+`"}}`) // a failed write shows as a wrong answer in the test
 	}))
 	defer srv.Close()
 	b = newBilling(t, func(c *stripe.Config) { c.APIBase = srv.URL })
@@ -178,7 +180,7 @@ func TestCheckoutStripeFailure(t *testing.T) {
 	// A session without a URL.
 	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"id":"cs_1","object":"checkout.session"}`)
+		_, _ = io.WriteString(w, `{"id":"cs_1","object":"checkout.session"}`) // a failed write shows as a wrong answer in the test
 	}))
 	defer srv2.Close()
 	b = newBilling(t, func(c *stripe.Config) { c.APIBase = srv2.URL })

@@ -37,19 +37,27 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer st.Close()
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Print(err)
+		}
+	}()
 
 	a, err := authos.New(ctx, authos.Config{Store: st, Keyring: keyring, Mailer: &mailer.Log{}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	go a.Run(ctx) // delivers queued email (here: to the log), syncs revocations
+	go func() { // delivers queued email (here: to the log), syncs revocations
+		if err := a.Run(ctx); err != nil {
+			log.Print(err)
+		}
+	}()
 
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler()) // /api/auth/..., /api/user..., /.well-known/...
 	mux.Handle("GET /hello", a.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := authos.PrincipalFrom(r.Context())
-		fmt.Fprintf(w, "Hello, %s (user %s, session %s)\n", p.Email, p.UserID, p.SessionID)
+		_, _ = fmt.Fprintf(w, "Hello, %s (user %s, session %s)\n", p.Email, p.UserID, p.SessionID) // the client may be gone
 	})))
 	srv := &http.Server{Addr: ":8080", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Println("listening on :8080")

@@ -78,7 +78,8 @@ func originOf(raw string) (string, error) {
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	if port := u.Port(); port != "" && !(scheme == "http" && port == "80") && !(scheme == "https" && port == "443") {
+	defaultPort := map[string]string{"http": "80", "https": "443"}[scheme]
+	if port := u.Port(); port != "" && port != defaultPort {
 		host += ":" + port
 	}
 	return scheme + "://" + host, nil
@@ -152,7 +153,7 @@ func (p *pages) render(w http.ResponseWriter, status int, d pageData) {
 	}
 	authos.SetPageHeaders(w.Header())
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(buf.Bytes()) // a write error means the client is gone; the status is already sent
 }
 
 // incomplete is the page of a link without its token.

@@ -53,7 +53,7 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	s := &server{}
 	defer func() {
 		if err != nil {
-			s.Close()
+			_ = s.Close() // err, the reason setup failed, is what the caller sees
 		}
 	}()
 
@@ -276,7 +276,7 @@ func sqliteKeyFile(dbPath string, logger *slog.Logger) (*authos.Keyring, error) 
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
+		_ = os.Remove(path) // best effort: a partial key file must not be used; err says why
 		return nil, fmt.Errorf("writing the encryption key file: %w", err)
 	}
 	logger.Warn(envEncryptionKey+" is not set: generated a new encryption key and stored it beside the database. "+

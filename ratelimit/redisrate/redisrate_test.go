@@ -39,7 +39,11 @@ func newClient(t *testing.T) *redis.Client {
 		t.Fatalf("%s: %v", envURL, err)
 	}
 	c := redis.NewClient(o)
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := c.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("ping test Redis: %v", err)
 	}
@@ -84,7 +88,9 @@ func closedPortURL(t *testing.T) string {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil { // frees the port the test then dials
+		t.Fatal(err)
+	}
 	return "redis://user:s3cretpw@" + addr + "/0?max_retries=1&dial_timeout=1s"
 }
 
@@ -212,7 +218,11 @@ func TestZeroLimitAllowedWithoutRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	for _, lim := range []authos.Limit{
 		{},
 		{Rate: 0, Period: time.Minute, Burst: 3},
@@ -244,7 +254,11 @@ func TestUnreachableRedisErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	d, err := l.Allow(context.Background(), "k", fivePerMinute)
 	if err == nil {
 		t.Fatalf("no error from a closed port; decision %+v", d)
@@ -270,7 +284,7 @@ func TestNewFromURLErrorsHidePassword(t *testing.T) {
 	} {
 		l, err := redisrate.NewFromURL(u)
 		if err == nil {
-			l.Close()
+			_ = l.Close() // only to free it; the test's outcome is decided below
 			t.Errorf("%q: no error", u)
 			continue
 		}
@@ -338,7 +352,11 @@ func ExampleNewFromURL() {
 		fmt.Println(err)
 		return
 	}
-	defer rl.Close()
+	defer func() {
+		if err := rl.Close(); err != nil {
+			fmt.Println(err)
+		}
+	}()
 	cfg := authos.Config{RateLimiter: rl}
 	_ = cfg
 }

@@ -238,8 +238,11 @@ func (v *view) TouchSCIMToken(_ context.Context, id string, now time.Time, minIn
 
 // userNameTaken reports whether another user of u's organization has u's userName.
 func (v *view) userNameTaken(u store.SCIMUser) bool {
+	// Compared as the SQL backends compare it: their user_name_lower column
+	// holds strings.ToLower of the name (not a case fold).
+	name := strings.ToLower(u.UserName)
 	for k, o := range v.st.scimUsers {
-		if k.orgID == u.OrgID && k.userID != u.UserID && strings.ToLower(o.UserName) == strings.ToLower(u.UserName) {
+		if k.orgID == u.OrgID && k.userID != u.UserID && strings.ToLower(o.UserName) == name {
 			return true
 		}
 	}

@@ -112,11 +112,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	db.SetMaxIdleConns(o.maxOpenConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		_ = db.Close() // the error being returned is the one that matters
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	if _, err := sqlstore.Migrate(ctx, db, Dialect, Migrations()); err != nil {
-		db.Close()
+		_ = db.Close() // the error being returned is the one that matters
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return &Store{Store: sqlstore.New(db, Dialect)}, nil
@@ -128,14 +128,14 @@ func createSchema(ctx context.Context, cfg pgx.ConnConfig, ident string) error {
 	if err != nil {
 		return fmt.Errorf("postgres: connect: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }() // a one-off connection; its schema is created or the error returned
 	// IF NOT EXISTS still races with a concurrent creator; the advisory lock
 	// serialises them.
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: create schema: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // a no-op once committed
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('authos_create_schema'))`); err != nil {
 		return fmt.Errorf("postgres: create schema: %w", err)
 	}

@@ -44,7 +44,11 @@ func freshSchema(t *testing.T, url string) string {
 			t.Errorf("drop schema %s: %v", schema, err)
 			return
 		}
-		defer db.Close()
+		defer func() {
+			if err := db.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if _, err := db.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
@@ -62,7 +66,11 @@ func open(t *testing.T, url, schema string) *postgres.Store {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return s
 }
 
@@ -107,7 +115,7 @@ func TestTamperedChecksumRefusesToOpen(t *testing.T) {
 	}
 	s2, err := postgres.Open(t.Context(), url, postgres.WithSchema(schema))
 	if err == nil {
-		s2.Close()
+		_ = s2.Close() // only to free it; the test's outcome is decided below
 		t.Fatal("Open with a tampered migration checksum: got nil error")
 	}
 	if !errors.Is(err, sqlstore.ErrChecksumMismatch) {
@@ -124,7 +132,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 		go func() {
 			s, err := postgres.Open(context.Background(), url, postgres.WithSchema(schema))
 			if err == nil {
-				s.Close()
+				_ = s.Close() // only to free it; the test's outcome is decided below
 			}
 			errs <- err
 		}()

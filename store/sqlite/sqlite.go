@@ -62,7 +62,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// The file holds password hashes: create it owner-only. SQLite gives
 	// its -wal and -shm files the database file's mode.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+		}
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
 	}
@@ -73,18 +75,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(MaxOpenConns)
 	db.SetMaxIdleConns(MaxOpenConns)
 	if err := ping(ctx, db); err != nil {
-		db.Close()
+		_ = db.Close() // the error being returned is the one that matters
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	if _, err := sqlstore.Migrate(ctx, db, Dialect, Migrations()); err != nil {
-		db.Close()
+		_ = db.Close() // the error being returned is the one that matters
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	// The WAL files carry the same data; this driver creates them with the
 	// process umask, so restrict them too (they persist while the store is open).
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			db.Close()
+			_ = db.Close() // the error being returned is the one that matters
 			return nil, fmt.Errorf("sqlite: restrict %s: %w", path+suffix, err)
 		}
 	}

@@ -52,7 +52,11 @@ func appliedMigrations(t *testing.T, db *sql.DB) map[int64]int64 {
 	if err != nil {
 		t.Fatalf("read migrations: %v", err)
 	}
-	defer rows.Close()
+	defer func() {
+		if err := rows.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	out := map[int64]int64{}
 	for rows.Next() {
 		var v, at int64
@@ -90,7 +94,11 @@ func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 
 	time.Sleep(5 * time.Millisecond) // a re-run would record a later applied_at
 	s = open(t, path)
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	got, err := s.GetUserByEmail(ctx, "alice@example.com")
 	if err != nil {
 		t.Fatalf("GetUserByEmail after reopen: %v", err)
@@ -131,7 +139,7 @@ func TestTamperedChecksumRefusesToOpen(t *testing.T) {
 	tamper(t, path, `UPDATE authos_schema_migrations SET checksum = 'tampered' WHERE version = 1`)
 	s, err := sqlite.Open(t.Context(), path)
 	if err == nil {
-		s.Close()
+		_ = s.Close() // only to free it; the test's outcome is decided below
 		t.Fatal("Open with a tampered migration checksum: got nil error")
 	}
 	if !errors.Is(err, sqlstore.ErrChecksumMismatch) {
@@ -144,7 +152,7 @@ func TestNewerSchemaRefusesToOpen(t *testing.T) {
 	tamper(t, path, `INSERT INTO authos_schema_migrations (version, name, checksum, applied_at) VALUES (999999, 'future', 'x', 0)`)
 	s, err := sqlite.Open(t.Context(), path)
 	if err == nil {
-		s.Close()
+		_ = s.Close() // only to free it; the test's outcome is decided below
 		t.Fatal("Open with an unknown newer migration: got nil error")
 	}
 	if !errors.Is(err, sqlstore.ErrUnknownMigration) {
@@ -173,7 +181,9 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	}
 	close(stores)
 	for s := range stores {
-		s.Close()
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -185,7 +195,9 @@ func TestOpenUnusualPaths(t *testing.T) {
 		if err := s.CreateUser(t.Context(), store.User{ID: "u1", Email: "a@example.com"}); err != nil {
 			t.Errorf("%s: CreateUser: %v", name, err)
 		}
-		s.Close()
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
 		if _, err := os.Stat(path); err != nil {
 			t.Errorf("%s: database file not at the given path: %v", name, err)
 		}
@@ -193,7 +205,9 @@ func TestOpenUnusualPaths(t *testing.T) {
 
 	t.Chdir(dir)
 	s := open(t, "relative.db")
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "relative.db")); err != nil {
 		t.Errorf("relative path: %v", err)
 	}
@@ -201,7 +215,11 @@ func TestOpenUnusualPaths(t *testing.T) {
 
 func TestWALAndPragmasOnEveryConnection(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "authos.db"))
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	ctx := t.Context()
 	// Hold several connections at once so the pool opens more than one.
 	var conns []*sql.Conn
@@ -230,7 +248,9 @@ func TestWALAndPragmasOnEveryConnection(t *testing.T) {
 		if mode != "wal" || sync != 1 || fk != 1 || busy != 10000 {
 			t.Errorf("connection %d: journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d; want wal, 1, 1, 10000", i, mode, sync, fk, busy)
 		}
-		c.Close()
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -240,7 +260,11 @@ func TestNewDatabaseFileIsOwnerOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	for _, p := range []string{path, path + "-wal"} {
 		fi, err := os.Stat(p)
 		if err != nil {

@@ -67,7 +67,7 @@ func (h *handle) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Au
 	if err != nil {
 		return nil, 0, wrap("list audit", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	var out []store.AuditEntry
 	for rows.Next() {
 		var e store.AuditEntry

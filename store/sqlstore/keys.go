@@ -33,7 +33,7 @@ func (h *handle) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error
 	if err != nil {
 		return nil, wrap("list signing keys", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	var out []store.SigningKey
 	for rows.Next() {
 		var k store.SigningKey

@@ -158,7 +158,7 @@ func recordedMigrations(ctx context.Context, h *handle) (map[int64]recordedMigra
 	if err != nil {
 		return nil, wrap("migrate: read applied", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	out := map[int64]recordedMigration{}
 	for rows.Next() {
 		var v int64

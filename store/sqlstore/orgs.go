@@ -52,7 +52,7 @@ func scanOrg(sc scanner) (store.Organization, error) {
 
 // collect reads every row with scan and closes rows.
 func collect[T any](op string, rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
+	defer closeRows(rows)
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)

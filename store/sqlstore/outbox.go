@@ -83,16 +83,18 @@ func (h *handle) ClaimOutbox(ctx context.Context, topics []string, now time.Time
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+				closeRows(rows)
 				return wrap("claim outbox", err)
 			}
 			ids = append(ids, id)
 		}
 		if err := rows.Err(); err != nil {
-			rows.Close()
+			closeRows(rows)
 			return wrap("claim outbox", err)
 		}
-		rows.Close()
+		if err := rows.Close(); err != nil {
+			return wrap("claim outbox", err)
+		}
 		if len(ids) == 0 {
 			return nil
 		}
@@ -106,7 +108,7 @@ func (h *handle) ClaimOutbox(ctx context.Context, topics []string, now time.Time
 		if err != nil {
 			return wrap("claim outbox", err)
 		}
-		defer rows.Close()
+		defer closeRows(rows)
 		for rows.Next() {
 			m, err := scanOutbox(rows)
 			if err != nil {
@@ -181,7 +183,7 @@ func (h *handle) ListOutbox(ctx context.Context, f store.OutboxFilter) ([]store.
 	if err != nil {
 		return nil, wrap("list outbox", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	var out []store.OutboxMessage
 	for rows.Next() {
 		m, err := scanOutbox(rows)

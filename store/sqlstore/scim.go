@@ -195,7 +195,7 @@ func (h *handle) loadSCIMEmails(ctx context.Context, users []*store.SCIMUser) er
 	if err != nil {
 		return wrap("scim user emails", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	for rows.Next() {
 		var id string
 		var e store.SCIMEmail

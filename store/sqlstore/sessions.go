@@ -96,7 +96,7 @@ func (h *handle) ListUserSessions(ctx context.Context, userID string, now time.T
 	if err != nil {
 		return nil, wrap("list user sessions", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	var out []store.Session
 	for rows.Next() {
 		s, err := scanSession(rows)
@@ -157,7 +157,7 @@ func (h *handle) RevokeUserSessions(ctx context.Context, userID, exceptID string
 		if err != nil {
 			return wrap("revoke user sessions", err)
 		}
-		defer rows.Close()
+		defer closeRows(rows)
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
@@ -187,7 +187,7 @@ func (h *handle) ListRevokedSessions(ctx context.Context, since time.Time) ([]st
 	if err != nil {
 		return nil, wrap("list revoked sessions", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	var out []store.RevokedSession
 	for rows.Next() {
 		var r store.RevokedSession

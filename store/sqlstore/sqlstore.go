@@ -101,7 +101,9 @@ func (s *Store) applyRevocations(ctx context.Context, rs []pendingRevoke) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	for _, r := range rs {
-		_, _ = s.handle.exec(ctx, `UPDATE authos_sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(r.now), r.id)
+		// Best effort, as documented: Tx returns the transaction's own error, and
+		// a failure here leaves that session as it was.
+		_, _ = s.exec(ctx, `UPDATE authos_sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(r.now), r.id)
 	}
 }
 
@@ -210,6 +212,11 @@ func (h *handle) atomic(ctx context.Context, fn func(h *handle) error) error {
 func wrap(op string, err error) error {
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }
+
+// closeRows closes rows once read. Its error is dropped on purpose: a
+// failure while reading has already come out of Next, Scan or Err, and
+// Close after that only returns the connection to the pool.
+func closeRows(rows *sql.Rows) { _ = rows.Close() }
 
 // wrapWrite is wrap, except that unique violations become store.ErrConflict.
 func (h *handle) wrapWrite(op string, err error) error {
