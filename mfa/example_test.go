@@ -48,7 +48,9 @@ func ExampleNew() {
 	// confirming each change with the password...
 	u, _ := a.Register(ctx, authos.RegisterInput{Email: "ada@example.com", Password: "analytical engine"})
 	u.EmailVerified = true
-	st.UpdateUser(ctx, u)
+	if err := st.UpdateUser(ctx, u); err != nil {
+		log.Fatal(err)
+	}
 	signedIn, _ := a.Login(ctx, authos.LoginInput{Email: "ada@example.com", Password: "analytical engine"})
 	p, _ := a.VerifyAccessToken(ctx, signedIn.AccessToken, "")
 	enrollment, _ := mf.Setup(ctx, p, "analytical engine")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -281,5 +282,7 @@ func (h *harness) groupMembers(orgID, displayName string) ([]string, bool) {
 func eachBackend(t *testing.T, fn func(t *testing.T, st store.Storage)) {
 	testbackends.Each(t, fn)
 }
+
+func postgresURL() string { return os.Getenv(testbackends.PostgresEnv) }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }

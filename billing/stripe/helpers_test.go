@@ -120,12 +120,12 @@ func subscriptionAPI(t testing.TB, subs map[string]fakeSubscription) string {
 		w.Header().Set("Content-Type", "application/json")
 		if r.Method != http.MethodGet || !ok || !known {
 			w.WriteHeader(http.StatusNotFound)
-			w.Write([]byte(`{"error":{"type":"invalid_request_error","message":"No such subscription"}}`))
+			_, _ = w.Write([]byte(`{"error":{"type":"invalid_request_error","message":"No such subscription"}}`)) // a failed write shows as a wrong answer in the test
 			return
 		}
 		obj := subscriptionObject("", s.status, s.price, "")
 		obj["id"] = id
-		json.NewEncoder(w).Encode(obj)
+		_ = json.NewEncoder(w).Encode(obj) // a failed write shows as a wrong answer in the test
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL

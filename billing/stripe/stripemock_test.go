@@ -143,7 +143,7 @@ func TestPaidCheckoutReadsSubscriptionStripeMock(t *testing.T) {
 		} `json:"items"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&fixture)
-	resp.Body.Close()
+	_ = resp.Body.Close() // decoded; closing only frees the connection
 	if err != nil || len(fixture.Items.Data) == 0 || fixture.Items.Data[0].Price.ID == "" || fixture.Status != "active" {
 		t.Fatalf("stripe-mock subscription fixture: %+v, %v", fixture, err)
 	}

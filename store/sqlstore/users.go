@@ -137,7 +137,7 @@ func (h *handle) DeleteUser(ctx context.Context, id string, now time.Time) ([]st
 		if err != nil {
 			return wrap("delete user", err)
 		}
-		defer rows.Close()
+		defer closeRows(rows)
 		for rows.Next() {
 			var sid string
 			if err := rows.Scan(&sid); err != nil {
@@ -148,7 +148,9 @@ func (h *handle) DeleteUser(ctx context.Context, id string, now time.Time) ([]st
 		if err := rows.Err(); err != nil {
 			return wrap("delete user", err)
 		}
-		rows.Close()
+		if err := rows.Close(); err != nil {
+			return wrap("delete user", err)
+		}
 		slices.Sort(ids)
 		if _, err := h.exec(ctx, `INSERT INTO authos_revoked_sessions (id, revoked_at)
 			SELECT id, revoked_at FROM authos_sessions WHERE user_id = ? AND revoked_at IS NOT NULL
