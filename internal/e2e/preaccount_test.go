@@ -94,7 +94,9 @@ func TestUnverifiedAccountsRemovedByRun(t *testing.T) {
 				}
 				if time.Now().After(deadline) {
 					cancel()
-					<-done
+					if err := <-done; err != nil {
+						t.Error(err)
+					}
 					t.Fatalf("the expired pending account is still there (%v)", err)
 				}
 				time.Sleep(20 * time.Millisecond)

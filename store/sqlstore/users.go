@@ -185,13 +185,16 @@ func (h *handle) DeleteUnverifiedUsers(ctx context.Context, createdBefore, now t
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+				closeRows(rows)
 				return wrap("delete unverified users", err)
 			}
 			ids = append(ids, id)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
+			closeRows(rows)
+			return wrap("delete unverified users", err)
+		}
+		if err := rows.Close(); err != nil {
 			return wrap("delete unverified users", err)
 		}
 		for _, id := range ids {
