@@ -43,6 +43,7 @@ type Authos struct {
 	mu           sync.RWMutex
 	secondFactor SecondFactor
 	topics       map[string]OutboxHandler
+	events       eventRegistry
 	cleanups     []func(ctx context.Context) error
 }
 
@@ -59,6 +60,7 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 		revoked: newRevocationCache(),
 		topics:  map[string]OutboxHandler{},
 	}
+	a.initEventTypes()
 	if a.templates, err = parseTemplates(cfg.Templates); err != nil {
 		return nil, err
 	}

@@ -174,7 +174,13 @@ func (a *Authos) CancelInvitation(ctx context.Context, o Organization, id string
 	if err != nil {
 		return dbError(err)
 	}
-	err = a.st.RespondInvitation(ctx, id, store.InvitationCancelled, a.now())
+	err = a.st.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.RespondInvitation(ctx, id, store.InvitationCancelled, a.now()); err != nil {
+			return err
+		}
+		return a.emit(ctx, tx, Event{Type: EventInvitationCancelled, OrgID: o.ID, TargetID: id,
+			Data: map[string]any{"email": inv.Email, "role": inv.Role}})
+	})
 	if errors.Is(err, store.ErrUsed) {
 		return NewError(CodeInvitationAlreadyAccepted, "Invitation is no longer pending")
 	}
@@ -275,7 +281,12 @@ func (a *Authos) respondInvitation(ctx context.Context, userID, token, status st
 		} else if err != nil {
 			return err
 		}
-		return nil
+		typ := EventInvitationDeclined
+		if status == store.InvitationAccepted {
+			typ = EventInvitationAccepted
+		}
+		return a.emit(ctx, tx, Event{Type: typ, OrgID: inv.OrgID, ActorID: u.ID, TargetID: inv.ID,
+			Data: map[string]any{"email": inv.Email, "role": inv.Role}})
 	})
 	return m, dbError(err)
 }

@@ -87,6 +87,9 @@ func (a *Authos) fail(ctx context.Context, g *passwordGate, userID string) error
 	if userID == "" {
 		return nil
 	}
+	if err := a.emit(ctx, a.st, Event{Type: EventUserLoginFailed, TargetID: userID, Data: map[string]any{"ip": g.clientIP}}); err != nil {
+		a.log.Error("authos: recording failed login event", "error", err)
+	}
 	locked := func(scope string, lf store.LoginFailures, max int) {
 		if lf.Count != max || !lf.LockedUntil.After(now) {
 			return

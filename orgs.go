@@ -106,7 +106,6 @@ const (
 	EventOrgCreated        = "organization.created"
 	EventOrgUpdated        = "organization.updated"
 	EventOrgDeleted        = "organization.deleted"
-	EventOrgStatusChanged  = "organization.status_changed"
 	EventOrgTierChanged    = "organization.tier_changed"
 	EventMemberAdded       = "member.added"
 	EventMemberRemoved     = "member.removed"

@@ -107,6 +107,10 @@ type apiKeyList struct {
 	APIKeys []APIKeyView `json:"api_keys"`
 }
 
+type testEmailRequest struct {
+	To string `json:"to"`
+}
+
 type checkoutRequest struct {
 	Tier string `json:"tier"`
 }
@@ -322,6 +326,12 @@ func (a *Authos) platformRoutes() []route {
 		})),
 		po("DELETE /api/platform/owners/{user_id}", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			return none{}, a.SetPlatformOwner(r.Context(), p.UserID, r.PathValue("user_id"), false)
+		})),
+		po("POST /api/platform/email/test", HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in testEmailRequest) (messageResponse, error) {
+			if in.To == "" {
+				return messageResponse{}, NewError(CodeBadRequest, "to is required")
+			}
+			return messageResponse{Message: "Test email sent"}, a.SendTestEmail(r.Context(), p.UserID, in.To)
 		})),
 		po("GET /api/platform/audit-log", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (auditList, error) {
 			q := r.URL.Query()

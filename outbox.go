@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/authos/authos/internal/randx"
@@ -202,13 +203,26 @@ func (a *Authos) deliverEmail(ctx context.Context, m store.OutboxMessage) error 
 	return a.cfg.Mailer.Send(sctx, msg)
 }
 
-func (a *Authos) deliverEvent(_ context.Context, m store.OutboxMessage) error {
-	if a.cfg.OnEvent == nil {
+func (a *Authos) deliverEvent(ctx context.Context, m store.OutboxMessage) error {
+	a.mu.RLock()
+	subs := slices.Clone(a.events.subs)
+	a.mu.RUnlock()
+	if a.cfg.OnEvent == nil && len(subs) == 0 {
 		return nil
 	}
 	var ev Event
 	if err := json.Unmarshal(m.Payload, &ev); err != nil {
 		return err
 	}
-	return a.cfg.OnEvent(ev)
+	if a.cfg.OnEvent != nil {
+		if err := a.cfg.OnEvent(ev); err != nil {
+			return err
+		}
+	}
+	for _, fn := range subs {
+		if err := fn(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }

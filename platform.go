@@ -3,6 +3,7 @@ package authos
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -81,11 +82,11 @@ func (a *Authos) EnsurePlatformOwner(ctx context.Context, email, password string
 
 // Organization transitions a platform owner may make
 // (POST /api/platform/organizations/{id}/{action}).
-var orgTransitions = map[string]struct{ from, to string }{
-	"approve":  {store.OrgPending, store.OrgActive},
-	"reject":   {store.OrgPending, store.OrgRejected},
-	"suspend":  {store.OrgActive, store.OrgSuspended},
-	"activate": {store.OrgSuspended, store.OrgActive},
+var orgTransitions = map[string]struct{ from, to, event string }{
+	"approve":  {store.OrgPending, store.OrgActive, EventOrgApproved},
+	"reject":   {store.OrgPending, store.OrgRejected, EventOrgRejected},
+	"suspend":  {store.OrgActive, store.OrgSuspended, EventOrgSuspended},
+	"activate": {store.OrgSuspended, store.OrgActive, EventOrgActivated},
 }
 
 // orgSnapshot is what the audit log records of an organization.
@@ -138,7 +139,7 @@ func (a *Authos) TransitionOrganization(ctx context.Context, actorID, orgID, act
 		if err := a.Audit(ctx, tx, actorID, action+"_organization", "organization", o.ID, reason, before, snapshot(o)); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventOrgStatusChanged, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
+		return a.emit(ctx, tx, Event{Type: tr.event, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
 			Data: map[string]any{"from": tr.from, "to": tr.to, "reason": reason}})
 	})
 	return out, dbError(err)
@@ -279,4 +280,26 @@ func activeOrgInTx(ctx context.Context, tx store.Tx, id string) (Organization, e
 		return Organization{}, err
 	}
 	return o, requireActive(o)
+}
+
+// SendTestEmail sends one message to to through the configured Mailer at
+// once (not through the outbox), so that a platform owner can check the
+// mail configuration: INVALID_EMAIL for a bad address, EMAIL_SEND_FAILED
+// (500) when the mailer refuses or fails within 30 s (the cause is logged,
+// never shown).
+func (a *Authos) SendTestEmail(ctx context.Context, actorID, to string) error {
+	to = NormalizeEmail(to)
+	if err := ValidateEmail(to); err != nil {
+		return err
+	}
+	product := a.cfg.ProductName
+	msg := Message{To: to, Subject: product + " test email",
+		Text: "This is a test email from " + product + ", sent by a platform owner to check the mail configuration. No action is needed.\n"}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.cfg.Mailer.Send(sctx, msg); err != nil {
+		return WrapError(CodeEmailSendFailed, "The mailer could not send the email", err)
+	}
+	a.log.Info("authos: test email sent", "actor", actorID)
+	return nil
 }

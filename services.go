@@ -217,7 +217,11 @@ func (a *Authos) updateService(ctx context.Context, o Organization, slug, only s
 		} else if err != nil {
 			return err
 		}
-		return nil
+		if !rotate || secret == "" {
+			return nil
+		}
+		return a.emit(ctx, tx, Event{Type: EventServiceSecretRotated, OrgID: o.ID, TargetID: s.ID,
+			Data: map[string]any{"slug": s.Slug, "client_id": s.ClientID}})
 	})
 	if err != nil {
 		return ServiceView{}, dbError(err)

@@ -118,7 +118,18 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	a.SetDiscovery("grant_types_supported", []string{GrantType})
 	a.SetDiscovery("token_endpoint_auth_methods_supported", []string{"none", "client_secret_basic", "client_secret_post"})
 	a.AddCleanup(func(ctx context.Context) error { _, err := s.DeleteExpired(ctx); return err })
+	a.RegisterEventTypes(eventTypes...)
 	return s, nil
+}
+
+// eventTypes is the catalog entry of each event device emits.
+var eventTypes = []authos.EventType{
+	{Type: EventApproved, Scope: authos.EventScopeOrganization,
+		Description: "A user approved a device's sign-in (RFC 8628); target_id is the device authorization.",
+		Example:     map[string]any{"client_id": "svc_4f7a2c9e1b", "service_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9"}},
+	{Type: EventDenied, Scope: authos.EventScopeOrganization,
+		Description: "A user denied a device's sign-in (RFC 8628).",
+		Example:     map[string]any{"client_id": "svc_4f7a2c9e1b", "service_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9"}},
 }
 
 // Authorization is the device authorization response (RFC 8628 §3.2).

@@ -82,7 +82,23 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	s := &Service{a: a, st: st, cfg: cfg}
 	s.router = authos.NewRouter(a.Logger(), s.routes)
 	a.SetSecondFactor(s)
+	a.RegisterEventTypes(eventTypes...)
 	return s, nil
+}
+
+// eventTypes is the catalog entry of each event mfa emits.
+var eventTypes = []authos.EventType{
+	{Type: EventEnabled, Scope: authos.EventScopeUser,
+		Description: "A user turned on TOTP two-factor authentication; their other sessions were revoked."},
+	{Type: EventDisabled, Scope: authos.EventScopeUser,
+		Description: "A user turned off two-factor authentication with a TOTP or backup code.",
+		Example:     map[string]any{"method": "totp"}},
+	{Type: EventBackupCodesRegenerated, Scope: authos.EventScopeUser,
+		Description: "A user replaced their backup codes; the old ones no longer work.",
+		Example:     map[string]any{"method": "totp"}},
+	{Type: EventReset, Scope: authos.EventScopeUser,
+		Description: "A platform owner turned off a user's two-factor authentication (a lost device); audited.",
+		Example:     map[string]any{"reason": "Lost phone, identity checked by support"}},
 }
 
 // Required implements authos.SecondFactor: a login needs a code when the

@@ -111,7 +111,18 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("scim: %w", err)
 	}
 	s.router = authos.NewRouter(a.Logger(), s.routes)
+	a.RegisterEventTypes(eventTypes...)
 	return s, nil
+}
+
+// eventTypes is the catalog entry of each event scim emits.
+var eventTypes = []authos.EventType{
+	{Type: EventUserProvisioned, Scope: authos.EventScopeOrganization,
+		Description: "The organization's directory created a User: an account was found or created and made a directory-managed member.",
+		Example:     map[string]any{"user_name": "ada@example.com", "external_id": "00u1a2b3c4", "account_created": true}},
+	{Type: EventUserDeprovisioned, Scope: authos.EventScopeOrganization,
+		Description: "The organization's directory deactivated (active=false) or deleted a User; the member's sessions there were revoked.",
+		Example:     map[string]any{"reason": "active=false", "revoked_sessions": 1}},
 }
 
 // Token is a SCIM token as clients see it (never the secret).
