@@ -34,6 +34,7 @@ type Authos struct {
 	revoked   *revocationCache
 	dummyHash string
 	templates map[string]*emailTemplate
+	pages     *accountPages
 
 	discoveryMu sync.RWMutex
 	discovery   map[string]any
@@ -62,6 +63,9 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 	}
 	a.initEventTypes()
 	if a.templates, err = parseTemplates(cfg.Templates); err != nil {
+		return nil, err
+	}
+	if a.pages, err = newAccountPages(a); err != nil {
 		return nil, err
 	}
 	// The hash that unknown emails are checked against, so that a login for

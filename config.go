@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authos/authos/internal/i18n"
+	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/store"
 )
 
@@ -42,6 +44,14 @@ type Config struct {
 	// BaseURL+"/reset-password".
 	VerifyEmailURL   string
 	ResetPasswordURL string
+	// Pages configures the account pages Handler serves at /verify-email
+	// and /reset-password (sign-in link, templates, stylesheet) and the
+	// look of every page, device's /activate too.
+	Pages Pages
+	// DefaultLanguage is the language of emails, pages and error messages
+	// when a request's Accept-Language names none that authos has ("en",
+	// "de"). Default "en".
+	DefaultLanguage string
 
 	AccessTokenTTL       time.Duration // default 15m
 	RefreshTokenTTL      time.Duration // idle lifetime of a refresh token; default 14 days
@@ -199,6 +209,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ResetPasswordURL == "" {
 		c.ResetPasswordURL = c.BaseURL + "/reset-password"
+	}
+	if c.Pages.SignInURL == "" {
+		c.Pages.SignInURL = c.BaseURL + "/"
+	}
+	if c.Pages.Stylesheet == "" {
+		c.Pages.Stylesheet = page.DefaultStylesheet
+	}
+	if c.DefaultLanguage == "" {
+		c.DefaultLanguage = i18n.English
+	}
+	if i18n.Normalize(c.DefaultLanguage) != c.DefaultLanguage {
+		return c, fmt.Errorf("authos: Config.DefaultLanguage %q is not one of %v", c.DefaultLanguage, i18n.Languages())
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {

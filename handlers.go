@@ -32,6 +32,9 @@ func (a *Authos) routes() []route {
 		{pattern: "GET /.well-known/jwks.json", handler: http.HandlerFunc(a.handleJWKS)},
 		{pattern: "GET /.well-known/openid-configuration", handler: http.HandlerFunc(a.handleDiscovery)},
 	}
+	if !a.cfg.Pages.Disabled {
+		rs = append(rs, a.pages.routes()...)
+	}
 	rs = append(rs, a.orgRoutes()...)
 	return append(rs, a.platformRoutes()...)
 }

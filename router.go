@@ -49,16 +49,3 @@ func (r *Router) Routes() []string {
 	}
 	return out
 }
-
-// SetPageHeaders sets the headers of a server-rendered HTML page that may
-// carry a one-time token: a Content-Security-Policy allowing no scripts, no
-// external assets and no framing, no Referer, no caching.
-func SetPageHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "+
-		"frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-}

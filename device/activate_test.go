@@ -1,8 +1,11 @@
 package device_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -13,11 +16,21 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/device"
+	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/memory"
 )
 
-const wantCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// cspFor is the Content-Security-Policy of a page with stylesheet css.
+func cspFor(css string) string {
+	sum := sha256.Sum256([]byte(css))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+}
+
+var wantCSP = cspFor(page.DefaultStylesheet)
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
@@ -124,6 +137,30 @@ func TestActivationTemplateReplaced(t *testing.T) {
 	status, _, body := h.page("GET", "?user_code="+uc, nil, nil, nil)
 	if status != 200 || !strings.HasPrefix(body, "<p>custom Acme cli ") {
 		t.Errorf("custom template: %d %s", status, body)
+	}
+}
+
+// The page shares the layout and the stylesheet of every authos page: a
+// host's Config.Pages reach it, and the CSP allows exactly that stylesheet.
+func TestActivationPageSharesLayoutAndStylesheet(t *testing.T) {
+	const css = "body{background:#123}"
+	a, err := authos.New(t.Context(), authos.Config{Store: memory.New(), Keyring: authostest.Keyring(t), Hasher: authostest.FastHasher{},
+		Pages: authos.Pages{Stylesheet: css, Templates: map[string]string{
+			"layout": `<!doctype html><html lang="{{.Lang}}"><title>{{.Title}}</title><style>{{.Stylesheet}}</style><body class="acme">{{template "content" .}}</body></html>`}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := device.New(a, device.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	dev.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/activate", nil))
+	body := rec.Body.String()
+	if rec.Code != 200 || rec.Header().Get("Content-Security-Policy") != cspFor(css) || rec.Header().Get("Cache-Control") != "no-store" ||
+		!strings.Contains(body, "<style>"+css+"</style>") || !strings.Contains(body, `<body class="acme">`) ||
+		!strings.Contains(body, `<label for="user_code">`) {
+		t.Errorf("GET /activate: %d %q\n%s", rec.Code, rec.Header().Get("Content-Security-Policy"), body)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/store"
 )
 
@@ -53,7 +54,9 @@ type Config struct {
 	Interval time.Duration
 	// Template replaces the activation page. It is executed with a
 	// *PageData; it must not load external assets (the page is served with
-	// a Content-Security-Policy of default-src 'none').
+	// a Content-Security-Policy of default-src 'none'). Default: the
+	// activation form inside the layout and stylesheet of every authos page
+	// (authos Config.Pages).
 	Template *template.Template
 	// PageAuth authenticates the activation page's POST. Default: an
 	// access token for the management audience in the Authorization header
@@ -66,10 +69,12 @@ type Config struct {
 // Service is the RFC 8628 device authorization grant. It is safe for
 // concurrent use. Build it with New.
 type Service struct {
-	a    *authos.Authos
-	st   storage
-	cfg  Config
-	tmpl *template.Template
+	a     *authos.Authos
+	st    storage
+	cfg   Config
+	tmpl  *template.Template
+	style page.Style
+	csrf  page.CSRF
 
 	router *authos.Router
 }
@@ -107,9 +112,17 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	}
 	s := &Service{a: a, st: st, cfg: cfg, tmpl: cfg.Template}
 	s.router = authos.NewRouter(a.Logger(), s.routes)
-	if s.tmpl == nil {
-		s.tmpl = defaultTemplate
+	pages := a.Config().Pages
+	if s.style, err = page.NewStyle(pages.Stylesheet); err != nil {
+		return nil, fmt.Errorf("device: authos Config.Pages.Stylesheet: %w", err)
 	}
+	if s.tmpl == nil {
+		if s.tmpl, err = page.Parse("activate", pages.Templates["layout"], activateContent); err != nil {
+			return nil, fmt.Errorf("device: authos Config.Pages.Templates: %w", err)
+		}
+	}
+	kr := a.Keyring()
+	s.csrf = page.CSRF{Seal: kr.Encrypt, Open: kr.Decrypt, Now: a.Now, Secure: strings.HasPrefix(base, "https://")}
 	if s.cfg.PageAuth == nil {
 		s.cfg.PageAuth = func(r *http.Request) (*authos.Principal, error) { return a.Authenticate(r, "") }
 	}

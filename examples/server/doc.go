@@ -20,8 +20,8 @@
 //	                                (tier=price_id,...): Stripe billing; AUTHOS_STRIPE_API_BASE for stripe-mock
 //
 // It mounts the core, MFA, device-flow and SCIM routes (SCIM 2.0 at
-// AUTHOS_BASE_URL + "/scim/v2"), and the pages the emailed verification and
-// reset links open.
+// AUTHOS_BASE_URL + "/scim/v2"); the core's handler also serves the pages
+// the emailed verification and reset links open.
 //
 // Logs are JSON lines on standard error. SIGINT or SIGTERM stops the server
 // gracefully: requests in flight finish (up to 15 s), then background work

@@ -158,10 +158,6 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	for _, p := range scim.MountPaths() {
 		mux.Handle(p, scimHandler)
 	}
-	// The pages the emailed links open (pages.go).
-	if err := mountPages(mux, a, cfg.BaseURL); err != nil {
-		return nil, err
-	}
 	s.handler = mux
 	return s, nil
 }

@@ -1,0 +1,67 @@
+package i18n
+
+// en is the English catalog; every other catalog has the same keys.
+var en = map[string]string{
+	// Shared by every page.
+	"page.signin":            "Sign in",
+	"page.crosssite.title":   "Request refused",
+	"page.crosssite":         "This form was submitted from another site. Open the link from your email again.",
+	"page.expired.title":     "Form expired",
+	"page.expired":           "This form has expired or did not come from this page. Open the link from your email again.",
+	"page.unsupported.title": "Unsupported request",
+	"page.unsupported":       "Submit the form of this page.",
+	"page.toolarge.title":    "Request too large",
+	"page.toolarge":          "The submitted form is too large.",
+	"page.badform.title":     "Bad request",
+	"page.badform":           "The submitted form is malformed.",
+	"page.retry.title":       "Please retry later",
+	"page.failed":            "The page could not be shown.",
+	"page.incomplete.title":  "Incomplete link",
+	"page.incomplete":        "This link is incomplete: its token is missing.",
+	"page.incomplete.hint":   "Open the link from your email again, or copy the whole address into the browser.",
+	"page.link.hint":         "Links work once and expire. Request a new one from the application.",
+
+	// The verify-email page.
+	"page.verify.title":        "Verify your email address",
+	"page.verify.hint":         "Confirm that this email address is yours.",
+	"page.verify.button":       "Verify my email",
+	"page.verify.done.title":   "Email verified",
+	"page.verify.done":         "Your email address %s is verified. You can now sign in.",
+	"page.verify.failed.title": "Email not verified",
+
+	// The reset-password page.
+	"page.reset.title":        "Choose a new password",
+	"page.reset.password":     "New password",
+	"page.reset.confirm":      "Confirm the new password",
+	"page.reset.minlength":    "At least %d characters.",
+	"page.reset.button":       "Set my new password",
+	"page.reset.mismatch":     "The two passwords do not match.",
+	"page.reset.done.title":   "Password changed",
+	"page.reset.done":         "Your password has been changed and every session was signed out. Sign in with the new password.",
+	"page.reset.failed.title": "Password not changed",
+
+	// device's /activate page.
+	"page.activate.title":             "Activate a device",
+	"page.activate.already.approved":  "This code was already approved.",
+	"page.activate.already.denied":    "This code was already denied.",
+	"page.activate.already.exchanged": "This code was already used.",
+	"page.activate.crosssite":         "This form was submitted from another site. Open the activation page again.",
+	"page.activate.expired":           "This form has expired or did not come from this page. Open the activation page again.",
+	"page.activate.badform":           "The form could not be read.",
+	"page.activate.signin":            "You need to be signed in to approve a device. Approve it from the application's signed-in web page, which sends your sign-in with the code; this page alone cannot see your sign-in.",
+	"page.activate.approved":          "Device approved. You can return to your device.",
+	"page.activate.denied":            "Request denied. The device will not be signed in.",
+	"page.activate.choose":            "Choose approve or deny",
+	"page.activate.confirm":           "Is this your device?",
+	"page.activate.confirm.hint":      "Only continue if you started this sign-in yourself and the code below matches the one your device shows.",
+	"page.activate.application":       "Application",
+	"page.activate.organization":      "Organization",
+	"page.activate.requested":         "Requested",
+	"page.activate.scope":             "Access requested",
+	"page.activate.code":              "Code",
+	"page.activate.approve":           "Approve",
+	"page.activate.deny":              "Deny",
+	"page.activate.mustsignin":        "You must be signed in to %s to approve.",
+	"page.activate.enter":             "Enter the code shown on your device",
+	"page.activate.continue":          "Continue",
+}
