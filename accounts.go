@@ -526,19 +526,59 @@ func (a *Authos) ListSessions(ctx context.Context, userID, currentID string) ([]
 	return out, nil
 }
 
-// RevokeUserSession revokes one of the user's own sessions. NOT_FOUND when
-// the session is not theirs.
-func (a *Authos) RevokeUserSession(ctx context.Context, userID, sessionID string) error {
+// RevokeUserSession ends one of the sessions of p's user (p must be a
+// user's access-token principal). Ending p's own session is a logout and
+// needs nothing more. Ending another session needs re-authentication
+// (Reauthenticate with currentPassword: the current password, or for an
+// account without one a sign-in within Config.ReauthMaxAge), so a stolen
+// access token cannot sign the owner out of their other devices.
+// NOT_FOUND when the session is not the user's; INVALID_CREDENTIALS,
+// ACCOUNT_LOCKED, FORBIDDEN from Reauthenticate.
+func (a *Authos) RevokeUserSession(ctx context.Context, p *Principal, sessionID, currentPassword string) error {
+	if p == nil || p.UserID == "" {
+		return NewError(CodeUnauthorized, "Authentication required")
+	}
+	if sessionID == "" {
+		return NewError(CodeNotFound, "Session not found")
+	}
+	if sessionID != p.SessionID {
+		s, err := a.st.GetSession(ctx, sessionID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && s.UserID != p.UserID {
+			return NewError(CodeNotFound, "Session not found")
+		}
+		if err != nil {
+			return dbError(err)
+		}
+		if err := a.Reauthenticate(ctx, p, currentPassword); err != nil {
+			return err
+		}
+	}
 	return a.revokeSessions(ctx, func(tx store.Tx, now time.Time) ([]string, error) {
 		s, err := tx.GetSession(ctx, sessionID)
 		if err != nil {
 			return nil, err
 		}
-		if s.UserID != userID {
+		if s.UserID != p.UserID {
 			return nil, store.ErrNotFound
 		}
 		return []string{s.ID}, tx.RevokeSession(ctx, s.ID, now)
-	}, userID)
+	}, p.UserID)
+}
+
+// SignOutOtherSessions ends every session of p's user except p's own,
+// after re-authentication as for RevokeUserSession, and returns how many
+// it ended. INVALID_CREDENTIALS, ACCOUNT_LOCKED, FORBIDDEN.
+func (a *Authos) SignOutOtherSessions(ctx context.Context, p *Principal, currentPassword string) (int, error) {
+	if err := a.Reauthenticate(ctx, p, currentPassword); err != nil {
+		return 0, err
+	}
+	var n int
+	err := a.revokeSessions(ctx, func(tx store.Tx, now time.Time) ([]string, error) {
+		ids, err := tx.RevokeUserSessions(ctx, p.UserID, p.SessionID, now)
+		n = len(ids)
+		return ids, err
+	}, p.UserID)
+	return n, err
 }
 
 // limitAccount applies the per-account rate limits to an action on email:

@@ -29,6 +29,8 @@ func (a *Authos) routes() []route {
 		{pattern: "POST /api/user/password", handler: h["password"], auth: true, limited: true},
 		{pattern: "GET /api/user/sessions", handler: h["sessions"], auth: true},
 		{pattern: "DELETE /api/user/sessions/{id}", handler: h["revokeSession"], auth: true},
+		{pattern: "POST /api/user/sessions/{id}/revoke", handler: h["revokeSessionConfirmed"], auth: true, limited: true},
+		{pattern: "POST /api/user/sessions/revoke-others", handler: h["revokeOtherSessions"], auth: true, limited: true},
 		{pattern: "GET /.well-known/jwks.json", handler: http.HandlerFunc(a.handleJWKS)},
 		{pattern: "GET /.well-known/openid-configuration", handler: http.HandlerFunc(a.handleDiscovery)},
 	}
@@ -156,6 +158,16 @@ type changePasswordRequest struct {
 	NewPassword     string `json:"new_password"`
 }
 
+// reauthRequest confirms a sensitive change (see Authos.Reauthenticate).
+type reauthRequest struct {
+	CurrentPassword string `json:"current_password,omitempty"`
+}
+
+// revokedResponse counts the sessions a request ended.
+type revokedResponse struct {
+	Revoked int `json:"revoked"`
+}
+
 type sessionsResponse struct {
 	Sessions []SessionInfo `json:"sessions"`
 }
@@ -212,8 +224,18 @@ func (a *Authos) accountHandlers() map[string]http.HandlerFunc {
 			ss, err := a.ListSessions(r.Context(), p.UserID, p.SessionID)
 			return sessionsResponse{Sessions: ss}, err
 		}),
+		// DELETE takes no body: it ends the caller's own session (a logout),
+		// or another one when the account has no password and signed in
+		// recently; otherwise the POST .../revoke form carries current_password.
 		"revokeSession": HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
-			return none{}, a.RevokeUserSession(r.Context(), p.UserID, r.PathValue("id"))
+			return none{}, a.RevokeUserSession(r.Context(), p, r.PathValue("id"), "")
+		}),
+		"revokeSessionConfirmed": HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in reauthRequest) (none, error) {
+			return none{}, a.RevokeUserSession(r.Context(), p, r.PathValue("id"), in.CurrentPassword)
+		}),
+		"revokeOtherSessions": HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in reauthRequest) (revokedResponse, error) {
+			n, err := a.SignOutOtherSessions(r.Context(), p, in.CurrentPassword)
+			return revokedResponse{n}, err
 		}),
 	}
 }

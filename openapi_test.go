@@ -110,7 +110,7 @@ func openapiService(t *testing.T) ([]string, http.Handler) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler())
-	for _, prefix := range []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/", "/api/platform/users/"} {
+	for _, prefix := range mfa.MountPaths() {
 		mux.Handle(prefix, mf.Handler())
 	}
 	dev, err := device.New(a, device.Config{})

@@ -333,6 +333,10 @@ func (a *Authos) platformRoutes() []route {
 			}
 			return messageResponse{Message: "Test email sent"}, a.SendTestEmail(r.Context(), p.UserID, in.To)
 		})),
+		po("DELETE /api/platform/users/{user_id}/sessions", HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (revokedResponse, error) {
+			n, err := a.PlatformRevokeUserSessions(r.Context(), p.UserID, r.PathValue("user_id"), r.URL.Query().Get("reason"))
+			return revokedResponse{n}, err
+		})),
 		po("GET /api/platform/audit-log", HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (auditList, error) {
 			q := r.URL.Query()
 			es, total, err := a.ListAudit(r.Context(), store.AuditFilter{ActorID: q.Get("actor_id"), Action: q.Get("action"),

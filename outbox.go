@@ -23,6 +23,8 @@ const (
 	EventUserPasswordReset   = "user.password_reset"
 	EventUserUpdated         = "user.updated"
 	EventSessionRevoked      = "session.revoked"
+	// EventUserSessionsRevoked: a platform owner ended every session of a user.
+	EventUserSessionsRevoked = "user.sessions_revoked"
 )
 
 // Event is something that happened, written to the outbox in the same

@@ -248,6 +248,41 @@ func (a *Authos) SetPlatformOwner(ctx context.Context, actorID, userID string, o
 	}))
 }
 
+// PlatformRevokeUserSessions ends every session of the user (platform
+// owner): their refresh tokens stop at once and their access tokens are
+// refused by every instance within a second. The audit entry, a
+// user.sessions_revoked event and a session.revoked event per session
+// commit with the revocation. It returns how many sessions it ended.
+// NOT_FOUND for an unknown user; BAD_REQUEST for a reason longer than 1000
+// bytes.
+func (a *Authos) PlatformRevokeUserSessions(ctx context.Context, actorID, userID, reason string) (int, error) {
+	if len(reason) > 1000 {
+		return 0, NewError(CodeBadRequest, "reason is longer than 1000 bytes")
+	}
+	var n int
+	err := a.revokeSessions(ctx, func(tx store.Tx, now time.Time) ([]string, error) {
+		u, err := tx.GetUser(ctx, userID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, NewError(CodeNotFound, "User not found")
+		}
+		if err != nil {
+			return nil, err
+		}
+		ids, err := tx.RevokeUserSessions(ctx, u.ID, "", now)
+		if err != nil {
+			return nil, err
+		}
+		n = len(ids)
+		if err := a.Audit(ctx, tx, actorID, "revoke_user_sessions", "user", u.ID, reason, nil,
+			map[string]any{"sessions_revoked": n, "email": u.Email}); err != nil {
+			return nil, err
+		}
+		return ids, a.emit(ctx, tx, Event{Type: EventUserSessionsRevoked, ActorID: actorID, TargetID: u.ID,
+			Data: map[string]any{"sessions_revoked": n, "reason": reason}})
+	}, actorID)
+	return n, err
+}
+
 // ListOrganizations lists organizations for platform owners.
 func (a *Authos) ListOrganizations(ctx context.Context, f store.OrgFilter) ([]OrgView, int, error) {
 	if f.Limit <= 0 || f.Limit > 100 {

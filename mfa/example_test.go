@@ -35,10 +35,9 @@ func ExampleNew() {
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler())
 	h := mf.Handler()
-	mux.Handle("/api/user/mfa", h)
-	mux.Handle("/api/user/mfa/", h)
-	mux.Handle("/api/auth/mfa/", h)
-	mux.Handle("/api/platform/users/", h)
+	for _, p := range mfa.MountPaths() { // status, setup, enable, disable, backup codes, verify, platform reset
+		mux.Handle(p, h)
+	}
 
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/api/user/mfa", nil))

@@ -100,10 +100,9 @@ func newHarness(t *testing.T, st store.Storage) *harness {
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler())
 	mh := h.mf.Handler()
-	mux.Handle("/api/user/mfa", mh)
-	mux.Handle("/api/user/mfa/", mh)
-	mux.Handle("/api/auth/mfa/", mh)
-	mux.Handle("/api/platform/users/", mh)
+	for _, p := range mfa.MountPaths() {
+		mux.Handle(p, mh)
+	}
 	h.srv.Config.Handler = oapitest.Handler(t, mux)
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)

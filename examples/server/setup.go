@@ -147,7 +147,7 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler())
 	mfaHandler := mf.Handler()
-	for _, p := range []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/", "/api/platform/users/"} {
+	for _, p := range mfa.MountPaths() {
 		mux.Handle(p, mfaHandler)
 	}
 	deviceHandler := dev.Handler()
