@@ -13,7 +13,7 @@ import (
 // TestLoginUpgradesWeakerHash: a hash made with weaker parameters is
 // replaced by one with the current parameters on the next successful login.
 func TestLoginUpgradesWeakerHash(t *testing.T) {
-	a, _ := newTestAuthos(t, nil)
+	a, _ := newTestAuthos(t, func(c *Config) { c.Hasher = nil }) // the default, Argon2id
 	u := verifiedUser(t, a, "old@example.test", "an old password")
 	ctx := context.Background()
 	weak, err := NewArgon2id(Argon2Params{Memory: 12288, Time: 3}, 1)

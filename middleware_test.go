@@ -18,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authos/authos/internal/fasthash"
 	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
@@ -46,6 +47,21 @@ func (c *countingHasher) Verify(ctx context.Context, pw, enc string) (bool, bool
 	return c.PasswordHasher.Verify(ctx, pw, enc)
 }
 
+// fastHasher is the tests' cheap password hasher (the one of
+// authostest.FastHasher, which this package cannot import): Argon2id would
+// make every sign-in of every test slow. The tests about password hashing
+// configure Argon2id themselves.
+type fastHasher struct{}
+
+func (fastHasher) Hash(_ context.Context, pw string) (string, error) { return fasthash.Hash(pw), nil }
+
+func (fastHasher) Verify(_ context.Context, pw, enc string) (bool, bool, error) {
+	ok, err := fasthash.Verify(pw, enc)
+	return ok, false, err
+}
+
+// newTestAuthos builds an instance on the memory store with fastHasher and
+// a stopped clock; mutate, when not nil, changes the Config first.
 func newTestAuthos(t testing.TB, mutate func(*Config)) (*Authos, *testClock) {
 	t.Helper()
 	clk := &testClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
@@ -53,7 +69,7 @@ func newTestAuthos(t testing.TB, mutate func(*Config)) (*Authos, *testClock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: memory.New(), Keyring: kr, BaseURL: "https://id.example.test", Now: clk.Now}
+	cfg := Config{Store: memory.New(), Keyring: kr, BaseURL: "https://id.example.test", Now: clk.Now, Hasher: fastHasher{}}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -206,7 +222,7 @@ func TestRevocationVisibleAcrossInstances(t *testing.T) {
 	kr, _ := NewKeyring(testKey(4))
 	clk := &testClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	mk := func() *Authos {
-		a, err := New(context.Background(), Config{Store: st, Keyring: kr, Now: clk.Now})
+		a, err := New(context.Background(), Config{Store: st, Keyring: kr, Now: clk.Now, Hasher: fastHasher{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -435,7 +451,7 @@ func TestJWKSAndRotation(t *testing.T) {
 	}
 	clk.Advance(a.cfg.AccessTokenTTL + a.cfg.Leeway + time.Minute)
 	// A new instance no longer publishes the retired key.
-	b, err := New(ctx, Config{Store: a.st, Keyring: a.keyring, BaseURL: a.cfg.BaseURL, Now: clk.Now})
+	b, err := New(ctx, Config{Store: a.st, Keyring: a.keyring, BaseURL: a.cfg.BaseURL, Now: clk.Now, Hasher: fastHasher{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +460,7 @@ func TestJWKSAndRotation(t *testing.T) {
 	}
 	// A wrong keyring fails at start, not at request time.
 	other, _ := NewKeyring(testKey(99))
-	if _, err := New(ctx, Config{Store: a.st, Keyring: other, Now: clk.Now}); !errors.Is(err, CodeEncryptionError) {
+	if _, err := New(ctx, Config{Store: a.st, Keyring: other, Now: clk.Now, Hasher: fastHasher{}}); !errors.Is(err, CodeEncryptionError) {
 		t.Fatalf("New with the wrong keyring: %v; want ENCRYPTION_ERROR", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/device"
 	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mfa"
@@ -91,7 +92,7 @@ func openapiAuthos(t *testing.T) *authos.Authos {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := authos.New(context.Background(), authos.Config{Store: memory.New(), Keyring: kr})
+	a, err := authos.New(context.Background(), authos.Config{Store: memory.New(), Keyring: kr, Hasher: authostest.FastHasher{}})
 	if err != nil {
 		t.Fatal(err)
 	}

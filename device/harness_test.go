@@ -89,13 +89,9 @@ func newHarness(t *testing.T, st store.Storage, cfg device.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, st: st, clock: &clock{}}
 	kr := authostest.Keyring(t)
-	hasher, err := authos.NewArgon2id(authos.Argon2Params{Memory: 12288, Time: 3}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h.srv = httptest.NewUnstartedServer(nil)
 	a, err := authos.New(context.Background(), authos.Config{
-		Store: st, Keyring: kr, Hasher: hasher, BaseURL: "http://" + h.srv.Listener.Addr().String(),
+		Store: st, Keyring: kr, Hasher: authostest.FastHasher{}, BaseURL: "http://" + h.srv.Listener.Addr().String(),
 		Now: h.clock.Now, Logger: slog.New(slog.DiscardHandler), AutoApproveOrgs: true,
 		RateLimits: authos.RateLimits{PerIP: authos.Limit{Rate: 1000, Period: time.Minute, Burst: 1000}},
 	})

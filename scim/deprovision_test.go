@@ -28,7 +28,7 @@ func TestDeprovisionAcrossInstances(t *testing.T) {
 	a := newHarnessWith(t, stores[0], func(c *authos.Config) { c.Keyring = keyring }, scim.Config{})
 
 	// Instance B: the same configuration on its own connection pool.
-	b, err := authos.New(context.Background(), authos.Config{Store: stores[1], Keyring: keyring, BaseURL: a.a.Config().BaseURL,
+	b, err := authos.New(context.Background(), authos.Config{Store: stores[1], Keyring: keyring, Hasher: authostest.FastHasher{}, BaseURL: a.a.Config().BaseURL,
 		Logger: slog.New(slog.DiscardHandler), AutoApproveOrgs: true, RateLimits: authos.RateLimits{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)

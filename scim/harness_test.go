@@ -47,13 +47,9 @@ func newHarness(t *testing.T, st store.Storage) *harness {
 func newHarnessWith(t *testing.T, st store.Storage, mutate func(*authos.Config), sc scim.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, st: st}
-	hasher, err := authos.NewArgon2id(authos.Argon2Params{Memory: 12288, Time: 3}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h.srv = httptest.NewUnstartedServer(nil)
 	cfg := authos.Config{
-		Store: st, Keyring: authostest.Keyring(t), Hasher: hasher, BaseURL: "http://" + h.srv.Listener.Addr().String(),
+		Store: st, Keyring: authostest.Keyring(t), Hasher: authostest.FastHasher{}, BaseURL: "http://" + h.srv.Listener.Addr().String(),
 		Logger: slog.New(slog.DiscardHandler), AutoApproveOrgs: true,
 		RateLimits: authos.RateLimits{Disabled: true},
 	}

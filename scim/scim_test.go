@@ -120,7 +120,8 @@ func TestTierGate(t *testing.T) {
 }
 
 func TestNeedsCapability(t *testing.T) {
-	a, err := authos.New(context.Background(), authos.Config{Store: authostest.CoreOnly(memory.New()), Keyring: authostest.Keyring(t)})
+	a, err := authos.New(context.Background(), authos.Config{Store: authostest.CoreOnly(memory.New()), Keyring: authostest.Keyring(t),
+		Hasher: authostest.FastHasher{}})
 	if err != nil {
 		t.Fatal(err)
 	}

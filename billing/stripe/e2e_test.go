@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/billing/stripe"
 	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/store"
@@ -43,6 +44,7 @@ func newAuthosOn(t *testing.T, b *stripe.Billing, st store.Storage) (*authos.Aut
 	a, err := authos.New(ctx, authos.Config{
 		Store:   st,
 		Keyring: kr,
+		Hasher:  authostest.FastHasher{},
 		Billing: b,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
