@@ -26,6 +26,9 @@
 //     [ValidateSCIMFilter]) that each backend translates itself: bound
 //     parameters over indexed columns in SQL, the same tree evaluated in Go
 //     in memory.
+//   - [WebhookStore]: each organization's webhook endpoints (secrets
+//     encrypted by the caller) and the deliveries queue, leased to one
+//     worker at a time, for package webhook.
 //
 // A backend offers a capability by implementing its interface on the value it
 // returns as Storage and on every Tx value it passes to the function given to

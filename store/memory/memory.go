@@ -17,10 +17,11 @@ type Store struct {
 // The Store offers the core and every capability, on itself and on the
 // transactions it passes to Tx (see view.go).
 var (
-	_ store.Storage     = (*Store)(nil)
-	_ store.MFAStore    = (*Store)(nil)
-	_ store.DeviceStore = (*Store)(nil)
-	_ store.SCIMStore   = (*Store)(nil)
+	_ store.Storage      = (*Store)(nil)
+	_ store.MFAStore     = (*Store)(nil)
+	_ store.DeviceStore  = (*Store)(nil)
+	_ store.SCIMStore    = (*Store)(nil)
+	_ store.WebhookStore = (*Store)(nil)
 )
 
 // New returns an empty store.

@@ -296,6 +296,7 @@ func (v *view) DeleteOrg(_ context.Context, id string) error {
 		}
 	}
 	v.dropSCIMOrg(id)
+	v.dropWebhookOrg(id)
 	for k, inv := range v.st.invitations {
 		if inv.OrgID == id {
 			delete(v.st.invitations, k)

@@ -36,6 +36,8 @@ type state struct {
 	scimUsers   map[memberKey]store.SCIMUser        // by (org id, user id)
 	scimGroups  map[string]store.SCIMGroup          // by id
 	scimMembers map[groupMemberKey]string           // group members -> org id
+	webhooks    map[string]store.WebhookEndpoint    // by id
+	deliveries  map[string]store.WebhookDelivery    // by id
 }
 
 func newState() *state {
@@ -64,6 +66,8 @@ func newState() *state {
 		scimUsers:   map[memberKey]store.SCIMUser{},
 		scimGroups:  map[string]store.SCIMGroup{},
 		scimMembers: map[groupMemberKey]string{},
+		webhooks:    map[string]store.WebhookEndpoint{},
+		deliveries:  map[string]store.WebhookDelivery{},
 	}
 }
 
@@ -94,6 +98,8 @@ func (st *state) clone() *state {
 		scimUsers:   cloneSCIMUsers(st.scimUsers),
 		scimGroups:  maps.Clone(st.scimGroups),
 		scimMembers: maps.Clone(st.scimMembers),
+		webhooks:    cloneMap(st.webhooks, copyEndpoint),
+		deliveries:  cloneMap(st.deliveries, copyDelivery),
 	}
 }
 

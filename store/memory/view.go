@@ -17,10 +17,11 @@ type view struct {
 }
 
 var (
-	_ store.Tx          = (*view)(nil)
-	_ store.MFAStore    = (*view)(nil)
-	_ store.DeviceStore = (*view)(nil)
-	_ store.SCIMStore   = (*view)(nil)
+	_ store.Tx           = (*view)(nil)
+	_ store.MFAStore     = (*view)(nil)
+	_ store.DeviceStore  = (*view)(nil)
+	_ store.SCIMStore    = (*view)(nil)
+	_ store.WebhookStore = (*view)(nil)
 )
 
 // emailKey is the case-insensitive form of an email.

@@ -32,14 +32,16 @@ type Store struct {
 // The Store offers the core and every capability, on itself and on the
 // transactions it passes to Tx (a *handle).
 var (
-	_ store.Storage     = (*Store)(nil)
-	_ store.MFAStore    = (*Store)(nil)
-	_ store.DeviceStore = (*Store)(nil)
-	_ store.SCIMStore   = (*Store)(nil)
-	_ store.Tx          = (*handle)(nil)
-	_ store.SCIMStore   = (*handle)(nil)
-	_ store.MFAStore    = (*handle)(nil)
-	_ store.DeviceStore = (*handle)(nil)
+	_ store.Storage      = (*Store)(nil)
+	_ store.MFAStore     = (*Store)(nil)
+	_ store.DeviceStore  = (*Store)(nil)
+	_ store.SCIMStore    = (*Store)(nil)
+	_ store.Tx           = (*handle)(nil)
+	_ store.SCIMStore    = (*handle)(nil)
+	_ store.MFAStore     = (*handle)(nil)
+	_ store.DeviceStore  = (*handle)(nil)
+	_ store.WebhookStore = (*Store)(nil)
+	_ store.WebhookStore = (*handle)(nil)
 )
 
 // New returns a Store over db speaking dialect d. The schema must already be

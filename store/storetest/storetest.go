@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
 		capability[mfaStorage, mfaTx]("MFA", "store.MFAStore", mfaTests),
 		capability[deviceStorage, deviceTx]("Device", "store.DeviceStore", deviceTests),
 		capability[scimStorage, scimTx]("SCIM", "store.SCIMStore", scimTests),
+		capability[webhookStorage, webhookTx]("Webhook", "store.WebhookStore", webhookTests),
 		core("Outbox", outboxTests),
 		core("Orgs", orgTests),
 		core("Members", memberTests),
