@@ -39,7 +39,7 @@ type Authos struct {
 	discoveryMu sync.RWMutex
 	discovery   map[string]any
 
-	handlerState
+	table routeTable
 
 	mu           sync.RWMutex
 	secondFactor SecondFactor
@@ -79,6 +79,9 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 	a.topics[store.TopicEmail] = a.deliverEmail
 	a.topics[store.TopicEvent] = a.deliverEvent
 	a.topics[topicAccountMail] = a.deliverAccountMail
+	if err := a.register(a.coreRoutes()...); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

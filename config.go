@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,14 @@ type Config struct {
 	// the default issuer. Links are never built from request headers.
 	// Default http://localhost:8080.
 	BaseURL string
+	// BasePath is the path under which Handler serves every route, e.g.
+	// "/id" for "/id/api/auth/login". Default: the path of BaseURL, so that
+	// emailed links, discovery URLs and routes agree. Set "/" to serve at
+	// the root when a proxy in front takes BaseURL's path off.
+	BasePath string
+	// LeaveOut names route groups Handler does not serve (organizations,
+	// platform, billing); their Go methods stay.
+	LeaveOut RouteGroups
 	// Issuer is the iss of every token. Default BaseURL.
 	Issuer string
 	// ManagementAudience is the aud of tokens for the management API
@@ -185,8 +194,15 @@ func (c Config) withDefaults() (Config, error) {
 		c.BaseURL = "http://localhost:8080"
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c, fmt.Errorf("authos: Config.BaseURL %q is not an absolute http(s) URL", c.BaseURL)
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" {
+		return c, fmt.Errorf("authos: Config.BaseURL %q is not an absolute http(s) URL without query", c.BaseURL)
+	} else if c.BasePath == "" {
+		c.BasePath = u.Path
+	}
+	if c.BasePath = strings.TrimRight(c.BasePath, "/"); c.BasePath != "" &&
+		(c.BasePath[0] != '/' || path.Clean(c.BasePath) != c.BasePath || strings.ContainsAny(c.BasePath, "{}?#% ")) {
+		return c, fmt.Errorf("authos: Config.BasePath %q must be a clean absolute path such as /id", c.BasePath)
 	}
 	if c.Issuer == "" {
 		c.Issuer = c.BaseURL

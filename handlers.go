@@ -2,7 +2,6 @@ package authos
 
 import (
 	"net/http"
-	"sync"
 )
 
 // route is one mounted endpoint.
@@ -13,7 +12,8 @@ type route struct {
 	auth    bool // requires a management access token
 }
 
-func (a *Authos) routes() []route {
+// coreRoutes are the routes of the core, registered by New.
+func (a *Authos) coreRoutes() []Route {
 	h := a.accountHandlers()
 	rs := []route{
 		{pattern: "POST /api/auth/register", handler: h["register"], limited: true},
@@ -38,43 +38,19 @@ func (a *Authos) routes() []route {
 		rs = append(rs, a.pages.routes()...)
 	}
 	rs = append(rs, a.orgRoutes()...)
-	return append(rs, a.platformRoutes()...)
-}
-
-// Routes lists the "METHOD /path" patterns Handler serves.
-func (a *Authos) Routes() []string {
-	var out []string
-	for _, rt := range a.routes() {
-		out = append(out, rt.pattern)
+	rs = append(rs, a.platformRoutes()...)
+	out := make([]Route, 0, len(rs))
+	for _, rt := range rs {
+		h := rt.handler
+		if rt.auth {
+			h = a.RequireAuth(h)
+		}
+		if rt.limited {
+			h = a.LimitByIP(h)
+		}
+		out = append(out, Route{Pattern: rt.pattern, Handler: h})
 	}
 	return out
-}
-
-// Handler serves the accounts, sessions and well-known routes (openapi.yaml)
-// at their full paths; every other request gets the 404 envelope, so a
-// host can mount it at "/" of its own mux beside other packages.
-func (a *Authos) Handler() http.Handler {
-	a.handlerOnce.Do(func() {
-		mux := http.NewServeMux()
-		for _, rt := range a.routes() {
-			h := rt.handler
-			if rt.auth {
-				h = a.RequireAuth(h)
-			}
-			if rt.limited {
-				h = a.LimitByIP(h)
-			}
-			mux.Handle(rt.pattern, h)
-		}
-		a.handler = WrapMux(mux, a.log)
-	})
-	return a.handler
-}
-
-// handlerState caches the built handler.
-type handlerState struct {
-	handlerOnce sync.Once
-	handler     http.Handler
 }
 
 // LimitByIP is middleware applying the per-IP auth rate limit

@@ -150,12 +150,11 @@ func TestActivationPageSharesLayoutAndStylesheet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := device.New(a, device.Config{})
-	if err != nil {
+	if _, err := device.New(a, device.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	dev.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/activate", nil))
+	a.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/activate", nil))
 	body := rec.Body.String()
 	if rec.Code != 200 || rec.Header().Get("Content-Security-Policy") != cspFor(css) || rec.Header().Get("Cache-Control") != "no-store" ||
 		!strings.Contains(body, "<style>"+css+"</style>") || !strings.Contains(body, `<body class="acme">`) ||

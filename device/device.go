@@ -45,7 +45,7 @@ const (
 type Config struct {
 	// VerificationURI is the page where users enter a user code; a
 	// service's DeviceActivationURI replaces it for that service. Default
-	// the authos BaseURL + "/activate" (served by Handler).
+	// the authos BaseURL + "/activate" (served by the authos Handler).
 	VerificationURI string
 	// CodeTTL is the lifetime of device and user codes. Default 15 minutes.
 	CodeTTL time.Duration
@@ -75,12 +75,10 @@ type Service struct {
 	tmpl  *template.Template
 	style page.Style
 	csrf  page.CSRF
-
-	router *authos.Router
 }
 
-// New builds the service and registers its endpoints in a's discovery
-// document. It fails on an invalid cfg, and when a's store does not offer
+// New builds the service, registers its routes with a (so a.Handler()
+// serves them) and its endpoints in a's discovery document. It fails on an invalid cfg, and when a's store does not offer
 // the device capability, store.DeviceStore (the error matches
 // errors.ErrUnsupported).
 func New(a *authos.Authos, cfg Config) (*Service, error) {
@@ -111,7 +109,6 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{a: a, st: st, cfg: cfg, tmpl: cfg.Template}
-	s.router = authos.NewRouter(a.Logger(), s.routes)
 	pages := a.Config().Pages
 	if s.style, err = page.NewStyle(pages.Stylesheet); err != nil {
 		return nil, fmt.Errorf("device: authos Config.Pages.Stylesheet: %w", err)
@@ -125,6 +122,9 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	s.csrf = page.CSRF{Seal: kr.Encrypt, Open: kr.Decrypt, Now: a.Now, Secure: strings.HasPrefix(base, "https://")}
 	if s.cfg.PageAuth == nil {
 		s.cfg.PageAuth = func(r *http.Request) (*authos.Principal, error) { return a.Authenticate(r, "") }
+	}
+	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
+		return nil, fmt.Errorf("device: %w", err)
 	}
 	a.SetDiscovery("device_authorization_endpoint", base+"/auth/device/code")
 	a.SetDiscovery("token_endpoint", base+"/auth/token")

@@ -2,7 +2,8 @@
 // 8628) on top of authos, so that CLIs and TVs sign in with standard clients
 // (golang.org/x/oauth2's Config.DeviceAuth and DeviceAccessToken) unchanged.
 //
-// Routes (Handler; documented in the repository's openapi.yaml):
+// Routes (registered by New, so the authos Handler serves them; documented
+// in the repository's openapi.yaml):
 //
 //	POST /auth/device/code    client_id (+ scope) → device_code, user_code, verification_uri[_complete], expires_in, interval
 //	POST /auth/token          grant_type=urn:ietf:params:oauth:grant-type:device_code → token response or RFC error

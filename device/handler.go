@@ -31,20 +31,6 @@ func (s *Service) routes() []authos.Route {
 	}
 }
 
-// Routes lists the "METHOD /path" patterns Handler serves.
-func (s *Service) Routes() []string { return s.router.Routes() }
-
-// Handler serves the device routes (RFC 8628; the "device" tag of
-// openapi.yaml) at their full paths; every other request gets the 404 envelope.
-// A host mounts it beside authos's handler:
-//
-//	mux.Handle("/", a.Handler())
-//	h := dev.Handler()
-//	mux.Handle("/auth/device/", h)
-//	mux.Handle("/auth/token", h)
-//	mux.Handle("/activate", h)
-func (s *Service) Handler() http.Handler { return s.router.Handler() }
-
 type userCodeRequest struct {
 	UserCode string `json:"user_code"`
 }

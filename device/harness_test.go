@@ -105,17 +105,7 @@ func newHarness(t *testing.T, st store.Storage, cfg device.Config) *harness {
 	if h.dev, err = device.New(a, cfg); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", a.Handler())
-	mh := h.mf.Handler()
-	for _, p := range []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/"} {
-		mux.Handle(p, mh)
-	}
-	dh := h.dev.Handler()
-	for _, p := range []string{"/auth/device/", "/auth/token", "/activate"} {
-		mux.Handle(p, dh)
-	}
-	h.srv.Config.Handler = oapitest.Handler(t, mux)
+	h.srv.Config.Handler = oapitest.Handler(t, a.Handler())
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 

@@ -6,8 +6,9 @@
 // second factor: from then on a first factor (password, ...) of a user with
 // MFA enabled ends in 401 MFA_REQUIRED with a short-lived preauth_token, and
 // Verify (POST /api/auth/mfa/verify) finishes that login with a TOTP or a
-// backup code; the session's amr then holds "otp". Handler serves the routes
-// of openapi.yaml's "mfa" tag; every step is also a Go method.
+// backup code; the session's amr then holds "otp". New registers the routes
+// of openapi.yaml's "mfa" tag with the instance, so the authos Handler
+// serves them; every step is also a Go method.
 //
 // Enrollment: Setup returns the secret, its otpauth:// URL (the Key URI
 // Format of Google Authenticator: otpauth://totp/ISSUER:ACCOUNT?secret=...&
@@ -41,8 +42,8 @@
 // token also dies after 5 wrong codes, and every route but the status is
 // rate limited per client IP.
 //
-// The caller's duties: mount Handler beside authos's own handler (it serves
-// full paths), and run authos's outbox worker (Authos.Run) so that the
+// The caller's duties: call New before the authos Handler is built (it
+// registers the routes), and run authos's outbox worker (Authos.Run) so that the
 // events mfa.enabled, mfa.disabled, mfa.backup_codes_regenerated and
 // mfa.reset reach their consumers.
 package mfa

@@ -17,7 +17,7 @@ import (
 )
 
 // A host adds TOTP to its logins: New registers the second factor, and the
-// MFA handler is mounted beside authos's own.
+// instance's one handler serves its routes.
 func ExampleNew() {
 	ctx := context.Background()
 	key := make([]byte, 32) // in production: AUTHOS_ENCRYPTION_KEY, see authos.ParseKeyring
@@ -33,11 +33,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", a.Handler())
-	h := mf.Handler()
-	for _, p := range mfa.MountPaths() { // status, setup, enable, disable, backup codes, verify, platform reset
-		mux.Handle(p, h)
-	}
+	mux.Handle("/", a.Handler()) // the core's routes and mfa's
 
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/api/user/mfa", nil))

@@ -35,30 +35,6 @@ func (s *Service) routes() []authos.Route {
 	}
 }
 
-// Routes lists the "METHOD /path" patterns Handler serves.
-func (s *Service) Routes() []string { return s.router.Routes() }
-
-// MountPaths returns the ServeMux patterns under which a host mounts
-// Handler. The platform route is mounted by its own prefix, so the core's
-// other /api/platform/users/{user_id}/... routes stay with authos.
-func MountPaths() []string {
-	return []string{"/api/user/mfa", "/api/user/mfa/", "/api/auth/mfa/", "/api/platform/users/{user_id}/mfa/"}
-}
-
-// Handler serves the MFA routes (openapi.yaml, "mfa") at their full paths:
-// the /api/user/mfa... routes need an access token (and the changes a
-// current_password, see Setup), /api/auth/mfa/verify a preauth token, and
-// the reset route a platform owner. Every route but the status and the
-// reset is rate limited per client IP. Every other request gets the 404
-// envelope. A host mounts it beside authos's handler under MountPaths:
-//
-//	mux.Handle("/", a.Handler())
-//	h := mf.Handler()
-//	for _, p := range mfa.MountPaths() {
-//		mux.Handle(p, h)
-//	}
-func (s *Service) Handler() http.Handler { return s.router.Handler() }
-
 // none is the input of routes without a body and the output of 204 routes.
 type none = struct{}
 

@@ -97,13 +97,7 @@ func newHarness(t *testing.T, st store.Storage) *harness {
 	if h.mf, err = mfa.New(a, mfa.Config{}); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", a.Handler())
-	mh := h.mf.Handler()
-	for _, p := range mfa.MountPaths() {
-		mux.Handle(p, mh)
-	}
-	h.srv.Config.Handler = oapitest.Handler(t, mux)
+	h.srv.Config.Handler = oapitest.Handler(t, a.Handler())
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	return h

@@ -52,8 +52,6 @@ type Service struct {
 	a   *authos.Authos
 	st  storage
 	cfg Config
-
-	router *authos.Router
 }
 
 var (
@@ -61,8 +59,10 @@ var (
 	_ authos.MFAStatus    = (*Service)(nil)
 )
 
-// New builds the service and registers it as a's second factor
-// (a.SetSecondFactor), so logins of users with MFA enabled need a code from
+// New builds the service, registers its routes with a (so a.Handler()
+// serves them: the status and changes under /api/user/mfa need an access
+// token, POST /api/auth/mfa/verify a preauth token, the reset a platform
+// owner) and registers it as a's second factor, so logins of users with MFA enabled need a code from
 // then on. It fails on an invalid cfg, and when a's store does not offer the
 // MFA capability, store.MFAStore (the error matches errors.ErrUnsupported).
 func New(a *authos.Authos, cfg Config) (*Service, error) {
@@ -80,7 +80,9 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{a: a, st: st, cfg: cfg}
-	s.router = authos.NewRouter(a.Logger(), s.routes)
+	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
+		return nil, fmt.Errorf("mfa: %w", err)
+	}
 	a.SetSecondFactor(s)
 	a.RegisterEventTypes(eventTypes...)
 	return s, nil
@@ -144,7 +146,7 @@ func (s *Service) Status(ctx context.Context, userID string) (Status, error) {
 
 // Enrollment is what Setup returns: the new secret in the three forms an
 // authenticator app accepts. It is shown once; the caller must not log or
-// cache it (Handler serves it with Cache-Control: no-store).
+// cache it (the handler serves it with Cache-Control: no-store).
 type Enrollment struct {
 	Secret     string `json:"secret"`      // base32 (RFC 4648), for typing in
 	OTPAuthURL string `json:"otpauth_url"` // otpauth://totp/... Key URI

@@ -19,6 +19,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
@@ -210,7 +211,7 @@ func TestPreAuthTokenRefusedByAuthenticatedRoutes(t *testing.T) {
 
 	param := regexp.MustCompile(`\{[^}]+\}`)
 	var checked []string
-	for _, route := range slices.Concat(h.a.Routes(), h.mf.Routes()) {
+	for _, route := range h.a.Routes() {
 		method, path, _ := strings.Cut(route, " ")
 		path = param.ReplaceAllString(path, "some-id")
 		anon := h.do(method, path, "", map[string]string{})
@@ -452,12 +453,13 @@ func TestNewValidatesConfig(t *testing.T) {
 	if _, err := mfa.New(nil, mfa.Config{}); err == nil {
 		t.Error("New accepted a nil Authos")
 	}
-	mf, err := mfa.New(h.a, mfa.Config{Issuer: "Acme Co"})
+	// A package registers its routes once per instance: another instance.
+	a := authostest.New(t)
+	mf, err := mfa.New(a.Authos, mfa.Config{Issuer: "Acme Co"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.user("ivy@example.com")
-	p, err := h.a.VerifyAccessToken(context.Background(), h.accessToken("ivy@example.com"), "")
+	p, err := a.VerifyAccessToken(context.Background(), authostest.Token(t, a, "ivy@example.com", authostest.Password(password)), "")
 	if err != nil {
 		t.Fatal(err)
 	}

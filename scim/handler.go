@@ -81,31 +81,6 @@ func (s *Service) routes() []authos.Route {
 	return rs
 }
 
-// MountPaths returns the ServeMux patterns under which a host mounts
-// Handler.
-func MountPaths() []string {
-	return []string{
-		"/scim/",
-		"/api/organizations/{org}/scim-tokens", "/api/organizations/{org}/scim-tokens/",
-		"/api/organizations/{org}/scim-groups", "/api/organizations/{org}/scim-groups/",
-	}
-}
-
-// Routes lists the "METHOD /path" patterns Handler serves.
-func (s *Service) Routes() []string { return s.router.Routes() }
-
-// Handler serves the SCIM token and group-role routes (an organization
-// admin's or owner's access token) and the SCIM protocol under /scim/v2 (a
-// SCIM token) at their full paths; every other request gets the 404
-// envelope. A host mounts it beside authos's handler:
-//
-//	mux.Handle("/", a.Handler())
-//	h := sc.Handler()
-//	for _, p := range scim.MountPaths() {
-//		mux.Handle(p, h)
-//	}
-func (s *Service) Handler() http.Handler { return s.router.Handler() }
-
 // none is the input of routes without a body and the output of 204 routes.
 type none = struct{}
 

@@ -78,11 +78,13 @@ type Service struct {
 	st     storage
 	cfg    Config
 	server elimity.Server
-	router *authos.Router
 	guard  *authGuard
 }
 
-// New builds the service. It fails when a's store does not offer the SCIM
+// New builds the service and registers its routes with a, so a.Handler()
+// serves the SCIM token and group-role routes (an organization admin's or
+// owner's access token) and the SCIM protocol under /scim/v2 (a SCIM
+// token). It fails when a's store does not offer the SCIM
 // capability, store.SCIMStore (the error matches errors.ErrUnsupported).
 func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if a == nil {
@@ -110,7 +112,9 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scim: %w", err)
 	}
-	s.router = authos.NewRouter(a.Logger(), s.routes)
+	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
+		return nil, fmt.Errorf("scim: %w", err)
+	}
 	a.RegisterEventTypes(eventTypes...)
 	return s, nil
 }

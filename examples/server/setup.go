@@ -125,15 +125,16 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 		return nil, fmt.Errorf("authos: %w", err)
 	}
 	s.authos = a
-	mf, err := mfa.New(a, mfa.Config{}) // registers itself as the second factor
+	// Each package registers its routes with a: a.Handler() serves them.
+	_, err = mfa.New(a, mfa.Config{}) // also the second factor of logins
 	if err != nil {
 		return nil, fmt.Errorf("mfa: %w", err)
 	}
-	dev, err := device.New(a, device.Config{}) // RFC 8628; adds its endpoints to discovery
+	_, err = device.New(a, device.Config{}) // RFC 8628; adds its endpoints to discovery
 	if err != nil {
 		return nil, fmt.Errorf("device: %w", err)
 	}
-	sc, err := scim.New(a, scim.Config{}) // SCIM 2.0 at <BASE_URL>/scim/v2
+	_, err = scim.New(a, scim.Config{}) // SCIM 2.0 at <BASE_URL>/scim/v2
 	if err != nil {
 		return nil, fmt.Errorf("scim: %w", err)
 	}
@@ -144,20 +145,9 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 		}
 	}
 
+	// One handler serves the core and every package created above.
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler())
-	mfaHandler := mf.Handler()
-	for _, p := range mfa.MountPaths() {
-		mux.Handle(p, mfaHandler)
-	}
-	deviceHandler := dev.Handler()
-	for _, p := range []string{"/auth/device/", "/auth/token", "/activate"} {
-		mux.Handle(p, deviceHandler)
-	}
-	scimHandler := sc.Handler()
-	for _, p := range scim.MountPaths() {
-		mux.Handle(p, scimHandler)
-	}
 	s.handler = mux
 	return s, nil
 }

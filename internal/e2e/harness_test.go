@@ -35,7 +35,6 @@ type harness struct {
 	t       *testing.T
 	a       *authos.Authos
 	srv     *httptest.Server
-	mux     *http.ServeMux // the server's routes; tests may mount more before their first request
 	clock   *clock
 	mailbox string
 }
@@ -62,9 +61,11 @@ func newHarness(t *testing.T, st store.Storage, mutate func(*authos.Config)) *ha
 		t.Fatal(err)
 	}
 	h.a = a
-	h.mux = http.NewServeMux()
-	h.mux.Handle("/", a.Handler())
-	h.srv.Config.Handler = oapitest.Handler(t, h.mux)
+	// a.Handler() is built at the first request, so that tests may create
+	// packages (device.New, ...) for h.a before it.
+	h.srv.Config.Handler = oapitest.Handler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Handler().ServeHTTP(w, r)
+	}))
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	return h

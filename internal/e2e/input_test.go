@@ -22,12 +22,8 @@ func TestBadInputRefusedBeforeStore(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			st := b.Open(t)
 			h := newHarness(t, st, func(c *authos.Config) { c.RateLimits.Disabled = true; c.AutoApproveOrgs = true })
-			dev, err := device.New(h.a, device.Config{})
-			if err != nil {
+			if _, err := device.New(h.a, device.Config{}); err != nil {
 				t.Fatal(err)
-			}
-			for _, p := range []string{"/auth/device/", "/auth/token"} {
-				h.mux.Handle(p, dev.Handler())
 			}
 			tok, pw := h.loginAs("owner@example.com"), passwordFor("owner@example.com")
 			h.wantOK(h.do("POST", "/api/organizations", tok, map[string]string{"slug": "acme", "name": "Acme"}), 201)
