@@ -85,6 +85,9 @@ func TestHandlerUnderBasePath(t *testing.T) {
 	if m == nil {
 		t.Fatalf("the verification email has no link under %s:\n%s", base, mails[0].Text)
 	}
+	if r := send("GET", m[0], "", nil); r.Status != 200 || !strings.Contains(string(r.Raw), `action="verify-email"`) {
+		t.Errorf("GET %s (the emailed link): got %d; want the page", m[0], r.Status)
+	}
 	if r := send("POST", base+"/api/auth/verify-email", "", map[string]string{"token": m[1]}); r.Status != 200 {
 		t.Fatalf("verify: got %d %s", r.Status, r.Raw)
 	}
