@@ -25,6 +25,8 @@ var apiKeyScopes = []string{
 	"organization:read", "organization:write", "members:read", "members:write",
 	"invitations:read", "invitations:write", "services:read", "services:write",
 	"api_keys:read", "api_keys:write",
+	// Package webhook's routes.
+	"webhooks:read", "webhooks:write",
 }
 
 // APIKeyScopes lists the scopes an API key may carry.

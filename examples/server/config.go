@@ -20,6 +20,7 @@ const (
 	envEncryptionKey = "AUTHOS_ENCRYPTION_KEY"
 	envRedisURL      = "AUTHOS_REDIS_URL"
 	envAutoApprove   = "AUTHOS_AUTO_APPROVE_ORGS"
+	envAllowPrivate  = "AUTHOS_ALLOW_PRIVATE_OUTBOUND"
 	envStripeKey     = "AUTHOS_STRIPE_SECRET_KEY"
 	envStripeWebhook = "AUTHOS_STRIPE_WEBHOOK_SECRET"
 	envStripeAPIBase = "AUTHOS_STRIPE_API_BASE"
@@ -75,7 +76,10 @@ type config struct {
 	EncryptionKey string
 	RedisURL      string
 	AutoApprove   bool // new organizations start active
-	Stripe        stripeConfig
+	// AllowPrivateOutbound lets webhooks reach loopback and private
+	// addresses: for local development and tests only.
+	AllowPrivateOutbound bool
+	Stripe               stripeConfig
 }
 
 // stripeConfig enables billing when SecretKey is set.
@@ -110,6 +114,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("%s must be true or false", envAutoApprove))
 		}
 		c.AutoApprove = b
+	}
+	if v := get(envAllowPrivate, "false"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s must be true or false", envAllowPrivate))
+		}
+		c.AllowPrivateOutbound = b
 	}
 	c.Stripe = stripeConfig{SecretKey: get(envStripeKey, ""), WebhookSecret: get(envStripeWebhook, ""),
 		APIBase: get(envStripeAPIBase, "")}

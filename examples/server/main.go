@@ -54,6 +54,11 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 			logger.Error("background work stopped", "error", err.Error())
 		}
 	})
+	bg.Go(func() {
+		if err := srv.webhooks.Run(bgCtx); err != nil {
+			logger.Error("webhook delivery stopped", "error", err.Error())
+		}
+	})
 	defer func() {
 		stopBackground()
 		bg.Wait()

@@ -26,14 +26,16 @@ import (
 	"github.com/authos/authos/store/memory"
 	"github.com/authos/authos/store/postgres"
 	"github.com/authos/authos/store/sqlite"
+	"github.com/authos/authos/webhook"
 )
 
 // server is everything setup builds: the service, the HTTP handler to serve
 // and the resources to release on exit.
 type server struct {
-	authos  *authos.Authos
-	handler http.Handler
-	closers []func() error // run in reverse order by Close
+	authos   *authos.Authos
+	webhooks *webhook.Service
+	handler  http.Handler
+	closers  []func() error // run in reverse order by Close
 }
 
 // Close releases the store and the rate limiter.
@@ -137,6 +139,15 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	_, err = scim.New(a, scim.Config{}) // SCIM 2.0 at <BASE_URL>/scim/v2
 	if err != nil {
 		return nil, fmt.Errorf("scim: %w", err)
+	}
+
+	wh, err := webhook.New(a, webhook.Config{AllowPrivateTargets: cfg.AllowPrivateOutbound}) // its worker runs in run()
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	s.webhooks = wh
+	if cfg.AllowPrivateOutbound {
+		logger.Warn(envAllowPrivate + " is set: webhooks may reach loopback and private addresses (development only)")
 	}
 
 	if cfg.OwnerEmail != "" {
