@@ -26,6 +26,9 @@
 //     [ValidateSCIMFilter]) that each backend translates itself: bound
 //     parameters over indexed columns in SQL, the same tree evaluated in Go
 //     in memory.
+//   - [SignInStore]: the sign-in flow's pending authorization requests,
+//     authorization codes and sign-in sessions (RFC 6749, OpenID Connect),
+//     for the authorization server of package authos.
 //   - [WebhookStore]: each organization's webhook endpoints (secrets
 //     encrypted by the caller) and the deliveries queue, leased to one
 //     worker at a time, for package webhook.

@@ -38,6 +38,10 @@ type state struct {
 	scimMembers map[groupMemberKey]string           // group members -> org id
 	webhooks    map[string]store.WebhookEndpoint    // by id
 	deliveries  map[string]store.WebhookDelivery    // by id
+	authReqs    map[string]store.AuthRequest        // by id hash
+	authCodes   map[string]store.AuthCode           // by hash
+	signIns     map[string]string                   // sign-in cookie hash -> session id
+	families    map[string][]string                 // sign-in session id -> families, sorted
 }
 
 func newState() *state {
@@ -68,6 +72,10 @@ func newState() *state {
 		scimMembers: map[groupMemberKey]string{},
 		webhooks:    map[string]store.WebhookEndpoint{},
 		deliveries:  map[string]store.WebhookDelivery{},
+		authReqs:    map[string]store.AuthRequest{},
+		authCodes:   map[string]store.AuthCode{},
+		signIns:     map[string]string{},
+		families:    map[string][]string{},
 	}
 }
 
@@ -100,6 +108,10 @@ func (st *state) clone() *state {
 		scimMembers: maps.Clone(st.scimMembers),
 		webhooks:    cloneMap(st.webhooks, copyEndpoint),
 		deliveries:  cloneMap(st.deliveries, copyDelivery),
+		authReqs:    maps.Clone(st.authReqs),
+		authCodes:   cloneMap(st.authCodes, copyAuthCode),
+		signIns:     maps.Clone(st.signIns),
+		families:    cloneMap(st.families, slices.Clone[[]string]),
 	}
 }
 

@@ -22,6 +22,7 @@ var (
 	_ store.DeviceStore  = (*view)(nil)
 	_ store.SCIMStore    = (*view)(nil)
 	_ store.WebhookStore = (*view)(nil)
+	_ store.SignInStore  = (*view)(nil)
 )
 
 // emailKey is the case-insensitive form of an email.
@@ -105,6 +106,7 @@ func (v *view) DeleteUser(_ context.Context, id string, now time.Time) ([]string
 		}
 		v.st.revokedGone[sid] = s.RevokedAt
 		delete(v.st.sessions, sid)
+		v.dropSignIn(sid)
 		for h, t := range v.st.refresh {
 			if t.SessionID == sid {
 				delete(v.st.refresh, h)

@@ -42,6 +42,8 @@ var (
 	_ store.DeviceStore  = (*handle)(nil)
 	_ store.WebhookStore = (*Store)(nil)
 	_ store.WebhookStore = (*handle)(nil)
+	_ store.SignInStore  = (*Store)(nil)
+	_ store.SignInStore  = (*handle)(nil)
 )
 
 // New returns a Store over db speaking dialect d. The schema must already be

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
 		capability[deviceStorage, deviceTx]("Device", "store.DeviceStore", deviceTests),
 		capability[scimStorage, scimTx]("SCIM", "store.SCIMStore", scimTests),
 		capability[webhookStorage, webhookTx]("Webhook", "store.WebhookStore", webhookTests),
+		capability[signInStorage, signInTx]("SignIn", "store.SignInStore", signInTests),
 		core("Outbox", outboxTests),
 		core("Orgs", orgTests),
 		core("Members", memberTests),
