@@ -39,7 +39,8 @@ type Authos struct {
 	discoveryMu sync.RWMutex
 	discovery   map[string]any
 
-	table routeTable
+	table       routeTable
+	outboxWatch outboxWatch
 
 	mu           sync.RWMutex
 	secondFactor SecondFactor
@@ -113,8 +114,11 @@ func (a *Authos) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // expired tokens and stale failure counters (unlocked, with a window older
 // than the longest lockout window and a day) and running the AddCleanup
 // functions. Run it in one or in
-// every instance; work is claimed from the store.
+// every instance; work is claimed from the store. Without it (or calls to
+// ProcessOutbox) no email is sent: when a queued message is still waiting
+// 10 s later and neither has been called, the instance logs one warning.
 func (a *Authos) Run(ctx context.Context) error {
+	a.outboxWatch.delivering.Store(true)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	var lastCleanup time.Time

@@ -18,7 +18,8 @@ import (
 )
 
 // Config configures an Authos. Store and Keyring are required; every other
-// field has a safe default.
+// field has a safe default. A zero duration means its default; a negative
+// one is an error at New.
 type Config struct {
 	// Store holds all state (store/sqlite, store/postgres, store/memory).
 	Store store.Storage
@@ -190,6 +191,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Keyring == nil {
 		return c, errors.New("authos: Config.Keyring is required (see ParseKeyring)")
 	}
+	if err := c.checkDurations(); err != nil {
+		return c, err
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://localhost:8080"
 	}
@@ -307,9 +311,6 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Lockout.Window, 15*time.Minute)
 	def(&c.Lockout.Duration, 15*time.Minute)
 	def(&c.Lockout.AccountWindow, 24*time.Hour)
-	if c.Lockout.AccountDuration < 0 {
-		return c, errors.New("authos: Config.Lockout.AccountDuration must not be negative (0: until a password reset)")
-	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -56,6 +56,7 @@ func (a *Authos) emit(ctx context.Context, tx store.OutboxStore, ev Event) error
 	if err != nil {
 		return err
 	}
+	a.noteQueued()
 	return tx.EnqueueOutbox(ctx, store.OutboxMessage{ID: ev.ID, Topic: store.TopicEvent, Payload: payload,
 		CreatedAt: now, NextAttemptAt: now})
 }
@@ -92,6 +93,7 @@ func (a *Authos) enqueueSealed(ctx context.Context, tx store.OutboxStore, topic 
 		return err
 	}
 	now := a.now()
+	a.noteQueued()
 	return tx.EnqueueOutbox(ctx, store.OutboxMessage{ID: id, Topic: topic, Payload: sealed,
 		CreatedAt: now, NextAttemptAt: now})
 }
@@ -129,6 +131,7 @@ const (
 // 1 h; 12 attempts, about 6 hours). Messages that handlers queue are
 // delivered in the same call. It returns how many were delivered.
 func (a *Authos) ProcessOutbox(ctx context.Context) (int, error) {
+	a.outboxWatch.delivering.Store(true)
 	a.mu.RLock()
 	topics := make([]string, 0, len(a.topics))
 	handlers := make(map[string]OutboxHandler, len(a.topics))

@@ -306,10 +306,22 @@ func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*A
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, WrapError(CodeTokenExpired, "Access token has expired", err)
 		}
+		if errors.Is(err, jwt.ErrTokenInvalidAudience) {
+			// Only a token signed by this issuer gets this far (the
+			// signature is checked before the claims): say why, since a
+			// token of another audience (a service's token on a management
+			// route) is an easy mistake to make and a hard one to see.
+			return nil, WrapError(CodeJWTError, audienceMismatch, err)
+		}
 		return nil, WrapError(CodeJWTError, "Invalid token", err)
 	}
 	return claims, nil
 }
+
+// audienceMismatch is the JWT_ERROR message of a valid token minted for
+// another audience than the one the route accepts.
+const audienceMismatch = "Invalid token: its audience (aud) is not accepted here; " +
+	"a token minted for a service is not valid on the management API, and the other way round"
 
 // accessTokenType reports whether a typ header names an RFC 9068 access
 // token: "at+jwt", or the full media type "application/at+jwt" (RFC 7515

@@ -80,6 +80,9 @@ func New(t testing.TB, configure ...func(*authos.Config)) *Instance {
 		t.Fatalf("authostest.New: %v", err)
 	}
 	i.Authos = a
+	// The instance delivers its outbox itself (Emails, Events); saying so
+	// keeps authos from warning that Run was never started.
+	i.deliver()
 	return i
 }
 

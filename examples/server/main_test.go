@@ -482,13 +482,15 @@ func runServesAndShutsDown(t *testing.T, db string) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not start")
 	}
-	resp, err := http.Get("http://" + addr + "/.well-known/jwks.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close() // read to the end; closing only frees the connection
-	if resp.StatusCode != 200 {
-		t.Errorf("GET /.well-known/jwks.json = %d", resp.StatusCode)
+	for _, path := range []string{"/.well-known/jwks.json", "/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close() // read to the end; closing only frees the connection
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d", path, resp.StatusCode)
+		}
 	}
 	cancel()
 	select {

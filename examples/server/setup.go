@@ -159,6 +159,8 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	// One handler serves the core and every package created above.
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler())
+	mux.Handle("GET /healthz", a.HealthHandler()) // liveness: the process is up
+	mux.Handle("GET /readyz", a.ReadyHandler())   // readiness: the store answers, the keys are loaded
 	s.handler = mux
 	return s, nil
 }

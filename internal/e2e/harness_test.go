@@ -61,6 +61,10 @@ func newHarness(t *testing.T, st store.Storage, mutate func(*authos.Config)) *ha
 		t.Fatal(err)
 	}
 	h.a = a
+	// The tests deliver the outbox themselves (mail): no warning about Run.
+	if _, err := a.ProcessOutbox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	// a.Handler() is built at the first request, so that tests may create
 	// packages (device.New, ...) for h.a before it.
 	h.srv.Config.Handler = oapitest.Handler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

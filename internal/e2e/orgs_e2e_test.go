@@ -201,6 +201,9 @@ func TestTokenAudienceSeparation(t *testing.T) {
 		path = strings.NewReplacer("{org}", "acme", "{id}", "x", "{user_id}", "x", "{service}", "shop").Replace(path)
 		r := h.do(method, path, svc.AccessToken, nil)
 		if r.status == 401 && r.str("error_code") == string(authos.CodeJWTError) {
+			if !strings.Contains(r.str("error"), "audience (aud)") {
+				t.Errorf("%s with a service token: message %q does not name the audience", pattern, r.str("error"))
+			}
 			checked++
 			continue
 		}
