@@ -29,12 +29,13 @@ const liveResetLinks = 3
 type accountMailRequest struct {
 	Kind  string `json:"kind"`
 	Email string `json:"email"`
+	Lang  string `json:"lang,omitempty"` // of the request; the email is written in it
 }
 
 // queueAccountMail queues the request of kind for email (one outbox write,
-// encrypted: it holds the address).
+// encrypted: it holds the address), with the language of ctx for its email.
 func (a *Authos) queueAccountMail(ctx context.Context, kind, email string) error {
-	return dbError(a.enqueueSealed(ctx, a.st, topicAccountMail, accountMailRequest{Kind: kind, Email: email}))
+	return dbError(a.enqueueSealed(ctx, a.st, topicAccountMail, accountMailRequest{Kind: kind, Email: email, Lang: a.language(ctx)}))
 }
 
 // deliverAccountMail handles one queued request: when the email belongs to
@@ -45,6 +46,7 @@ func (a *Authos) deliverAccountMail(ctx context.Context, m store.OutboxMessage) 
 	if err := a.openSealed(m, &req); err != nil {
 		return err
 	}
+	ctx = WithLanguage(ctx, req.Lang)
 	return a.st.Tx(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUserByEmail(ctx, req.Email)
 		if errors.Is(err, store.ErrNotFound) {
@@ -65,7 +67,7 @@ func (a *Authos) deliverAccountMail(ctx context.Context, m store.OutboxMessage) 
 				return err
 			}
 			return a.enqueueEmail(ctx, tx, TemplateResetPassword, u.Email, EmailData{Name: u.Name, Link: link,
-				ExpiresIn: humanDuration(a.cfg.PasswordResetTTL)})
+				ExpiresIn: humanDuration(a.language(ctx), a.cfg.PasswordResetTTL)})
 		case mailKindVerify:
 			if u.EmailVerified {
 				return nil

@@ -115,7 +115,7 @@ func (a *Authos) queueVerification(ctx context.Context, tx store.Tx, u User) err
 		return err
 	}
 	return a.enqueueEmail(ctx, tx, TemplateVerifyEmail, u.Email, EmailData{Name: u.Name, Link: link,
-		ExpiresIn: humanDuration(a.cfg.EmailVerificationTTL)})
+		ExpiresIn: humanDuration(a.language(ctx), a.cfg.EmailVerificationTTL)})
 }
 
 // newLinkToken stores a fresh single-use token (hashed), voiding older ones

@@ -33,7 +33,7 @@ type Authos struct {
 	parsers   sync.Map // audience -> *jwt.Parser
 	revoked   *revocationCache
 	dummyHash string
-	templates map[string]*emailTemplate
+	templates map[string]map[string]*emailTemplate // language -> name
 	pages     *accountPages
 
 	discoveryMu sync.RWMutex
@@ -104,9 +104,10 @@ func (a *Authos) Now() time.Time { return a.now() }
 func (a *Authos) now() time.Time { return a.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 // WriteError writes err in the JSON envelope, logging internal causes with
-// the configured logger.
+// the configured logger. The message is in the request's Accept-Language,
+// else Config.DefaultLanguage.
 func (a *Authos) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	writeErrorAt(w, r, err, a.log, a.cfg.Now())
+	writeErrorAt(w, r, err, a.log, a.cfg.Now(), a.cfg.DefaultLanguage)
 }
 
 // Run does the background work until ctx ends: delivering the outbox

@@ -116,7 +116,9 @@ type Config struct {
 	APIKeyTouchInterval time.Duration
 
 	// Templates override email templates by name ("verify_email",
-	// "reset_password", "invitation").
+	// "reset_password", "invitation") in every language, or by name and
+	// language ("verify_email.de") in one. Default the catalog's, in the
+	// language of the request that caused the email.
 	Templates map[string]EmailTemplate
 	// OnEvent receives every event from the outbox worker (after commit,
 	// at least once). Optional.

@@ -1,11 +1,15 @@
 package authos
 
 import (
+	"context"
 	"fmt"
 	htmltemplate "html/template"
+	"math"
 	"strings"
 	texttemplate "text/template"
 	"time"
+
+	"github.com/authos/authos/internal/i18n"
 )
 
 // Email template names.
@@ -36,55 +40,13 @@ type EmailData struct {
 	Role        string // invitations
 }
 
-var defaultTemplates = map[string]EmailTemplate{
-	TemplateVerifyEmail: {
-		Subject: "Verify your email for {{.ProductName}}",
-		Text: `Hello{{if .Name}} {{.Name}}{{end}},
+// templateNames are the emails authos sends.
+var templateNames = []string{TemplateVerifyEmail, TemplateResetPassword, TemplateInvitation}
 
-Confirm your email address for {{.ProductName}} by opening this link:
-
-{{.Link}}
-
-The link expires in {{.ExpiresIn}}. If you did not sign up, ignore this email.
-`,
-		HTML: `<p>Hello{{if .Name}} {{.Name}}{{end}},</p>
-<p>Confirm your email address for {{.ProductName}}:</p>
-<p><a href="{{.Link}}">Verify my email</a></p>
-<p>The link expires in {{.ExpiresIn}}. If you did not sign up, ignore this email.</p>
-`,
-	},
-	TemplateResetPassword: {
-		Subject: "Reset your {{.ProductName}} password",
-		Text: `Hello{{if .Name}} {{.Name}}{{end}},
-
-Someone asked to reset the password of your {{.ProductName}} account. To choose a new password, open:
-
-{{.Link}}
-
-The link expires in {{.ExpiresIn}}. If you did not ask for this, ignore this email; your password stays the same.
-`,
-		HTML: `<p>Hello{{if .Name}} {{.Name}}{{end}},</p>
-<p>Someone asked to reset the password of your {{.ProductName}} account.</p>
-<p><a href="{{.Link}}">Choose a new password</a></p>
-<p>The link expires in {{.ExpiresIn}}. If you did not ask for this, ignore this email; your password stays the same.</p>
-`,
-	},
-	TemplateInvitation: {
-		Subject: "You are invited to {{.OrgName}} on {{.ProductName}}",
-		Text: `Hello,
-
-{{if .InviterName}}{{.InviterName}} invited you{{else}}You are invited{{end}} to join {{.OrgName}} as {{.Role}} on {{.ProductName}}. Accept the invitation here:
-
-{{.Link}}
-
-The invitation expires in {{.ExpiresIn}}.
-`,
-		HTML: `<p>Hello,</p>
-<p>{{if .InviterName}}{{.InviterName}} invited you{{else}}You are invited{{end}} to join <strong>{{.OrgName}}</strong> as {{.Role}} on {{.ProductName}}.</p>
-<p><a href="{{.Link}}">Accept the invitation</a></p>
-<p>The invitation expires in {{.ExpiresIn}}.</p>
-`,
-	},
+// defaultTemplate is the built-in email name in lang, from the catalog.
+func defaultTemplate(lang, name string) EmailTemplate {
+	k := "email." + name + "."
+	return EmailTemplate{Subject: i18n.T(lang, k+"subject"), Text: i18n.T(lang, k+"text"), HTML: i18n.T(lang, k+"html")}
 }
 
 type emailTemplate struct {
@@ -92,44 +54,62 @@ type emailTemplate struct {
 	html          *htmltemplate.Template
 }
 
-// parseTemplates parses the defaults with the host's overrides on top.
-func parseTemplates(overrides map[string]EmailTemplate) (map[string]*emailTemplate, error) {
-	out := map[string]*emailTemplate{}
-	for name, def := range defaultTemplates {
-		t := def
-		if o, ok := overrides[name]; ok {
-			t = o
-		}
-		var et emailTemplate
-		var err error
-		if et.subject, err = texttemplate.New(name + ".subject").Option("missingkey=error").Parse(t.Subject); err != nil {
-			return nil, fmt.Errorf("authos: email template %s subject: %w", name, err)
-		}
-		if et.text, err = texttemplate.New(name + ".text").Option("missingkey=error").Parse(t.Text); err != nil {
-			return nil, fmt.Errorf("authos: email template %s text: %w", name, err)
-		}
-		if t.HTML != "" {
-			if et.html, err = htmltemplate.New(name + ".html").Option("missingkey=error").Parse(t.HTML); err != nil {
-				return nil, fmt.Errorf("authos: email template %s html: %w", name, err)
+// parseTemplates parses the emails of every language: the catalog's, or
+// the host's overrides (by "name.lang" for one language, by "name" for
+// every language).
+func parseTemplates(overrides map[string]EmailTemplate) (map[string]map[string]*emailTemplate, error) {
+	known := map[string]bool{}
+	out := map[string]map[string]*emailTemplate{}
+	for _, lang := range i18n.Languages() {
+		out[lang] = map[string]*emailTemplate{}
+		for _, name := range templateNames {
+			known[name], known[name+"."+lang] = true, true
+			t, ok := overrides[name+"."+lang]
+			if !ok {
+				if t, ok = overrides[name]; !ok {
+					t = defaultTemplate(lang, name)
+				}
 			}
+			et, err := parseTemplate(name, t)
+			if err != nil {
+				return nil, err
+			}
+			out[lang][name] = et
 		}
-		out[name] = &et
 	}
 	for name := range overrides {
-		if _, ok := defaultTemplates[name]; !ok {
+		if !known[name] {
 			return nil, fmt.Errorf("authos: unknown email template %q", name)
 		}
 	}
 	return out, nil
 }
 
-// RenderEmail renders the named template for to.
-func (a *Authos) RenderEmail(name, to string, data EmailData) (Message, error) {
-	return a.renderEmail(name, to, data)
+func parseTemplate(name string, t EmailTemplate) (*emailTemplate, error) {
+	var et emailTemplate
+	var err error
+	if et.subject, err = texttemplate.New(name + ".subject").Option("missingkey=error").Parse(t.Subject); err != nil {
+		return nil, fmt.Errorf("authos: email template %s subject: %w", name, err)
+	}
+	if et.text, err = texttemplate.New(name + ".text").Option("missingkey=error").Parse(t.Text); err != nil {
+		return nil, fmt.Errorf("authos: email template %s text: %w", name, err)
+	}
+	if t.HTML != "" {
+		if et.html, err = htmltemplate.New(name + ".html").Option("missingkey=error").Parse(t.HTML); err != nil {
+			return nil, fmt.Errorf("authos: email template %s html: %w", name, err)
+		}
+	}
+	return &et, nil
 }
 
-func (a *Authos) renderEmail(name, to string, data EmailData) (Message, error) {
-	t, ok := a.templates[name]
+// RenderEmail renders the named template for to in the language of ctx
+// (WithLanguage), else Config.DefaultLanguage.
+func (a *Authos) RenderEmail(ctx context.Context, name, to string, data EmailData) (Message, error) {
+	return a.renderEmail(a.language(ctx), name, to, data)
+}
+
+func (a *Authos) renderEmail(lang, name, to string, data EmailData) (Message, error) {
+	t, ok := a.templates[lang][name]
 	if !ok {
 		return Message{}, fmt.Errorf("authos: no email template %q", name)
 	}
@@ -156,17 +136,17 @@ func (a *Authos) renderEmail(name, to string, data EmailData) (Message, error) {
 	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
 }
 
-// humanDuration renders a link lifetime for an email ("24 hours").
-func humanDuration(d time.Duration) string {
+// humanDuration renders a link lifetime for an email in lang ("24 hours").
+func humanDuration(lang string, d time.Duration) string {
 	h := d.Hours()
 	switch {
 	case h >= 48:
-		return fmt.Sprintf("%.0f days", h/24)
+		return i18n.T(lang, "duration.days", int(math.Round(h/24)))
 	case h >= 2:
-		return fmt.Sprintf("%.0f hours", h)
+		return i18n.T(lang, "duration.hours", int(math.Round(h)))
 	case h >= 1:
-		return "1 hour"
+		return i18n.T(lang, "duration.hour")
 	default:
-		return fmt.Sprintf("%.0f minutes", h*60)
+		return i18n.T(lang, "duration.minutes", int(math.Round(h*60)))
 	}
 }

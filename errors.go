@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/authos/authos/internal/i18n"
 )
 
 // ErrorCode is a machine-readable error code of the catalog. Its value is the
@@ -171,13 +173,17 @@ var reservedFields = []string{"error", "error_code", "timestamp"}
 
 // WriteError writes err as the JSON error envelope
 // {"error", "error_code", "timestamp", ...Fields} with the code's status.
+// The message is in the language of r's Accept-Language (English when it
+// names none authos has); the code is the same in every language.
 // An error without a catalog code becomes INTERNAL_SERVER_ERROR; its cause is
 // logged with logger (nil: slog.Default()) and never written.
 func WriteError(w http.ResponseWriter, r *http.Request, err error, logger *slog.Logger) {
-	writeErrorAt(w, r, err, logger, time.Now())
+	writeErrorAt(w, r, err, logger, time.Now(), i18n.English)
 }
 
-func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slog.Logger, now time.Time) {
+// writeErrorAt writes the envelope with the message in the language of
+// r's Accept-Language, else lang.
+func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slog.Logger, now time.Time, lang string) {
 	e := AsError(err)
 	status := e.Code.HTTPStatus()
 	if logger == nil {
@@ -199,7 +205,10 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 			body[k] = v
 		}
 	}
-	body["error"] = e.PublicMessage()
+	if r != nil {
+		lang = i18n.Negotiate(r.Header.Get("Accept-Language"), lang)
+	}
+	body["error"] = localMessage(lang, e)
 	body["error_code"] = string(e.Code)
 	body["timestamp"] = now.UTC().Format(time.RFC3339)
 	h := w.Header()

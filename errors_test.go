@@ -123,7 +123,7 @@ func TestWriteErrorEnvelope(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			writeErrorAt(rec, httptest.NewRequest("GET", "/x", nil), tc.err, logger, now)
+			writeErrorAt(rec, httptest.NewRequest("GET", "/x", nil), tc.err, logger, now, "en")
 			if rec.Code != tc.status {
 				t.Errorf("status = %d; want %d", rec.Code, tc.status)
 			}

@@ -132,7 +132,7 @@ func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in 
 		// The organization's name (validated: 2-100 characters, no control
 		// characters) is the only caller-chosen text of the subject.
 		if err := a.enqueueEmail(ctx, tx, TemplateInvitation, email, EmailData{Link: link, OrgName: cur.Name,
-			InviterName: inviterName, Role: in.Role, ExpiresIn: humanDuration(a.cfg.InvitationTTL)}); err != nil {
+			InviterName: inviterName, Role: in.Role, ExpiresIn: humanDuration(a.language(ctx), a.cfg.InvitationTTL)}); err != nil {
 			return err
 		}
 		return a.emit(ctx, tx, Event{Type: EventInvitationCreated, OrgID: o.ID, ActorID: actorID, TargetID: inv.ID,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/i18n"
 	"github.com/authos/authos/store"
 )
 
@@ -223,7 +224,7 @@ func (a *Authos) reauthBySession(ctx context.Context, p *Principal) error {
 	now := a.now()
 	if s.UserID != p.UserID || !s.RevokedAt.IsZero() || now.Sub(s.CreatedAt) > a.cfg.ReauthMaxAge {
 		return NewError(CodeInvalidCredentials,
-			fmt.Sprintf("Sign in again to confirm this change (a sign-in of the last %s is needed)", humanDuration(a.cfg.ReauthMaxAge)))
+			fmt.Sprintf("Sign in again to confirm this change (a sign-in of the last %s is needed)", humanDuration(i18n.English, a.cfg.ReauthMaxAge)))
 	}
 	return nil
 }

@@ -63,10 +63,11 @@ func (a *Authos) emit(ctx context.Context, tx store.OutboxStore, ev Event) error
 
 func outboxAAD(id string) []byte { return []byte("authos_outbox.payload:" + id) }
 
-// enqueueEmail renders template name and queues the message through tx.
+// enqueueEmail renders template name in the language of ctx and queues
+// the message through tx.
 // The payload is encrypted: it holds one-time links.
 func (a *Authos) enqueueEmail(ctx context.Context, tx store.OutboxStore, name, to string, data EmailData) error {
-	msg, err := a.renderEmail(name, to, data)
+	msg, err := a.renderEmail(a.language(ctx), name, to, data)
 	if err != nil {
 		return err
 	}

@@ -227,7 +227,7 @@ func (p *accountPages) renderError(w http.ResponseWriter, r *http.Request, tmpl 
 	} else if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
-	d.Error = p.a.localMessage(d.Lang, e)
+	d.Error = localMessage(d.Lang, e)
 	if e.Code == CodeInvalidToken {
 		d.Hint = d.T("page.link.hint")
 	}
@@ -346,7 +346,7 @@ func (p *accountPages) resetPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := p.a.ResetPassword(r.Context(), token, password); err != nil {
 		if e := AsError(err); e.Code == CodeWeakPassword {
-			d.Error = p.a.localMessage(d.Lang, e)
+			d.Error = localMessage(d.Lang, e)
 			p.resetPage(w, r, e.Code.HTTPStatus(), d, token)
 			return
 		}

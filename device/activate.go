@@ -77,7 +77,9 @@ func (s *Service) handlePage(w http.ResponseWriter, r *http.Request) {
 // pageError puts err's public message in d and returns the status.
 func (s *Service) pageError(w http.ResponseWriter, d *PageData, err error) int {
 	e := authos.AsError(err)
-	d.Error = e.PublicMessage()
+	if d.Error = i18n.Error(d.Lang, string(e.Code), e.Message); d.Error == "" {
+		d.Error = e.PublicMessage()
+	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", page.RetryAfter(e.RetryAfter))
 	}
@@ -127,7 +129,7 @@ func (s *Service) handlePagePost(w http.ResponseWriter, r *http.Request) {
 		req, err = s.Deny(r.Context(), p, d.UserCode)
 		d.Message = d.T("page.activate.denied")
 	default:
-		err = authos.NewError(authos.CodeBadRequest, d.T("page.activate.choose"))
+		err = authos.NewError(authos.CodeBadRequest, "Choose approve or deny")
 	}
 	if err != nil {
 		d.Message = ""

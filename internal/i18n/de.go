@@ -47,7 +47,6 @@ var de = map[string]string{
 	"page.activate.signin":            "Sie müssen angemeldet sein, um ein Gerät zu bestätigen. Bestätigen Sie es auf der Webseite der Anwendung, auf der Sie angemeldet sind und die Ihre Anmeldung mit dem Code sendet; diese Seite allein sieht Ihre Anmeldung nicht.",
 	"page.activate.approved":          "Gerät bestätigt. Sie können zu Ihrem Gerät zurückkehren.",
 	"page.activate.denied":            "Anfrage abgelehnt. Das Gerät wird nicht angemeldet.",
-	"page.activate.choose":            "Wählen Sie Bestätigen oder Ablehnen",
 	"page.activate.confirm":           "Ist das Ihr Gerät?",
 	"page.activate.confirm.hint":      "Fahren Sie nur fort, wenn Sie diese Anmeldung selbst begonnen haben und der Code unten mit dem auf Ihrem Gerät übereinstimmt.",
 	"page.activate.application":       "Anwendung",
@@ -60,4 +59,52 @@ var de = map[string]string{
 	"page.activate.mustsignin":        "Zum Bestätigen müssen Sie bei %s angemeldet sein.",
 	"page.activate.enter":             "Geben Sie den Code ein, den Ihr Gerät anzeigt",
 	"page.activate.continue":          "Weiter",
+
+	"email.verify_email.subject": "Bestätigen Sie Ihre E-Mail-Adresse für {{.ProductName}}",
+	"email.verify_email.text": `Hallo{{if .Name}} {{.Name}}{{end}},
+
+bestätigen Sie Ihre E-Mail-Adresse für {{.ProductName}}, indem Sie diesen Link öffnen:
+
+{{.Link}}
+
+Der Link läuft in {{.ExpiresIn}} ab. Wenn Sie sich nicht registriert haben, ignorieren Sie diese E-Mail.
+`,
+	"email.verify_email.html": `<p>Hallo{{if .Name}} {{.Name}}{{end}},</p>
+<p>bestätigen Sie Ihre E-Mail-Adresse für {{.ProductName}}:</p>
+<p><a href="{{.Link}}">E-Mail-Adresse bestätigen</a></p>
+<p>Der Link läuft in {{.ExpiresIn}} ab. Wenn Sie sich nicht registriert haben, ignorieren Sie diese E-Mail.</p>
+`,
+	"email.reset_password.subject": "Setzen Sie Ihr Passwort für {{.ProductName}} zurück",
+	"email.reset_password.text": `Hallo{{if .Name}} {{.Name}}{{end}},
+
+jemand hat das Zurücksetzen des Passworts Ihres Kontos bei {{.ProductName}} angefordert. Um ein neues Passwort zu wählen, öffnen Sie:
+
+{{.Link}}
+
+Der Link läuft in {{.ExpiresIn}} ab. Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail; Ihr Passwort bleibt unverändert.
+`,
+	"email.reset_password.html": `<p>Hallo{{if .Name}} {{.Name}}{{end}},</p>
+<p>jemand hat das Zurücksetzen des Passworts Ihres Kontos bei {{.ProductName}} angefordert.</p>
+<p><a href="{{.Link}}">Neues Passwort wählen</a></p>
+<p>Der Link läuft in {{.ExpiresIn}} ab. Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail; Ihr Passwort bleibt unverändert.</p>
+`,
+	"email.invitation.subject": "Einladung zu {{.OrgName}} bei {{.ProductName}}",
+	"email.invitation.text": `Hallo,
+
+{{if .InviterName}}{{.InviterName}} hat Sie eingeladen{{else}}Sie sind eingeladen{{end}}, {{.OrgName}} als {{.Role}} bei {{.ProductName}} beizutreten. Nehmen Sie die Einladung hier an:
+
+{{.Link}}
+
+Die Einladung läuft in {{.ExpiresIn}} ab.
+`,
+	"email.invitation.html": `<p>Hallo,</p>
+<p>{{if .InviterName}}{{.InviterName}} hat Sie eingeladen{{else}}Sie sind eingeladen{{end}}, <strong>{{.OrgName}}</strong> als {{.Role}} bei {{.ProductName}} beizutreten.</p>
+<p><a href="{{.Link}}">Einladung annehmen</a></p>
+<p>Die Einladung läuft in {{.ExpiresIn}} ab.</p>
+`,
+
+	"duration.days":    "%d Tagen",
+	"duration.hours":   "%d Stunden",
+	"duration.hour":    "1 Stunde",
+	"duration.minutes": "%d Minuten",
 }

@@ -51,7 +51,6 @@ var en = map[string]string{
 	"page.activate.signin":            "You need to be signed in to approve a device. Approve it from the application's signed-in web page, which sends your sign-in with the code; this page alone cannot see your sign-in.",
 	"page.activate.approved":          "Device approved. You can return to your device.",
 	"page.activate.denied":            "Request denied. The device will not be signed in.",
-	"page.activate.choose":            "Choose approve or deny",
 	"page.activate.confirm":           "Is this your device?",
 	"page.activate.confirm.hint":      "Only continue if you started this sign-in yourself and the code below matches the one your device shows.",
 	"page.activate.application":       "Application",
@@ -64,4 +63,55 @@ var en = map[string]string{
 	"page.activate.mustsignin":        "You must be signed in to %s to approve.",
 	"page.activate.enter":             "Enter the code shown on your device",
 	"page.activate.continue":          "Continue",
+
+	// Emails: Go templates executed with authos.EmailData (subject and text
+	// with text/template, html with html/template).
+	"email.verify_email.subject": "Verify your email for {{.ProductName}}",
+	"email.verify_email.text": `Hello{{if .Name}} {{.Name}}{{end}},
+
+Confirm your email address for {{.ProductName}} by opening this link:
+
+{{.Link}}
+
+The link expires in {{.ExpiresIn}}. If you did not sign up, ignore this email.
+`,
+	"email.verify_email.html": `<p>Hello{{if .Name}} {{.Name}}{{end}},</p>
+<p>Confirm your email address for {{.ProductName}}:</p>
+<p><a href="{{.Link}}">Verify my email</a></p>
+<p>The link expires in {{.ExpiresIn}}. If you did not sign up, ignore this email.</p>
+`,
+	"email.reset_password.subject": "Reset your {{.ProductName}} password",
+	"email.reset_password.text": `Hello{{if .Name}} {{.Name}}{{end}},
+
+Someone asked to reset the password of your {{.ProductName}} account. To choose a new password, open:
+
+{{.Link}}
+
+The link expires in {{.ExpiresIn}}. If you did not ask for this, ignore this email; your password stays the same.
+`,
+	"email.reset_password.html": `<p>Hello{{if .Name}} {{.Name}}{{end}},</p>
+<p>Someone asked to reset the password of your {{.ProductName}} account.</p>
+<p><a href="{{.Link}}">Choose a new password</a></p>
+<p>The link expires in {{.ExpiresIn}}. If you did not ask for this, ignore this email; your password stays the same.</p>
+`,
+	"email.invitation.subject": "You are invited to {{.OrgName}} on {{.ProductName}}",
+	"email.invitation.text": `Hello,
+
+{{if .InviterName}}{{.InviterName}} invited you{{else}}You are invited{{end}} to join {{.OrgName}} as {{.Role}} on {{.ProductName}}. Accept the invitation here:
+
+{{.Link}}
+
+The invitation expires in {{.ExpiresIn}}.
+`,
+	"email.invitation.html": `<p>Hello,</p>
+<p>{{if .InviterName}}{{.InviterName}} invited you{{else}}You are invited{{end}} to join <strong>{{.OrgName}}</strong> as {{.Role}} on {{.ProductName}}.</p>
+<p><a href="{{.Link}}">Accept the invitation</a></p>
+<p>The invitation expires in {{.ExpiresIn}}.</p>
+`,
+
+	// Link lifetimes in emails.
+	"duration.days":    "%d days",
+	"duration.hours":   "%d hours",
+	"duration.hour":    "1 hour",
+	"duration.minutes": "%d minutes",
 }

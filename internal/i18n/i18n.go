@@ -65,7 +65,7 @@ func Normalize(tag string) string {
 // Negotiate picks the catalog language for an Accept-Language header: the
 // supported language with the highest q-value (earlier in the header on a
 // tie; "*" stands for fallback), excluding any the header refuses with
-// q=0, else fallback when supported, else English.
+// q=0, else fallback when supported and not refused, else English.
 func Negotiate(header, fallback string) string {
 	if fallback = Normalize(fallback); fallback == "" {
 		fallback = English
@@ -92,6 +92,9 @@ func Negotiate(header, fallback string) string {
 	}
 	if best != "" {
 		return best
+	}
+	if refused[fallback] && !refused[English] {
+		return English
 	}
 	return fallback
 }
