@@ -161,6 +161,16 @@ func TestActivationPageSharesLayoutAndStylesheet(t *testing.T) {
 		!strings.Contains(body, `<label for="user_code">`) {
 		t.Errorf("GET /activate: %d %q\n%s", rec.Code, rec.Header().Get("Content-Security-Policy"), body)
 	}
+	// In the request's language.
+	req := httptest.NewRequest("GET", "/activate?user_code=BBBB-BBBB", nil)
+	req.Header.Set("Accept-Language", "de")
+	rec = httptest.NewRecorder()
+	dev.Handler().ServeHTTP(rec, req)
+	body = rec.Body.String()
+	if rec.Code != 400 || !strings.Contains(body, `<html lang="de">`) || !strings.Contains(body, "<title>Gerät aktivieren</title>") ||
+		!strings.Contains(body, "Unbekannter oder abgelaufener Code") || !strings.Contains(body, "Geben Sie den Code ein") {
+		t.Errorf("GET /activate in German: %d\n%s", rec.Code, body)
+	}
 }
 
 // An MFA user approves only from a session that passed the second factor;
