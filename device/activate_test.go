@@ -165,7 +165,7 @@ func TestActivationPageSharesLayoutAndStylesheet(t *testing.T) {
 	req := httptest.NewRequest("GET", "/activate?user_code=BBBB-BBBB", nil)
 	req.Header.Set("Accept-Language", "de")
 	rec = httptest.NewRecorder()
-	dev.Handler().ServeHTTP(rec, req)
+	a.Handler().ServeHTTP(rec, req)
 	body = rec.Body.String()
 	if rec.Code != 400 || !strings.Contains(body, `<html lang="de">`) || !strings.Contains(body, "<title>Gerät aktivieren</title>") ||
 		!strings.Contains(body, "Unbekannter oder abgelaufener Code") || !strings.Contains(body, "Geben Sie den Code ein") {
