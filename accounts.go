@@ -431,7 +431,7 @@ type Profile struct {
 }
 
 // MFAStatus reports whether a user has a second factor; the mfa package
-// provides it through SetSecondFactor when its hook implements it.
+// provides it through Extension.SetSecondFactor when its hook implements it.
 type MFAStatus interface {
 	MFAEnabled(ctx context.Context, userID string) (bool, error)
 }

@@ -13,20 +13,32 @@ import (
 // AuditEntry is a platform audit-log entry (the store's shape).
 type AuditEntry = store.AuditEntry
 
-// Audit appends a platform action to the audit log through tx, so the entry
+// audit is Extension.Audit: appends a platform action to the audit log through tx, so the entry
 // commits or rolls back with the action itself. before and after are
 // marshalled to JSON (nil stays nil). ID and CreatedAt are filled in.
-func (a *Authos) Audit(ctx context.Context, tx store.Tx, actorID, action, targetType, targetID, reason string, before, after any) error {
-	e := AuditEntry{ID: randx.ID(), ActorID: actorID, Action: action, TargetType: targetType, TargetID: targetID,
-		Reason: reason, CreatedAt: a.now()}
+func (a *Authos) audit(ctx context.Context, tx store.Tx, in AuditInput) error {
+	e := AuditEntry{ID: randx.ID(), ActorID: in.ActorID, Action: in.Action, TargetType: in.TargetType, TargetID: in.TargetID,
+		Reason: in.Reason, CreatedAt: a.now()}
 	var err error
-	if e.Before, err = marshalOptional(before); err != nil {
+	if e.Before, err = marshalOptional(in.Before); err != nil {
 		return err
 	}
-	if e.After, err = marshalOptional(after); err != nil {
+	if e.After, err = marshalOptional(in.After); err != nil {
 		return err
 	}
 	return tx.AppendAudit(ctx, e)
+}
+
+// AuditInput is one platform action for the audit log (Extension.Audit).
+type AuditInput struct {
+	ActorID    string // who acted ("" for the system; "billing:stripe" for a billing event)
+	Action     string // e.g. "suspend_organization"
+	TargetType string // e.g. "organization", "user"
+	TargetID   string
+	Reason     string // optional, as the actor gave it
+	// Before and After are the target's state around the action, stored
+	// as JSON (nil stays absent).
+	Before, After any
 }
 
 func marshalOptional(v any) ([]byte, error) {

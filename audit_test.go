@@ -17,7 +17,7 @@ func TestAuditCommitsWithTheAction(t *testing.T) {
 	}
 	boom := errors.New("later step failed")
 	err = a.st.Tx(ctx, func(tx store.Tx) error {
-		if err := a.Audit(ctx, tx, owner.ID, "suspend_organization", "organization", "o1", "abuse", nil, map[string]string{"status": "suspended"}); err != nil {
+		if err := a.audit(ctx, tx, AuditInput{ActorID: owner.ID, Action: "suspend_organization", TargetType: "organization", TargetID: "o1", Reason: "abuse", After: map[string]string{"status": "suspended"}}); err != nil {
 			return err
 		}
 		return boom
@@ -29,8 +29,7 @@ func TestAuditCommitsWithTheAction(t *testing.T) {
 		t.Fatalf("rolled-back action left %d audit entries", total)
 	}
 	err = a.st.Tx(ctx, func(tx store.Tx) error {
-		return a.Audit(ctx, tx, owner.ID, "suspend_organization", "organization", "o1", "abuse",
-			map[string]string{"status": "active"}, map[string]string{"status": "suspended"})
+		return a.audit(ctx, tx, AuditInput{ActorID: owner.ID, Action: "suspend_organization", TargetType: "organization", TargetID: "o1", Reason: "abuse", Before: map[string]string{"status": "active"}, After: map[string]string{"status": "suspended"}})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +80,7 @@ func TestRequirePlatformOwner(t *testing.T) {
 func TestRunPerformsCleanups(t *testing.T) {
 	a, _ := newTestAuthos(t, nil)
 	ran := make(chan struct{}, 1)
-	a.AddCleanup(func(context.Context) error {
+	a.addCleanup(func(context.Context) error {
 		select {
 		case ran <- struct{}{}:
 		default:

@@ -113,7 +113,7 @@ func (a *Authos) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // Run does the background work until ctx ends: delivering the outbox
 // (email, events), refreshing the revocation cache, and hourly deleting
 // expired tokens and stale failure counters (unlocked, with a window older
-// than the longest lockout window and a day) and running the AddCleanup
+// than the longest lockout window and a day) and running the Extension.AddCleanup
 // functions. Run it in one or in
 // every instance; work is claimed from the store. Without it (or calls to
 // ProcessOutbox) no email is sent: when a queued message is still waiting
@@ -150,7 +150,7 @@ func (a *Authos) Run(ctx context.Context) error {
 // Cleanup does the housekeeping Run performs hourly, once: it deletes
 // expired one-time tokens, stale login-failure counters, and the accounts whose address was never verified
 // and whose last verification link has expired (their address is free
-// again; accounts holding a membership are kept), then runs the AddCleanup
+// again; accounts holding a membership are kept), then runs the Extension.AddCleanup
 // functions. A host that schedules its own jobs may call it instead of
 // relying on Run.
 func (a *Authos) Cleanup(ctx context.Context) error {
@@ -179,9 +179,9 @@ func (a *Authos) Cleanup(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// AddCleanup registers periodic housekeeping (e.g. deleting expired rows of
+// addCleanup is Extension.AddCleanup: registers periodic housekeeping (e.g. deleting expired rows of
 // a domain package) that Run performs hourly with the core's own cleanup.
-func (a *Authos) AddCleanup(fn func(ctx context.Context) error) {
+func (a *Authos) addCleanup(fn func(ctx context.Context) error) {
 	a.mu.Lock()
 	a.cleanups = append(a.cleanups, fn)
 	a.mu.Unlock()

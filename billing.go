@@ -108,8 +108,7 @@ func (a *Authos) HandleBillingWebhook(ctx context.Context, ev BillingEvent) (app
 		if before.Tier == o.Tier {
 			return nil
 		}
-		if err := a.Audit(ctx, tx, "billing:"+ev.Source, "update_organization_tier", "organization", o.ID,
-			"billing event "+ev.ID, before, snapshot(o)); err != nil {
+		if err := a.audit(ctx, tx, AuditInput{ActorID: "billing:" + ev.Source, Action: "update_organization_tier", TargetType: "organization", TargetID: o.ID, Reason: "billing event " + ev.ID, Before: before, After: snapshot(o)}); err != nil {
 			return err
 		}
 		return a.emit(ctx, tx, Event{Type: EventOrgTierChanged, OrgID: o.ID, TargetID: o.ID,

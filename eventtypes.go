@@ -132,12 +132,12 @@ func withVersion(t EventType) EventType {
 	return t
 }
 
-// RegisterEventTypes adds a domain package's event types to the catalog
+// registerEventTypes is Extension.RegisterEventTypes: adds a domain package's event types to the catalog
 // (mfa, device, scim register theirs when built); a type registered again
 // replaces the earlier entry. Types are dotted lower-case names such as
 // "mfa.enabled"; an empty Version means 1 and an empty Scope
 // EventScopeOrganization.
-func (a *Authos) RegisterEventTypes(ts ...EventType) {
+func (a *Authos) registerEventTypes(ts ...EventType) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, t := range ts {

@@ -344,7 +344,7 @@ func (s secondFactorStub) Required(_ context.Context, u User, _ LoginContext) (b
 func TestSecondFactorHook(t *testing.T) {
 	a, clk := newTestAuthos(t, nil)
 	u := verifiedUser(t, a, "frank@example.test", "password for F!")
-	a.SetSecondFactor(secondFactorStub{userID: u.ID})
+	a.setSecondFactor(secondFactorStub{userID: u.ID})
 	ctx := context.Background()
 	_, err := a.Login(ctx, LoginInput{Email: "frank@example.test", Password: "password for F!"})
 	var e *Error
@@ -359,28 +359,28 @@ func TestSecondFactorHook(t *testing.T) {
 	if status, code := call(protected(a, a.RequireAuth), "Bearer "+pre); status != 401 || code != string(CodeJWTError) {
 		t.Errorf("preauth token as bearer: %d %s", status, code)
 	}
-	if n, err := a.FailPreAuth(ctx, pre); err != nil || n != 1 {
+	if n, err := a.failPreAuth(ctx, pre); err != nil || n != 1 {
 		t.Fatalf("FailPreAuth = %d, %v", n, err)
 	}
-	pa, err := a.LookupPreAuth(ctx, pre)
+	pa, err := a.lookupPreAuth(ctx, pre)
 	if err != nil || pa.User.ID != u.ID || pa.Attempts != 1 || pa.Login.Method != AMRPassword {
 		t.Fatalf("LookupPreAuth = %+v, %v", pa, err)
 	}
-	tr, err := a.FinishPreAuth(ctx, pre, AMROTP)
+	tr, err := a.finishPreAuth(ctx, pre, AMROTP)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(tr.Session.AMR, ","); got != "pwd,otp" {
 		t.Errorf("amr = %s; want pwd,otp", got)
 	}
-	if _, err := a.FinishPreAuth(ctx, pre, AMROTP); !errors.Is(err, CodeUnauthorized) {
+	if _, err := a.finishPreAuth(ctx, pre, AMROTP); !errors.Is(err, CodeUnauthorized) {
 		t.Errorf("second use of the preauth token: %v", err)
 	}
 	// Expiry.
 	_, err = a.Login(ctx, LoginInput{Email: "frank@example.test", Password: "password for F!"})
 	errors.As(err, &e)
 	clk.Advance(a.cfg.PreAuthTTL + time.Second)
-	if _, err := a.FinishPreAuth(ctx, e.Fields["preauth_token"].(string), AMROTP); !errors.Is(err, CodeUnauthorized) {
+	if _, err := a.finishPreAuth(ctx, e.Fields["preauth_token"].(string), AMROTP); !errors.Is(err, CodeUnauthorized) {
 		t.Errorf("expired preauth token: %v", err)
 	}
 }

@@ -40,10 +40,6 @@ type Event struct {
 	Data     map[string]any `json:"data,omitempty"`
 }
 
-// Emit writes ev to the outbox through tx. Domain packages call it inside
-// their transactions; ID and Time are filled when empty.
-func (a *Authos) Emit(ctx context.Context, tx store.Tx, ev Event) error { return a.emit(ctx, tx, ev) }
-
 func (a *Authos) emit(ctx context.Context, tx store.OutboxStore, ev Event) error {
 	now := a.now()
 	if ev.ID == "" {
@@ -71,13 +67,13 @@ func (a *Authos) enqueueEmail(ctx context.Context, tx store.OutboxStore, name, t
 	if err != nil {
 		return err
 	}
-	return a.EnqueueEmail(ctx, tx, msg)
+	return a.enqueueMessage(ctx, tx, msg)
 }
 
-// EnqueueEmail queues an already rendered message through tx; the outbox
+// enqueueMessage is Extension.EnqueueEmail: queues an already rendered message through tx; the outbox
 // worker delivers it after commit with retries. The stored payload is
 // encrypted with the keyring.
-func (a *Authos) EnqueueEmail(ctx context.Context, tx store.OutboxStore, msg Message) error {
+func (a *Authos) enqueueMessage(ctx context.Context, tx store.OutboxStore, msg Message) error {
 	return a.enqueueSealed(ctx, tx, store.TopicEmail, msg)
 }
 
@@ -112,9 +108,9 @@ func (a *Authos) openSealed(m store.OutboxMessage, v any) error {
 // OutboxHandler delivers one outbox message; an error schedules a retry.
 type OutboxHandler func(ctx context.Context, m store.OutboxMessage) error
 
-// HandleTopic registers the handler of an outbox topic (a domain package's
+// handleTopic is Extension.HandleTopic: registers the handler of an outbox topic (a domain package's
 // own side effects). It replaces an earlier handler of the same topic.
-func (a *Authos) HandleTopic(topic string, h OutboxHandler) {
+func (a *Authos) handleTopic(topic string, h OutboxHandler) {
 	a.mu.Lock()
 	a.topics[topic] = h
 	a.mu.Unlock()

@@ -136,7 +136,7 @@ func (a *Authos) TransitionOrganization(ctx context.Context, actorID, orgID, act
 		if err := tx.UpdateOrg(ctx, o); err != nil {
 			return err
 		}
-		if err := a.Audit(ctx, tx, actorID, action+"_organization", "organization", o.ID, reason, before, snapshot(o)); err != nil {
+		if err := a.audit(ctx, tx, AuditInput{ActorID: actorID, Action: action + "_organization", TargetType: "organization", TargetID: o.ID, Reason: reason, Before: before, After: snapshot(o)}); err != nil {
 			return err
 		}
 		return a.emit(ctx, tx, Event{Type: tr.event, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
@@ -186,7 +186,7 @@ func (a *Authos) SetOrganizationTier(ctx context.Context, actorID, orgID string,
 		if actor == "" {
 			actor = "billing"
 		}
-		if err := a.Audit(ctx, tx, actor, "update_organization_tier", "organization", o.ID, reason, before, snapshot(o)); err != nil {
+		if err := a.audit(ctx, tx, AuditInput{ActorID: actor, Action: "update_organization_tier", TargetType: "organization", TargetID: o.ID, Reason: reason, Before: before, After: snapshot(o)}); err != nil {
 			return err
 		}
 		return a.emit(ctx, tx, Event{Type: EventOrgTierChanged, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
@@ -205,7 +205,7 @@ func (a *Authos) PlatformDeleteOrganization(ctx context.Context, actorID, orgID,
 		if err := tx.DeleteOrg(ctx, o.ID); err != nil {
 			return err
 		}
-		if err := a.Audit(ctx, tx, actorID, "delete_organization", "organization", o.ID, reason, snapshot(o), nil); err != nil {
+		if err := a.audit(ctx, tx, AuditInput{ActorID: actorID, Action: "delete_organization", TargetType: "organization", TargetID: o.ID, Reason: reason, Before: snapshot(o)}); err != nil {
 			return err
 		}
 		return a.emit(ctx, tx, Event{Type: EventOrgDeleted, OrgID: o.ID, ActorID: actorID, TargetID: o.ID})
@@ -243,8 +243,7 @@ func (a *Authos) SetPlatformOwner(ctx context.Context, actorID, userID string, o
 		if !owner {
 			action = "demote_platform_owner"
 		}
-		return a.Audit(ctx, tx, actorID, action, "user", u.ID, "", map[string]bool{"platform_owner": !owner},
-			map[string]any{"platform_owner": owner, "email": u.Email})
+		return a.audit(ctx, tx, AuditInput{ActorID: actorID, Action: action, TargetType: "user", TargetID: u.ID, Before: map[string]bool{"platform_owner": !owner}, After: map[string]any{"platform_owner": owner, "email": u.Email}})
 	}))
 }
 
@@ -273,8 +272,7 @@ func (a *Authos) PlatformRevokeUserSessions(ctx context.Context, actorID, userID
 			return nil, err
 		}
 		n = len(ids)
-		if err := a.Audit(ctx, tx, actorID, "revoke_user_sessions", "user", u.ID, reason, nil,
-			map[string]any{"sessions_revoked": n, "email": u.Email}); err != nil {
+		if err := a.audit(ctx, tx, AuditInput{ActorID: actorID, Action: "revoke_user_sessions", TargetType: "user", TargetID: u.ID, Reason: reason, After: map[string]any{"sessions_revoked": n, "email": u.Email}}); err != nil {
 			return nil, err
 		}
 		return ids, a.emit(ctx, tx, Event{Type: EventUserSessionsRevoked, ActorID: actorID, TargetID: u.ID,

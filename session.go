@@ -39,25 +39,25 @@ type LoginContext struct {
 }
 
 // SecondFactor decides whether a login needs a second step. The mfa package
-// registers one with SetSecondFactor; the core never imports it.
+// registers one with Extension.SetSecondFactor; the core never imports it.
 type SecondFactor interface {
 	// Required reports whether user must pass a second factor before a
 	// session is created for lc.
 	Required(ctx context.Context, user User, lc LoginContext) (bool, error)
 }
 
-// SetSecondFactor registers the second-factor hook (nil removes it).
-func (a *Authos) SetSecondFactor(sf SecondFactor) {
+// setSecondFactor is Extension.SetSecondFactor: registers the second-factor hook (nil removes it).
+func (a *Authos) setSecondFactor(sf SecondFactor) {
 	a.mu.Lock()
 	a.secondFactor = sf
 	a.mu.Unlock()
 }
 
-// SecondFactorRequired asks the registered second-factor hook whether user
+// secondFactorRequired is Extension.SecondFactorRequired: asks the registered second-factor hook whether user
 // must still pass a second factor for lc (false without a hook). Flows that
 // approve on behalf of an already signed-in user (device approval) call it
 // with the approving session's amr.
-func (a *Authos) SecondFactorRequired(ctx context.Context, user User, lc LoginContext) (bool, error) {
+func (a *Authos) secondFactorRequired(ctx context.Context, user User, lc LoginContext) (bool, error) {
 	a.mu.RLock()
 	sf := a.secondFactor
 	a.mu.RUnlock()
@@ -90,7 +90,7 @@ func (a *Authos) CompleteLogin(ctx context.Context, user User, lc LoginContext) 
 	if lc.Method != "" && !slices.Contains(lc.AMR, lc.Method) {
 		lc.AMR = append([]string{lc.Method}, lc.AMR...)
 	}
-	need, err := a.SecondFactorRequired(ctx, user, lc)
+	need, err := a.secondFactorRequired(ctx, user, lc)
 	if err != nil {
 		return nil, err
 	}
@@ -135,9 +135,9 @@ type PreAuth struct {
 	ExpiresAt time.Time // end of the pending login
 }
 
-// LookupPreAuth returns the pending login of a preauth token without
+// lookupPreAuth is Extension.LookupPreAuth: returns the pending login of a preauth token without
 // consuming it. Unknown, used or expired tokens give UNAUTHORIZED.
-func (a *Authos) LookupPreAuth(ctx context.Context, token string) (*PreAuth, error) {
+func (a *Authos) lookupPreAuth(ctx context.Context, token string) (*PreAuth, error) {
 	t, err := a.st.GetToken(ctx, store.PurposePreAuth, hashx.SHA256Hex(token), a.now())
 	if err != nil {
 		return nil, preAuthError(err)
@@ -158,9 +158,9 @@ func (a *Authos) pendingLogin(ctx context.Context, t store.OneTimeToken) (*PreAu
 	return &PreAuth{User: u, Login: lc, Attempts: t.Attempts, ExpiresAt: t.ExpiresAt}, nil
 }
 
-// FailPreAuth records a wrong second-factor code against the token and
+// failPreAuth is Extension.FailPreAuth: records a wrong second-factor code against the token and
 // returns the number of failures so far.
-func (a *Authos) FailPreAuth(ctx context.Context, token string) (int, error) {
+func (a *Authos) failPreAuth(ctx context.Context, token string) (int, error) {
 	n, err := a.st.RecordTokenAttempt(ctx, store.PurposePreAuth, hashx.SHA256Hex(token))
 	if err != nil {
 		return 0, preAuthError(err)
@@ -168,9 +168,9 @@ func (a *Authos) FailPreAuth(ctx context.Context, token string) (int, error) {
 	return n, nil
 }
 
-// FinishPreAuth consumes the preauth token after the second factor (amr,
+// finishPreAuth is Extension.FinishPreAuth: consumes the preauth token after the second factor (amr,
 // e.g. "otp") has been checked by the caller, and creates the session.
-func (a *Authos) FinishPreAuth(ctx context.Context, token, amr string) (*TokenResponse, error) {
+func (a *Authos) finishPreAuth(ctx context.Context, token, amr string) (*TokenResponse, error) {
 	t, err := a.st.ConsumeToken(ctx, store.PurposePreAuth, hashx.SHA256Hex(token), a.now())
 	if err != nil {
 		return nil, preAuthError(err)

@@ -433,7 +433,7 @@ func (a *Authos) JWKS() JWKS {
 }
 
 // Discovery returns the OpenID Provider metadata of this instance, with the
-// entries domain packages added through SetDiscovery (e.g. the device
+// entries domain packages added through Extension.SetDiscovery (e.g. the device
 // authorization endpoint).
 func (a *Authos) Discovery() map[string]any {
 	m := map[string]any{
@@ -451,9 +451,9 @@ func (a *Authos) Discovery() map[string]any {
 	return m
 }
 
-// SetDiscovery adds or replaces one entry of the discovery document; domain
+// setDiscovery is Extension.SetDiscovery: adds or replaces one entry of the discovery document; domain
 // packages call it for the endpoints they serve.
-func (a *Authos) SetDiscovery(key string, value any) {
+func (a *Authos) setDiscovery(key string, value any) {
 	a.discoveryMu.Lock()
 	defer a.discoveryMu.Unlock()
 	if a.discovery == nil {

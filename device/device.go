@@ -126,12 +126,12 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
 		return nil, fmt.Errorf("device: %w", err)
 	}
-	a.SetDiscovery("device_authorization_endpoint", base+"/auth/device/code")
-	a.SetDiscovery("token_endpoint", base+"/auth/token")
-	a.SetDiscovery("grant_types_supported", []string{GrantType})
-	a.SetDiscovery("token_endpoint_auth_methods_supported", []string{"none", "client_secret_basic", "client_secret_post"})
-	a.AddCleanup(func(ctx context.Context) error { _, err := s.DeleteExpired(ctx); return err })
-	a.RegisterEventTypes(eventTypes...)
+	authos.Extend(a).SetDiscovery("device_authorization_endpoint", base+"/auth/device/code")
+	authos.Extend(a).SetDiscovery("token_endpoint", base+"/auth/token")
+	authos.Extend(a).SetDiscovery("grant_types_supported", []string{GrantType})
+	authos.Extend(a).SetDiscovery("token_endpoint_auth_methods_supported", []string{"none", "client_secret_basic", "client_secret_post"})
+	authos.Extend(a).AddCleanup(func(ctx context.Context) error { _, err := s.DeleteExpired(ctx); return err })
+	authos.Extend(a).RegisterEventTypes(eventTypes...)
 	return s, nil
 }
 
@@ -329,7 +329,7 @@ func (s *Service) decide(ctx context.Context, p *authos.Principal, userCode, sta
 		}
 		lc := authos.ServiceLoginContext(req.client, authos.AMRDevice)
 		lc.AMR = slices.Clone(p.AMR)
-		need, err := s.a.SecondFactorRequired(ctx, user, lc)
+		need, err := authos.Extend(s.a).SecondFactorRequired(ctx, user, lc)
 		if err != nil {
 			return nil, err
 		}
@@ -347,7 +347,7 @@ func (s *Service) decide(ctx context.Context, p *authos.Principal, userCode, sta
 		if err := tx.DecideDevice(ctx, req.id, status, user.ID, p.AMR, now); err != nil {
 			return err
 		}
-		return s.a.Emit(ctx, tx, authos.Event{Type: ev, OrgID: req.client.Org.ID, ActorID: user.ID, TargetID: req.id,
+		return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: ev, OrgID: req.client.Org.ID, ActorID: user.ID, TargetID: req.id,
 			Data: map[string]any{"client_id": req.client.Service.ClientID, "service_id": req.client.Service.ID}})
 	})
 	switch {

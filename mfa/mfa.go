@@ -83,8 +83,8 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
 		return nil, fmt.Errorf("mfa: %w", err)
 	}
-	a.SetSecondFactor(s)
-	a.RegisterEventTypes(eventTypes...)
+	authos.Extend(a).SetSecondFactor(s)
+	authos.Extend(a).RegisterEventTypes(eventTypes...)
 	return s, nil
 }
 
@@ -241,7 +241,7 @@ func (s *Service) Enable(ctx context.Context, p *authos.Principal, rawCode, curr
 		if err := tx.ReplaceBackupCodes(ctx, userID, hashes, now); err != nil {
 			return err
 		}
-		if err := s.a.Emit(ctx, tx, authos.Event{Type: EventEnabled, ActorID: userID, TargetID: userID}); err != nil {
+		if err := authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: EventEnabled, ActorID: userID, TargetID: userID}); err != nil {
 			return err
 		}
 		revoked, err = s.a.RevokeOtherSessions(ctx, tx, userID, p.SessionID, userID)
@@ -272,7 +272,7 @@ func (s *Service) Disable(ctx context.Context, p *authos.Principal, rawCode, cur
 		if err := tx.DeleteMFAFactor(ctx, userID); err != nil {
 			return err
 		}
-		return s.a.Emit(ctx, tx, authos.Event{Type: EventDisabled, ActorID: userID, TargetID: userID,
+		return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: EventDisabled, ActorID: userID, TargetID: userID,
 			Data: map[string]any{"method": v.method}})
 	})
 }
@@ -295,7 +295,7 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, p *authos.Principal
 		if err := tx.ReplaceBackupCodes(ctx, userID, hashes, s.a.Now()); err != nil {
 			return err
 		}
-		return s.a.Emit(ctx, tx, authos.Event{Type: EventBackupCodesRegenerated, ActorID: userID, TargetID: userID,
+		return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: EventBackupCodesRegenerated, ActorID: userID, TargetID: userID,
 			Data: map[string]any{"method": v.method}})
 	})
 	if err != nil {
@@ -344,10 +344,10 @@ func (s *Service) Reset(ctx context.Context, actorID, userID, reason string) err
 			return err
 		}
 		before := Status{Enabled: true, BackupCodesRemaining: n}
-		if err := s.a.Audit(ctx, tx, actorID, AuditActionReset, "user", userID, reason, before, Status{}); err != nil {
+		if err := authos.Extend(s.a).Audit(ctx, tx, authos.AuditInput{ActorID: actorID, Action: AuditActionReset, TargetType: "user", TargetID: userID, Reason: reason, Before: before, After: Status{}}); err != nil {
 			return err
 		}
-		return s.a.Emit(ctx, tx, authos.Event{Type: EventReset, ActorID: actorID, TargetID: userID,
+		return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: EventReset, ActorID: actorID, TargetID: userID,
 			Data: map[string]any{"reason": reason}})
 	})
 	return storeError(err)
@@ -367,7 +367,7 @@ func (s *Service) Verify(ctx context.Context, preauthToken, rawCode string) (*au
 	if err != nil {
 		return nil, err
 	}
-	pa, err := s.a.LookupPreAuth(ctx, preauthToken)
+	pa, err := authos.Extend(s.a).LookupPreAuth(ctx, preauthToken)
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +393,7 @@ func (s *Service) Verify(ctx context.Context, preauthToken, rawCode string) (*au
 	}
 	if _, err := s.check(ctx, s.st, f, c); err != nil {
 		if isCodeError(err) {
-			if _, ferr := s.a.FailPreAuth(ctx, preauthToken); ferr != nil {
+			if _, ferr := authos.Extend(s.a).FailPreAuth(ctx, preauthToken); ferr != nil {
 				return nil, ferr
 			}
 		}
@@ -402,7 +402,7 @@ func (s *Service) Verify(ctx context.Context, preauthToken, rawCode string) (*au
 	if err := s.clearAttempts(ctx, userID); err != nil {
 		return nil, err
 	}
-	return s.a.FinishPreAuth(ctx, preauthToken, authos.AMROTP)
+	return authos.Extend(s.a).FinishPreAuth(ctx, preauthToken, authos.AMROTP)
 }
 
 // verified says how a code was accepted.

@@ -101,8 +101,7 @@ func (h groups) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimi
 		if err := h.setMembers(ctx, tx, g, memberIDs(lookup(attrs, "members")), touched{}); err != nil {
 			return err
 		}
-		if err := h.s.a.Audit(ctx, tx, c.actor(), AuditGroupCreated, "scim_group", g.ID, "", nil,
-			map[string]any{"org_id": c.org.ID, "display_name": g.DisplayName}); err != nil {
+		if err := authos.Extend(h.s.a).Audit(ctx, tx, authos.AuditInput{ActorID: c.actor(), Action: AuditGroupCreated, TargetType: "scim_group", TargetID: g.ID, After: map[string]any{"org_id": c.org.ID, "display_name": g.DisplayName}}); err != nil {
 			return err
 		}
 		var err error
@@ -313,8 +312,7 @@ func (h groups) update(r *http.Request, id string, change func(ctx context.Conte
 		if err := tx.UpdateSCIMGroup(ctx, g); err != nil {
 			return err
 		}
-		if err := h.s.a.Audit(ctx, tx, c.actor(), AuditGroupUpdated, "scim_group", g.ID, "", map[string]any{"display_name": before},
-			map[string]any{"org_id": c.org.ID, "display_name": g.DisplayName}); err != nil {
+		if err := authos.Extend(h.s.a).Audit(ctx, tx, authos.AuditInput{ActorID: c.actor(), Action: AuditGroupUpdated, TargetType: "scim_group", TargetID: g.ID, Before: map[string]any{"display_name": before}, After: map[string]any{"org_id": c.org.ID, "display_name": g.DisplayName}}); err != nil {
 			return err
 		}
 		res, err = h.resource(ctx, tx, r, g)
@@ -350,7 +348,7 @@ func (h groups) Delete(r *http.Request, id string) error {
 		if err := h.s.syncRoles(ctx, tx, c.org, c.actor(), members); err != nil {
 			return err
 		}
-		return h.s.a.Audit(ctx, tx, c.actor(), AuditGroupDeleted, "scim_group", id, "", map[string]any{"org_id": c.org.ID, "display_name": g.DisplayName}, nil)
+		return authos.Extend(h.s.a).Audit(ctx, tx, authos.AuditInput{ActorID: c.actor(), Action: AuditGroupDeleted, TargetType: "scim_group", TargetID: id, Before: map[string]any{"org_id": c.org.ID, "display_name": g.DisplayName}})
 	})
 	if err != nil {
 		return groupError(r, err)

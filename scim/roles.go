@@ -90,8 +90,7 @@ func (s *Service) SetGroupRole(ctx context.Context, actorID string, o authos.Org
 		if err := s.syncRoles(ctx, tx, o, actorID, members); err != nil {
 			return err
 		}
-		return s.a.Audit(ctx, tx, actorID, AuditGroupRoleSet, "scim_group", g.ID, "", map[string]any{"org_id": o.ID, "role": before},
-			map[string]any{"org_id": o.ID, "role": role, "display_name": g.DisplayName})
+		return authos.Extend(s.a).Audit(ctx, tx, authos.AuditInput{ActorID: actorID, Action: AuditGroupRoleSet, TargetType: "scim_group", TargetID: g.ID, Before: map[string]any{"org_id": o.ID, "role": before}, After: map[string]any{"org_id": o.ID, "role": role, "display_name": g.DisplayName}})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return Group{}, authos.NewError(authos.CodeNotFound, "Group not found")
@@ -138,7 +137,7 @@ func (s *Service) syncRoles(ctx context.Context, tx scimTx, o authos.Organizatio
 		if err := tx.SetMemberRole(ctx, o.ID, id, want); err != nil {
 			return err
 		}
-		if err := s.a.Emit(ctx, tx, authos.Event{Type: authos.EventMemberRoleChanged, OrgID: o.ID, ActorID: actorID, TargetID: id,
+		if err := authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: authos.EventMemberRoleChanged, OrgID: o.ID, ActorID: actorID, TargetID: id,
 			Data: map[string]any{"from": m.Role, "to": want, "via": "scim_group"}}); err != nil {
 			return err
 		}

@@ -115,7 +115,7 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
 		return nil, fmt.Errorf("scim: %w", err)
 	}
-	a.RegisterEventTypes(eventTypes...)
+	authos.Extend(a).RegisterEventTypes(eventTypes...)
 	return s, nil
 }
 
@@ -184,7 +184,7 @@ func (s *Service) CreateToken(ctx context.Context, actorID string, o authos.Orga
 		if err := tx.CreateSCIMToken(ctx, t); err != nil {
 			return err
 		}
-		return s.a.Audit(ctx, tx, actorID, AuditTokenCreated, "organization", o.ID, "", nil, map[string]any{"token_id": t.ID, "name": name})
+		return authos.Extend(s.a).Audit(ctx, tx, authos.AuditInput{ActorID: actorID, Action: AuditTokenCreated, TargetType: "organization", TargetID: o.ID, After: map[string]any{"token_id": t.ID, "name": name}})
 	})
 	if err != nil {
 		return Token{}, "", dbError(err)
@@ -211,7 +211,7 @@ func (s *Service) RevokeToken(ctx context.Context, actorID string, o authos.Orga
 		if err := tx.RevokeSCIMToken(ctx, o.ID, id, s.a.Now()); err != nil {
 			return err
 		}
-		return s.a.Audit(ctx, tx, actorID, AuditTokenRevoked, "organization", o.ID, "", nil, map[string]any{"token_id": id})
+		return authos.Extend(s.a).Audit(ctx, tx, authos.AuditInput{ActorID: actorID, Action: AuditTokenRevoked, TargetType: "organization", TargetID: o.ID, After: map[string]any{"token_id": id}})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return authos.NewError(authos.CodeNotFound, "SCIM token not found")

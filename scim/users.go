@@ -212,12 +212,11 @@ func (h users) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimit
 		if revoked, err = h.s.setActive(ctx, tx, c, u.UserID, u.Active); err != nil {
 			return err
 		}
-		if err := a.Emit(ctx, tx, authos.Event{Type: EventUserProvisioned, OrgID: c.org.ID, ActorID: c.actor(), TargetID: acct.ID,
+		if err := authos.Extend(a).Emit(ctx, tx, authos.Event{Type: EventUserProvisioned, OrgID: c.org.ID, ActorID: c.actor(), TargetID: acct.ID,
 			Data: map[string]any{"user_name": u.UserName, "external_id": u.ExternalID, "account_created": created}}); err != nil {
 			return err
 		}
-		if err := a.Audit(ctx, tx, c.actor(), AuditUserCreated, "user", acct.ID, "", nil,
-			map[string]any{"org_id": c.org.ID, "user_name": u.UserName, "account_created": created}); err != nil {
+		if err := authos.Extend(a).Audit(ctx, tx, authos.AuditInput{ActorID: c.actor(), Action: AuditUserCreated, TargetType: "user", TargetID: acct.ID, After: map[string]any{"org_id": c.org.ID, "user_name": u.UserName, "account_created": created}}); err != nil {
 			return err
 		}
 		stored, err := tx.GetSCIMUser(ctx, c.org.ID, acct.ID)
@@ -264,7 +263,7 @@ func (s *Service) addMember(ctx context.Context, tx scimTx, c *caller, userID st
 	if err := tx.AddMember(ctx, store.Membership{OrgID: c.org.ID, UserID: userID, Role: store.RoleMember, CreatedAt: s.a.Now()}); err != nil {
 		return err
 	}
-	return s.a.Emit(ctx, tx, authos.Event{Type: authos.EventMemberAdded, OrgID: c.org.ID, ActorID: c.actor(), TargetID: userID,
+	return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: authos.EventMemberAdded, OrgID: c.org.ID, ActorID: c.actor(), TargetID: userID,
 		Data: map[string]any{"role": store.RoleMember, "via": "scim"}})
 }
 
@@ -284,7 +283,7 @@ func (s *Service) setActive(ctx context.Context, tx scimTx, c *caller, userID st
 	if err != nil {
 		return nil, err
 	}
-	return ids, s.a.Emit(ctx, tx, authos.Event{Type: EventUserDeprovisioned, OrgID: c.org.ID, ActorID: c.actor(), TargetID: userID,
+	return ids, authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: EventUserDeprovisioned, OrgID: c.org.ID, ActorID: c.actor(), TargetID: userID,
 		Data: map[string]any{"reason": "active=false", "revoked_sessions": len(ids)}})
 }
 
@@ -373,8 +372,7 @@ func (h users) update(r *http.Request, id, action string, change func(doc map[st
 				return err
 			}
 		}
-		if err := h.s.a.Audit(ctx, tx, c.actor(), action, "user", id, "", map[string]any{"org_id": c.org.ID, "active": cur.Active},
-			map[string]any{"org_id": c.org.ID, "active": next.Active, "user_name": next.UserName}); err != nil {
+		if err := authos.Extend(h.s.a).Audit(ctx, tx, authos.AuditInput{ActorID: c.actor(), Action: action, TargetType: "user", TargetID: id, Before: map[string]any{"org_id": c.org.ID, "active": cur.Active}, After: map[string]any{"org_id": c.org.ID, "active": next.Active, "user_name": next.UserName}}); err != nil {
 			return err
 		}
 		stored, err := tx.GetSCIMUser(ctx, c.org.ID, id)
@@ -417,12 +415,11 @@ func (h users) Delete(r *http.Request, id string) error {
 			return err
 		}
 		accountDeleted := err != nil
-		if err := h.s.a.Emit(ctx, tx, authos.Event{Type: EventUserDeprovisioned, OrgID: c.org.ID, ActorID: c.actor(), TargetID: id,
+		if err := authos.Extend(h.s.a).Emit(ctx, tx, authos.Event{Type: EventUserDeprovisioned, OrgID: c.org.ID, ActorID: c.actor(), TargetID: id,
 			Data: map[string]any{"reason": "deleted", "revoked_sessions": len(revoked), "account_deleted": accountDeleted}}); err != nil {
 			return err
 		}
-		return h.s.a.Audit(ctx, tx, c.actor(), AuditUserDeleted, "user", id, "", map[string]any{"org_id": c.org.ID, "user_name": cur.UserName},
-			map[string]any{"account_deleted": accountDeleted})
+		return authos.Extend(h.s.a).Audit(ctx, tx, authos.AuditInput{ActorID: c.actor(), Action: AuditUserDeleted, TargetType: "user", TargetID: id, Before: map[string]any{"org_id": c.org.ID, "user_name": cur.UserName}, After: map[string]any{"account_deleted": accountDeleted}})
 	})
 	if err != nil {
 		return userError(r, err)

@@ -174,11 +174,11 @@ func pendingTokens(t *testing.T, h *harness, st store.Storage, email, pw string)
 	t.Helper()
 	ctx := context.Background()
 	var on atomic.Bool
-	h.a.SetSecondFactor(secondFactorWhen{&on})
+	authos.Extend(h.a).SetSecondFactor(secondFactorWhen{&on})
 	on.Store(true)
 	preauth = h.wantError(h.login(email, pw), 401, authos.CodeMFARequired).str("preauth_token")
 	on.Store(false)
-	h.a.SetSecondFactor(nil)
+	authos.Extend(h.a).SetSecondFactor(nil)
 	h.wantOK(h.do("POST", "/api/auth/forgot-password", "", map[string]string{"email": email}), 202)
 	_, reset = h.mail(email, "Reset")
 	u, err := st.GetUserByEmail(ctx, email)
@@ -199,7 +199,7 @@ func pendingTokens(t *testing.T, h *harness, st store.Storage, email, pw string)
 func checkVoided(t *testing.T, h *harness, st store.Storage, preauth, reset, verify string) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := h.a.FinishPreAuth(ctx, preauth, "otp"); !errors.Is(err, authos.CodeUnauthorized) {
+	if _, err := authos.Extend(h.a).FinishPreAuth(ctx, preauth, "otp"); !errors.Is(err, authos.CodeUnauthorized) {
 		t.Errorf("finishing the old pending sign-in: %v; want UNAUTHORIZED", err)
 	}
 	h.wantError(h.do("POST", "/api/auth/reset-password", "", map[string]string{"token": reset, "password": "a password via an old link"}), 400, authos.CodeInvalidToken)

@@ -387,17 +387,17 @@ func TestEverySignInMintsANewSession(t *testing.T) {
 			// The MFA step: a new session; the preauth token works once.
 			var on atomic.Bool
 			on.Store(true)
-			h.a.SetSecondFactor(secondFactorWhen{&on})
+			authos.Extend(h.a).SetSecondFactor(secondFactorWhen{&on})
 			preauth := h.wantError(h.login(email, pw), 401, authos.CodeMFARequired).str("preauth_token")
-			tr, err := h.a.FinishPreAuth(ctx, preauth, authos.AMROTP)
+			tr, err := authos.Extend(h.a).FinishPreAuth(ctx, preauth, authos.AMROTP)
 			if err != nil {
 				t.Fatal(err)
 			}
 			fresh("MFA step", tr.AccessToken, tr.RefreshToken)
-			if _, err := h.a.FinishPreAuth(ctx, preauth, authos.AMROTP); !errors.Is(err, authos.CodeUnauthorized) {
+			if _, err := authos.Extend(h.a).FinishPreAuth(ctx, preauth, authos.AMROTP); !errors.Is(err, authos.CodeUnauthorized) {
 				t.Errorf("second use of the preauth token: %v; want UNAUTHORIZED", err)
 			}
-			h.a.SetSecondFactor(nil)
+			authos.Extend(h.a).SetSecondFactor(nil)
 
 			// A refresh rotates: new refresh token, the presented one ends.
 			r := h.wantOK(h.do("POST", "/api/auth/refresh", "", map[string]string{"refresh_token": l1.str("refresh_token")}), 200)
