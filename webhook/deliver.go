@@ -396,7 +396,7 @@ func (s *Service) disable(ctx context.Context, e store.WebhookEndpoint, reason s
 				Text: fmt.Sprintf("The webhook %q (%s) of the organization %s was disabled because %s.\n\n"+
 					"Events are no longer sent to it. Fix the receiver, then enable the webhook again; deliveries that "+
 					"failed can be retried from its delivery log.\n", cur.Name, cur.URL, o.Name, why)}
-			if err := s.a.EnqueueEmail(ctx, tx, msg); err != nil {
+			if err := authos.Extend(s.a).EnqueueEmail(ctx, tx, msg); err != nil {
 				return err
 			}
 		}

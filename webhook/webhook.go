@@ -114,11 +114,11 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	a.RegisterEventTypes(authos.EventType{Type: EventTest, Scope: authos.EventScopeOrganization,
+	authos.Extend(a).RegisterEventTypes(authos.EventType{Type: EventTest, Scope: authos.EventScopeOrganization,
 		Description: "A test message sent on request to one endpoint (POST .../webhooks/{id}/test).",
 		Example:     map[string]any{"webhook_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9", "message": "This is a test webhook from authos."}})
 	a.SubscribeEvents(s.fanOut)
-	a.AddCleanup(func(ctx context.Context) error {
+	authos.Extend(a).AddCleanup(func(ctx context.Context) error {
 		_, err := s.st.DeleteWebhookDeliveriesBefore(ctx, a.Now().Add(-s.cfg.Retention))
 		return err
 	})
