@@ -108,7 +108,7 @@ func emitEvents(t testing.TB, a *authos.Authos, st store.Storage, o authos.Organ
 	for i := 0; i < n; i += 100 {
 		err := st.Tx(ctx, func(tx store.Tx) error {
 			for j := i; j < min(i+100, n); j++ {
-				if err := a.Emit(ctx, tx, authos.Event{Type: authos.EventOrgUpdated, OrgID: o.ID, TargetID: o.ID,
+				if err := authos.Extend(a).Emit(ctx, tx, authos.Event{Type: authos.EventOrgUpdated, OrgID: o.ID, TargetID: o.ID,
 					Data: map[string]any{"seq": j}}); err != nil {
 					return err
 				}
