@@ -58,6 +58,8 @@
 // Activation page: see activate.go for the choice made about sign-in. By
 // default the page shows which application asks and confirms with a CSRF
 // protected form, and approves only when the POST carries an access token
-// (Config.PageAuth replaces that for hosts with a browser sign-in);
-// Config.Template replaces the page.
+// (Config.PageAuth replaces that for hosts with a browser sign-in). It
+// shares the layout, stylesheet and languages of every authos page
+// (authos Config.Pages, Config.DefaultLanguage, the request's
+// Accept-Language); Config.Template replaces the page.
 package device

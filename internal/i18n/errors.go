@@ -119,6 +119,8 @@ var errorMessages = map[string]map[string]string{
 		"Too many failed sign-ins from this address; try again in %s":               "Zu viele fehlgeschlagene Anmeldungen von dieser Adresse; versuchen Sie es in %s noch einmal",
 		"Too many failed sign-ins; try again in %s":                                 "Zu viele fehlgeschlagene Anmeldungen; versuchen Sie es in %s noch einmal",
 		"Sign in again to confirm this change (a sign-in of the last %s is needed)": "Melden Sie sich erneut an, um diese Änderung zu bestätigen (eine Anmeldung innerhalb der letzten %s ist nötig)",
+		"Not ready: the store does not answer":                                      "Nicht bereit: Der Speicher antwortet nicht",
+		"Not ready: no signing key is loaded":                                       "Nicht bereit: Es ist kein Signaturschlüssel geladen",
 		"Too many concurrent logins; retry shortly":                                 "Zu viele gleichzeitige Anmeldungen; versuchen Sie es gleich noch einmal",
 
 		// Passwords.
