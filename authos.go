@@ -41,6 +41,8 @@ type Authos struct {
 
 	table       routeTable
 	outboxWatch outboxWatch
+	grants      grantRegistry
+	signIn      *signInPages
 
 	mu           sync.RWMutex
 	secondFactor SecondFactor
@@ -80,6 +82,12 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 	a.topics[store.TopicEmail] = a.deliverEmail
 	a.topics[store.TopicEvent] = a.deliverEvent
 	a.topics[topicAccountMail] = a.deliverAccountMail
+	if a.signIn, err = newSignInPages(a); err != nil {
+		return nil, fmt.Errorf("authos: Config.Pages.Templates: %w", err)
+	}
+	if err := a.registerCoreGrants(); err != nil {
+		return nil, err
+	}
 	if err := a.register(a.coreRoutes()...); err != nil {
 		return nil, err
 	}

@@ -33,10 +33,12 @@ func (a *Authos) coreRoutes() []Route {
 		{pattern: "POST /api/user/sessions/revoke-others", handler: h["revokeOtherSessions"], auth: true, limited: true},
 		{pattern: "GET /.well-known/jwks.json", handler: http.HandlerFunc(a.handleJWKS)},
 		{pattern: "GET /.well-known/openid-configuration", handler: http.HandlerFunc(a.handleDiscovery)},
+		{pattern: "GET /.well-known/oauth-authorization-server", handler: http.HandlerFunc(a.handleDiscovery)},
 	}
 	if !a.cfg.Pages.Disabled {
 		rs = append(rs, a.pages.routes()...)
 	}
+	rs = append(rs, a.signInRoutes()...)
 	rs = append(rs, a.orgRoutes()...)
 	rs = append(rs, a.platformRoutes()...)
 	out := make([]Route, 0, len(rs))

@@ -73,7 +73,11 @@ type TokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int    `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	// Scope and IDToken are set by the token endpoint's grants for
+	// services (OpenID Connect: id_token with the openid scope).
+	Scope   string `json:"scope,omitempty"`
+	IDToken string `json:"id_token,omitempty"`
 	// Session is the session the pair belongs to (not serialized).
 	Session Session `json:"-"`
 }
@@ -264,8 +268,15 @@ func (a *Authos) successor(presented string) string {
 // same token within the grace window returns the same pair; any other reuse
 // of a rotated token revokes the whole session (SESSION_REVOKED).
 func (a *Authos) Refresh(ctx context.Context, refreshToken string) (*TokenResponse, error) {
+	tr, _, err := a.refresh(ctx, refreshToken, nil)
+	return tr, err
+}
+
+// refresh is Refresh; check, when set, vets the token's session inside the
+// rotation's transaction (its error undoes the rotation and is returned).
+func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx store.Tx, s Session) error) (*TokenResponse, User, error) {
 	if refreshToken == "" || len(refreshToken) > 512 {
-		return nil, NewError(CodeUnauthorized, "Invalid refresh token")
+		return nil, User{}, NewError(CodeUnauthorized, "Invalid refresh token")
 	}
 	now := a.now()
 	next := a.successor(refreshToken)
@@ -291,6 +302,11 @@ func (a *Authos) Refresh(ctx context.Context, refreshToken string) (*TokenRespon
 		if err != nil {
 			return err
 		}
+		if check != nil {
+			if err := check(tx, rot.Session); err != nil {
+				return err
+			}
+		}
 		if user, err = tx.GetUser(ctx, rot.Session.UserID); err != nil {
 			return err
 		}
@@ -300,23 +316,27 @@ func (a *Authos) Refresh(ctx context.Context, refreshToken string) (*TokenRespon
 		org, service, err = a.sessionContext(ctx, tx, rot.Session)
 		return err
 	})
+	var oe *OAuthError
 	switch {
 	case reused:
 		a.revoked.invalidate() // the next check pulls the revocation from the store
 		a.log.Warn("authos: refresh token reuse; session revoked")
-		return nil, NewError(CodeSessionRevoked, "Refresh token was already used; the session has been revoked")
+		return nil, User{}, NewError(CodeSessionRevoked, "Refresh token was already used; the session has been revoked")
+	case errors.As(err, &oe):
+		return nil, User{}, oe
 	case errors.Is(err, store.ErrNotFound):
-		return nil, WrapError(CodeUnauthorized, "Invalid refresh token", err)
+		return nil, User{}, WrapError(CodeUnauthorized, "Invalid refresh token", err)
 	case errors.Is(err, store.ErrExpired):
-		return nil, WrapError(CodeUnauthorized, "Refresh token has expired; log in again", err)
+		return nil, User{}, WrapError(CodeUnauthorized, "Refresh token has expired; log in again", err)
 	case errors.Is(err, store.ErrRevoked):
-		return nil, WrapError(CodeSessionRevoked, "Session has been revoked; log in again", err)
+		return nil, User{}, WrapError(CodeSessionRevoked, "Session has been revoked; log in again", err)
 	case err != nil:
-		return nil, dbError(err)
+		return nil, User{}, dbError(err)
 	}
 	// The access token is derived from the rotation too (iat and jti), so a
 	// retry gets the same pair.
-	return a.tokenPair(user, rot.Session, org, service, next, rot.Old.RotatedAt, "rt-"+nextHash[:32])
+	tr, err := a.tokenPair(user, rot.Session, org, service, next, rot.Old.RotatedAt, "rt-"+nextHash[:32])
+	return tr, user, err
 }
 
 // sessionContext re-reads the organization and service of a session at

@@ -432,19 +432,12 @@ func (a *Authos) JWKS() JWKS {
 	return set
 }
 
-// Discovery returns the OpenID Provider metadata of this instance, with the
-// entries domain packages added through Extension.SetDiscovery (e.g. the device
+// Discovery returns the OpenID Provider metadata of this instance (also
+// the RFC 8414 authorization server metadata), with the entries domain
+// packages added through Extension.SetDiscovery (e.g. the device
 // authorization endpoint).
 func (a *Authos) Discovery() map[string]any {
-	m := map[string]any{
-		"issuer":                                a.cfg.Issuer,
-		"jwks_uri":                              a.cfg.BaseURL + "/.well-known/jwks.json",
-		"response_types_supported":              []string{"token"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": a.keys.algorithms(),
-		"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "email", "amr",
-			"org", "service", "is_platform_owner"},
-	}
+	m := a.serverMetadata()
 	a.discoveryMu.RLock()
 	maps.Copy(m, a.discovery)
 	a.discoveryMu.RUnlock()

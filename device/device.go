@@ -126,10 +126,10 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
 		return nil, fmt.Errorf("device: %w", err)
 	}
+	if err := authos.Extend(a).RegisterGrant(GrantType, s.grant); err != nil {
+		return nil, fmt.Errorf("device: %w", err)
+	}
 	authos.Extend(a).SetDiscovery("device_authorization_endpoint", base+"/auth/device/code")
-	authos.Extend(a).SetDiscovery("token_endpoint", base+"/auth/token")
-	authos.Extend(a).SetDiscovery("grant_types_supported", []string{GrantType})
-	authos.Extend(a).SetDiscovery("token_endpoint_auth_methods_supported", []string{"none", "client_secret_basic", "client_secret_post"})
 	authos.Extend(a).AddCleanup(func(ctx context.Context) error { _, err := s.DeleteExpired(ctx); return err })
 	authos.Extend(a).RegisterEventTypes(eventTypes...)
 	return s, nil

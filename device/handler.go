@@ -18,8 +18,6 @@ func (s *Service) routes() []authos.Route {
 	a := s.a
 	return []authos.Route{
 		{Pattern: "POST /auth/device/code", Handler: a.LimitByIP(http.HandlerFunc(s.handleCode))},
-		// Not behind the per-IP limit: polls are paced by slow_down.
-		{Pattern: "POST /auth/token", Handler: http.HandlerFunc(s.handleToken)},
 		{Pattern: "POST /auth/device/verify", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in userCodeRequest) (*Request, error) {
 			return s.Approve(r.Context(), p, in.UserCode)
 		}))},
@@ -137,41 +135,6 @@ func (s *Service) clientIDOf(r *http.Request, org, service string) (string, *OAu
 		}
 	}
 	return "", oauthErr(ErrInvalidClient, authos.CodeUnauthorized, "Unknown organization or service")
-}
-
-func (s *Service) handleToken(w http.ResponseWriter, r *http.Request) {
-	if e := parseForm(w, r); e != nil {
-		s.writeOAuth(w, r, e)
-		return
-	}
-	switch gt := r.PostForm.Get("grant_type"); gt {
-	case GrantType:
-	case "":
-		s.writeOAuth(w, r, oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "grant_type is required"))
-		return
-	default:
-		s.writeOAuth(w, r, oauthErr(ErrUnsupportedGrantType, authos.CodeInvalidGrantType,
-			"Only the device_code grant is supported here"))
-		return
-	}
-	c, oe := clientOf(r, r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"))
-	if oe != nil {
-		s.writeOAuth(w, r, oe)
-		return
-	}
-	tr, err := s.Token(r.Context(), TokenRequest{ClientID: c.id, ClientSecret: c.secret, Via: c.via,
-		DeviceCode: r.PostForm.Get("device_code"), ClientIP: s.a.ClientIP(r), UserAgent: r.UserAgent()})
-	if err != nil {
-		e := fromError(err)
-		if e.RFC == ErrInvalidClient && c.via == "basic" {
-			e.Status = http.StatusUnauthorized
-		}
-		s.writeOAuth(w, r, e)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	authos.WriteJSON(w, http.StatusOK, tr)
 }
 
 // writeOAuth writes e in the RFC 6749 §5.2 shape with the catalog fields:

@@ -26,22 +26,10 @@ const (
 
 // OAuthError is an error of the token and device authorization endpoints:
 // the RFC error code, with the catalog code sent beside it as error_code.
-type OAuthError struct {
-	RFC         string           // e.g. "authorization_pending"
-	Code        authos.ErrorCode // e.g. DEVICE_CODE_PENDING
-	Description string           // public message
-	Status      int              // HTTP status: 400, 401 for invalid_client with HTTP Basic, 500
-	Err         error            // internal cause, logged and never sent
-}
-
-// Error returns the RFC code and the public description.
-func (e *OAuthError) Error() string { return e.RFC + ": " + e.Description }
-
-// Unwrap returns the internal cause.
-func (e *OAuthError) Unwrap() error { return e.Err }
+type OAuthError = authos.OAuthError
 
 func oauthErr(rfc string, code authos.ErrorCode, desc string) *OAuthError {
-	return &OAuthError{RFC: rfc, Code: code, Description: desc, Status: 400}
+	return authos.NewOAuthError(rfc, code, desc)
 }
 
 // fromError maps an authos error (client authentication, login checks,
@@ -106,6 +94,26 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*authos.TokenRes
 	if err != nil {
 		return nil, fromError(err)
 	}
+	return s.redeem(ctx, c, req)
+}
+
+// grant is the device-code grant registered with the token endpoint of
+// the authos instance, which has authenticated the client.
+func (s *Service) grant(ctx context.Context, tr *authos.TokenRequest) (*authos.TokenResponse, error) {
+	req := TokenRequest{ClientID: tr.Client.Service.ClientID, DeviceCode: tr.Form.Get("device_code"), Via: tr.Via,
+		ClientIP: tr.ClientIP, UserAgent: tr.UserAgent}
+	if req.DeviceCode == "" || len(req.DeviceCode) > 512 {
+		return nil, oauthErr(ErrInvalidRequest, authos.CodeBadRequest, "device_code is required")
+	}
+	tok, err := s.redeem(ctx, tr.Client, req)
+	if err != nil {
+		return nil, fromError(err)
+	}
+	return tok, nil
+}
+
+// redeem answers a poll of client c, authenticated.
+func (s *Service) redeem(ctx context.Context, c authos.ServiceClient, req TokenRequest) (*authos.TokenResponse, error) {
 	hash := hashDeviceCode(req.DeviceCode)
 	d, err := s.st.GetDeviceByCodeHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
