@@ -20,6 +20,7 @@ import (
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store/memory"
+	"github.com/authos/authos/webhook"
 )
 
 // servedByExampleServer marks the operations that the example server, not
@@ -99,7 +100,7 @@ func openapiAuthos(t *testing.T) *authos.Authos {
 }
 
 // openapiService returns the routes the document covers, authos's and
-// mfa's, device's and scim's, and one handler serving them all, mounted as a
+// mfa's, device's, scim's and webhook's, and one handler serving them all, mounted as a
 // host would.
 func openapiService(t *testing.T) ([]string, http.Handler) {
 	t.Helper()
@@ -111,6 +112,9 @@ func openapiService(t *testing.T) ([]string, http.Handler) {
 		t.Fatal(err)
 	}
 	if _, err := scim.New(a, scim.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := webhook.New(a, webhook.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	return a.Routes(), a.Handler()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
 	"github.com/authos/authos/webhook"
@@ -63,7 +64,7 @@ func newHarness(t *testing.T, st store.Storage, cfg webhook.Config) *harness {
 	if h.wh, err = webhook.New(a, cfg); err != nil {
 		t.Fatal(err)
 	}
-	h.srv.Config.Handler = a.Handler()
+	h.srv.Config.Handler = oapitest.Handler(t, a.Handler()) // every answer as openapi.yaml documents it
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	h.owner = h.login("owner@example.com")

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/webhook"
 )
@@ -357,6 +359,17 @@ func TestFanOutByOrganizationAndFilter(t *testing.T) {
 	n := len(all.requests())
 	if n < 1 {
 		t.Fatal("the * endpoint got nothing")
+	}
+	// Every body is one of openapi.yaml's payload schemas.
+	schema := oapitest.Document(t).Components.Schemas["WebhookPayload"].Value
+	for _, r := range append(all.requests(), got...) {
+		var v any
+		if err := json.Unmarshal(r.body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.VisitJSON(v); err != nil {
+			t.Errorf("%s does not match WebhookPayload: %v", r.body, err)
+		}
 	}
 	for _, r := range all.requests() {
 		if p := payload(t, r.body); p.Type == "organization.updated" && p.Data["org_id"] != h.org.ID {
