@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/authos/authos"
 )
 
 // Environment variables read by the server (listed in doc.go). All are optional.
@@ -80,6 +82,8 @@ type config struct {
 	// addresses: for local development and tests only.
 	AllowPrivateOutbound bool
 	Stripe               stripeConfig
+
+	hasher authos.PasswordHasher // not read from the environment; nil: Argon2id (tests set a fast one)
 }
 
 // stripeConfig enables billing when SecretKey is set.

@@ -22,6 +22,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/internal/oapitest"
 )
 
@@ -40,6 +41,7 @@ func mustSetup(t *testing.T, vars map[string]string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.hasher = authostest.FastHasher{} // Argon2id is tested in the root package
 	s, err := setup(t.Context(), cfg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)

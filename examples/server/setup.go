@@ -107,6 +107,7 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	a, err := authos.New(ctx, authos.Config{
 		Store:           st,
 		Keyring:         keyring,
+		Hasher:          cfg.hasher,
 		Mailer:          m,
 		BaseURL:         cfg.BaseURL,
 		RateLimiter:     limiter,
