@@ -545,7 +545,7 @@ func (a *Authos) currentSignIn(r *http.Request, now time.Time) (store.SignInSess
 func (a *Authos) setSignInCookie(w http.ResponseWriter, secret string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name: a.signInCookieName(), Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: strings.HasPrefix(a.cfg.BaseURL, "https://"), MaxAge: int(time.Until(expires) / time.Second),
+		Secure: strings.HasPrefix(a.cfg.BaseURL, "https://"), MaxAge: max(int(expires.Sub(a.now())/time.Second), 1),
 	})
 }
 
@@ -598,7 +598,7 @@ func (a *Authos) CompleteAuthorization(ctx context.Context, p *Principal, flow, 
 		return nil, NewError(CodeSessionRevoked, "Session has been revoked")
 	}
 	prompt, _ := parsePrompt(req.Prompt)
-	if (slices.Contains(prompt, PromptLogin) || slices.Contains(prompt, PromptCreate)) && login.CreatedAt.Before(req.CreatedAt) {
+	if (slices.Contains(prompt, PromptLogin) || slices.Contains(prompt, PromptCreate)) && !login.CreatedAt.After(req.CreatedAt) {
 		return nil, NewError(CodeUnauthorized, "The application asks for a fresh sign-in")
 	}
 	if req.MaxAge >= 0 && now.Sub(login.CreatedAt) > time.Duration(req.MaxAge)*time.Second {

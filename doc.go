@@ -11,4 +11,12 @@
 // (RFC 7517) with OpenID Connect Discovery 1.0 metadata; refresh tokens rotate
 // with reuse detection per RFC 9700 §4.14; passwords are hashed with Argon2id
 // (RFC 9106) at the OWASP ASVS 5.0 parameters; secrets at rest use AES-256-GCM.
+//
+// Services sign their users in through the authorization server: the
+// authorization code grant of RFC 6749 with PKCE S256 required (RFC 7636),
+// OpenID Connect Core 1.0 ID tokens, the iss authorization-response
+// parameter (RFC 9207), loopback redirects for native apps (RFC 8252 §7.3),
+// RFC 8414 metadata, and the token endpoint's grants per the RFC 9700
+// security practice (single-use codes that revoke on reuse, exact redirect
+// URIs, no implicit grant).
 package authos

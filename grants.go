@@ -166,6 +166,9 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 			return NewOAuthError(OAuthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
 		}
 		t, err := tx.GetToken(ctx, purposeServiceGrant, grantKey(s.ID), a.now())
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // a family another grant started (device_code): no scope was granted
+		}
 		if err != nil {
 			return NewOAuthError(OAuthInvalidGrant, CodeUnauthorized, "The grant of this refresh token has ended")
 		}
@@ -184,6 +187,9 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 		return nil, err
 	}
 	granted, _ := parseScope(g.Scope)
+	if granted == nil {
+		granted = []string{} // nothing granted: nothing to ask for
+	}
 	scope, oe := narrowScope(req.Form.Get("scope"), granted)
 	if oe != nil {
 		return nil, oe

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -133,6 +134,13 @@ func (h *signInHarness) complete(b *http.Client, flow string) *url.URL {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
 		h.t.Fatalf("complete: status %d, %v", resp.StatusCode, err)
+	}
+	// The sign-in cookie: HttpOnly, SameSite=Lax, for the whole site (the
+	// test server is http: no __Host- prefix, not Secure).
+	ck := resp.Header.Get("Set-Cookie")
+	if !strings.HasPrefix(ck, "authos_signin=") || !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") ||
+		!strings.Contains(ck, "Path=/") || strings.Contains(ck, "Secure") {
+		h.t.Errorf("sign-in cookie %q; want authos_signin, HttpOnly, SameSite=Lax, Path=/", ck)
 	}
 	u, err := url.Parse(out.RedirectTo)
 	if err != nil {
@@ -406,5 +414,96 @@ func TestSignInStoreRequired(t *testing.T) {
 		!slices.Equal(d["code_challenge_methods_supported"].([]string), []string{"S256"}) ||
 		d["authorization_response_iss_parameter_supported"] != true {
 		t.Errorf("discovery: %v", d)
+	}
+}
+
+// completeStatus posts the completion of flow with tok and returns the
+// status and error_code.
+func (h *signInHarness) completeStatus(b *http.Client, flow, tok string) (int, string) {
+	h.t.Helper()
+	body, _ := json.Marshal(map[string]string{"flow": flow})
+	req, _ := http.NewRequest("POST", h.srv.URL+"/auth/authorize/complete", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := b.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out struct {
+		ErrorCode string `json:"error_code"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out.ErrorCode
+}
+
+// TestSignInFreshness: prompt=login and max_age send a signed-in browser
+// to the sign-in page again, and the completion then needs a sign-in that
+// is fresh enough; a completed request works once; the refresh grant
+// narrows scope and refuses more.
+func TestSignInFreshness(t *testing.T) {
+	h := newSignInHarness(t, memory.New())
+	ctx := t.Context()
+	conf := h.oauthConfig(oidc.ScopeOpenID, "email", oidc.ScopeOfflineAccess)
+	b := h.browser()
+	v := oauth2.GenerateVerifier()
+	resp, _ := h.get(b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v)))
+	flow := h.location(resp).Query().Get("flow")
+	h.complete(b, flow)
+	if st, code := h.completeStatus(b, flow, h.ownerTok); st != 400 || code != string(authos.CodeBadRequest) {
+		t.Errorf("completing a request twice: %d %s; want 400 BAD_REQUEST", st, code)
+	}
+
+	// prompt=login: the sign-in page again, and the token of the earlier
+	// sign-in does not complete it.
+	resp, _ = h.get(b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "login")))
+	to := h.location(resp)
+	if to.Host != "front.example.com" {
+		t.Fatalf("prompt=login with a sign-in session: sent to %s; want the sign-in page", to)
+	}
+	h.inst.Clock.Advance(time.Second)
+	if st, code := h.completeStatus(b, to.Query().Get("flow"), h.ownerTok); st != 401 || code != string(authos.CodeUnauthorized) {
+		t.Errorf("prompt=login completed with an older sign-in: %d %s; want 401 UNAUTHORIZED", st, code)
+	}
+	fresh := authostest.Token(t, h.inst, "owner@example.com")
+	if st, _ := h.completeStatus(b, to.Query().Get("flow"), fresh); st != 200 {
+		t.Errorf("prompt=login completed with a fresh sign-in: %d; want 200", st)
+	}
+
+	// max_age: an older sign-in session is not enough.
+	h.inst.Clock.Advance(2 * time.Minute)
+	resp, _ = h.get(b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("max_age", "60")))
+	to = h.location(resp)
+	if to.Host != "front.example.com" {
+		t.Fatalf("max_age=60 two minutes after signing in: sent to %s; want the sign-in page", to)
+	}
+	if st, _ := h.completeStatus(b, to.Query().Get("flow"), fresh); st != 401 {
+		t.Errorf("max_age=60 completed with a two-minute-old sign-in: %d; want 401", st)
+	}
+	resp, _ = h.get(b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("max_age", "600")))
+	back := h.location(resp)
+	if back.Host != "app.example.com" || back.Query().Get("code") == "" {
+		t.Fatalf("max_age=600: sent to %s; want the callback with a code", back)
+	}
+
+	// A token request without the verifier is refused (PKCE downgrade).
+	_, err := conf.Exchange(ctx, back.Query().Get("code"))
+	wantRetrieveError(t, err, "invalid_grant", authos.CodeOAuthCodeExpired)
+
+	resp, _ = h.get(b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v)))
+	tok, err := conf.Exchange(ctx, h.location(resp).Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrow := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "scope": {"offline_access"},
+		"client_id": {h.web.ClientID}, "client_secret": {h.web.ClientSecret}}
+	r := postForm(t, h.srv.URL+"/auth/token", narrow)
+	if r.status != 200 || r.body["scope"] != "offline_access" || r.body["id_token"] != nil {
+		t.Errorf("narrowed refresh: %d %v; want scope offline_access and no id_token", r.status, r.body)
+	}
+	narrow.Set("refresh_token", r.body["refresh_token"].(string))
+	narrow.Set("scope", "openid profile")
+	if r := postForm(t, h.srv.URL+"/auth/token", narrow); r.status != 400 || r.body["error"] != "invalid_scope" {
+		t.Errorf("refresh asking for more: %d %v; want invalid_scope", r.status, r.body)
 	}
 }
