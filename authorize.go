@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"github.com/authos/authos/internal/httpx"
 	"html/template"
 	"net"
 	"net/http"
@@ -654,7 +655,7 @@ func (a *Authos) handleCompleteAuthorization(w http.ResponseWriter, r *http.Requ
 	if res.SignInCookie != "" {
 		a.setSignInCookie(w, res.SignInCookie, res.CookieExpiry)
 	}
-	WriteJSON(w, http.StatusOK, res)
+	httpx.WriteJSON(w, http.StatusOK, res)
 }
 
 // The error page of the authorization endpoint: a bad client_id or

@@ -3,6 +3,7 @@ package authos
 import (
 	"context"
 	"errors"
+	"github.com/authos/authos/internal/httpx"
 	"io"
 	"net/http"
 	"time"
@@ -143,5 +144,5 @@ func (a *Authos) handleBillingWebhook(w http.ResponseWriter, r *http.Request) {
 		a.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]bool{"received": true, "applied": applied})
+	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"received": true, "applied": applied})
 }

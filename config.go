@@ -329,7 +329,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.RateLimits.PerAccountDaily = Limit{Rate: 20, Period: 24 * time.Hour, Burst: 20}
 	}
 	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
+		c.MaxBodyBytes = defaultMaxBodyBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -2,6 +2,7 @@ package authos
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/authos/authos/store"
 )
@@ -97,4 +98,28 @@ func (e Extension) FailPreAuth(ctx context.Context, token string) (int, error) {
 // second factor (amr, e.g. "otp"), and creates the session.
 func (e Extension) FinishPreAuth(ctx context.Context, token, amr string) (*TokenResponse, error) {
 	return e.a.finishPreAuth(ctx, token, amr)
+}
+
+// DecodeJSON reads one JSON object from r's body into v, strictly: JSON
+// content type (or none), at most maxBytes (<= 0: Config.MaxBodyBytes), no
+// unknown, duplicate or differently spelled member names, no control
+// characters, nothing after the object. Failures are *Error with
+// BAD_REQUEST or PAYLOAD_TOO_LARGE whose message never echoes the body.
+func (e Extension) DecodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) error {
+	if maxBytes <= 0 {
+		maxBytes = e.a.cfg.MaxBodyBytes
+	}
+	return decodeJSON(w, r, maxBytes, v)
+}
+
+// ParseForm reads an application/x-www-form-urlencoded body of at most
+// maxBytes (<= 0: Config.MaxBodyBytes) into r.PostForm (and r.Form, with
+// the query), strictly: each parameter once (RFC 6749 §3.1, §3.2), valid
+// UTF-8 without control characters. Failures are *Error with BAD_REQUEST
+// or PAYLOAD_TOO_LARGE.
+func (e Extension) ParseForm(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
+	if maxBytes <= 0 {
+		maxBytes = e.a.cfg.MaxBodyBytes
+	}
+	return parseForm(w, r, maxBytes)
 }

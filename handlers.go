@@ -1,6 +1,7 @@
 package authos
 
 import (
+	"github.com/authos/authos/internal/httpx"
 	"net/http"
 )
 
@@ -70,7 +71,7 @@ func (a *Authos) LimitByIP(next http.Handler) http.Handler {
 }
 
 func (a *Authos) decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if err := DecodeJSON(w, r, a.cfg.MaxBodyBytes, v); err != nil {
+	if err := decodeJSON(w, r, a.cfg.MaxBodyBytes, v); err != nil {
 		a.WriteError(w, r, err)
 		return false
 	}
@@ -100,7 +101,7 @@ func HandleJSON[In, Out any](a *Authos, status int, fn func(r *http.Request, p *
 			w.WriteHeader(status)
 			return
 		}
-		WriteJSON(w, status, out)
+		httpx.WriteJSON(w, status, out)
 	}
 }
 

@@ -20,18 +20,18 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultMaxBodyBytes is the request body limit of JSON endpoints.
-const DefaultMaxBodyBytes = 64 << 10
+// defaultMaxBodyBytes is the request body limit of JSON endpoints.
+const defaultMaxBodyBytes = 64 << 10
 
-// WrapMux turns mux into a handler that answers every error in the JSON
+// wrapMux turns mux into a handler that answers every error in the JSON
 // envelope: unknown routes (404 NOT_FOUND), known routes with another method
 // (405 METHOD_NOT_ALLOWED with Allow) and recovered panics (500). Domain
 // packages build their Handler with it so every package mounts alike.
-func WrapMux(mux *http.ServeMux, logger *slog.Logger) http.Handler {
+func wrapMux(mux *http.ServeMux, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return Recover(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return recoverPanics(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkTarget(r.URL); err != nil {
 			WriteError(w, r, err, logger)
 			return
@@ -111,9 +111,9 @@ func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *headerProbe) WriteHeader(status int)      { p.status = status }
 
-// Recover returns middleware that turns a panic into a 500 envelope and logs
+// recoverPanics returns middleware that turns a panic into a 500 envelope and logs
 // the panic value and stack (never sent to the client).
-func Recover(logger *slog.Logger) func(http.Handler) http.Handler {
+func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -136,14 +136,14 @@ func Recover(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// DecodeJSON reads one JSON object from r's body into v: the body must be
+// decodeJSON reads one JSON object from r's body into v: the body must be
 // JSON (Content-Type application/json, or absent), at most maxBytes (<= 0:
-// DefaultMaxBodyBytes), contain no unknown fields and nothing after the
+// defaultMaxBodyBytes), contain no unknown fields and nothing after the
 // object. Failures are *Error with BAD_REQUEST or PAYLOAD_TOO_LARGE whose
 // message never echoes the body.
-func DecodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) error {
+func decodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) error {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBodyBytes
+		maxBytes = defaultMaxBodyBytes
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -162,15 +162,15 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) e
 	return decodeJSONBytes(body, v)
 }
 
-// ParseForm reads an application/x-www-form-urlencoded body of at most
-// maxBytes (<= 0: DefaultMaxBodyBytes) into r.PostForm (and r.Form, with
+// parseForm reads an application/x-www-form-urlencoded body of at most
+// maxBytes (<= 0: defaultMaxBodyBytes) into r.PostForm (and r.Form, with
 // the query), strictly: a parameter may appear once only (RFC 6749 §3.1,
 // §3.2), and names and values must be valid UTF-8 without control
 // characters. Failures are *Error with BAD_REQUEST or PAYLOAD_TOO_LARGE.
 // The OAuth endpoints of domain packages read their bodies with it.
-func ParseForm(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
+func parseForm(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBodyBytes
+		maxBytes = defaultMaxBodyBytes
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		return NewError(CodeBadRequest, "Send the request as application/x-www-form-urlencoded")
@@ -194,7 +194,7 @@ func ParseForm(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
 	return nil
 }
 
-// parseFormBody is the parser behind ParseForm (fuzzed separately).
+// parseFormBody is the parser behind parseForm (fuzzed separately).
 func parseFormBody(body string) (url.Values, error) {
 	form, err := url.ParseQuery(body)
 	if err != nil {
@@ -214,7 +214,7 @@ func parseFormBody(body string) (url.Values, error) {
 	return form, nil
 }
 
-// decodeJSONBytes is the parser behind DecodeJSON (fuzzed separately). It
+// decodeJSONBytes is the parser behind decodeJSON (fuzzed separately). It
 // is stricter than encoding/json: the body must be valid UTF-8 (escaped
 // lone surrogates included), every object member name must be unique and
 // spelled exactly as the target's field (encoding/json would match "EMAIL"
@@ -503,17 +503,4 @@ func structFields(t reflect.Type) map[string]jsonField {
 	walk(t, 0)
 	fieldCache.Store(t, m)
 	return m
-}
-
-// WriteJSON writes v as JSON with status.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache") // HTTP/1.0 caches (RFC 6749 §5.1)
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	if v != nil {
-		_ = json.NewEncoder(w).Encode(v) // a write error means the client is gone; the status is already sent
-	}
 }

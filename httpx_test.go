@@ -50,7 +50,7 @@ func TestDecodeJSON(t *testing.T) {
 				r.Header.Set("Content-Type", c.ct)
 			}
 			var v in
-			err := DecodeJSON(httptest.NewRecorder(), r, 100, &v)
+			err := decodeJSON(httptest.NewRecorder(), r, 100, &v)
 			if c.code == "" {
 				if err != nil {
 					t.Fatalf("err = %v", err)
@@ -130,7 +130,7 @@ func TestParseForm(t *testing.T) {
 	for _, c := range cases {
 		r := httptest.NewRequest("POST", "/token?q=1", strings.NewReader(c.body))
 		r.Header.Set("Content-Type", c.ct)
-		err := ParseForm(httptest.NewRecorder(), r, 100)
+		err := parseForm(httptest.NewRecorder(), r, 100)
 		if c.code == "" {
 			if err != nil {
 				t.Errorf("%q: err = %v", c.body, err)
@@ -151,7 +151,7 @@ func TestWrapMuxRefusesControlCharactersInTarget(t *testing.T) {
 	reached := false
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /orgs/{org}", func(w http.ResponseWriter, r *http.Request) { reached = true })
-	h := WrapMux(mux, nil)
+	h := wrapMux(mux, nil)
 	for _, target := range []string{"/orgs/a%00b", "/orgs/a%01b", "/orgs/a%7Fb", "/orgs/a%C2%85b", "/orgs/a%FFb", "/orgs/a?x=%00", "/orgs/a?%0A=1"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
@@ -170,7 +170,7 @@ func TestWrapMuxEnvelopes(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /thing", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("secret-panic-value") })
-	h := WrapMux(mux, nil)
+	h := wrapMux(mux, nil)
 	cases := []struct {
 		method, path string
 		status       int

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authos/authos/internal/httpx"
 	"net/http"
 	"net/url"
 	"slices"
@@ -230,7 +231,7 @@ func clientCredentials(r *http.Request, form url.Values) (id, secret, via string
 // once, no control characters) and its client credentials, without
 // authenticating the client. It is the parser behind the token endpoint.
 func ParseTokenRequest(w http.ResponseWriter, r *http.Request) (grantType, clientID, secret, via string, form url.Values, oe *OAuthError) {
-	if err := ParseForm(w, r, maxTokenFormBytes); err != nil {
+	if err := parseForm(w, r, maxTokenFormBytes); err != nil {
 		return "", "", "", "", nil, OAuthErrorOf(err)
 	}
 	form = r.PostForm
@@ -287,7 +288,7 @@ func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Pragma", "no-cache")
-	WriteJSON(w, http.StatusOK, tr) // Cache-Control: no-store
+	httpx.WriteJSON(w, http.StatusOK, tr) // Cache-Control: no-store
 }
 
 // grantClientCredentials redeems client_credentials (RFC 6749 §4.4): for

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/httpx"
 )
 
 // maxFormBytes caps the bodies of the OAuth endpoints and the page's form.
@@ -79,8 +80,8 @@ func clientOf(r *http.Request, bodyID, bodySecret string) (client, *OAuthError) 
 
 // parseForm reads an application/x-www-form-urlencoded body with the
 // root's strict form reader (no repeated parameters, no control characters).
-func parseForm(w http.ResponseWriter, r *http.Request) *OAuthError {
-	if err := authos.ParseForm(w, r, maxFormBytes); err != nil {
+func (s *Service) parseForm(w http.ResponseWriter, r *http.Request) *OAuthError {
+	if err := authos.Extend(s.a).ParseForm(w, r, maxFormBytes); err != nil {
 		return fromError(err)
 	}
 	return nil
@@ -90,12 +91,12 @@ func (s *Service) handleCode(w http.ResponseWriter, r *http.Request) {
 	var in deviceCodeRequest
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "application/json" {
-		if err := authos.DecodeJSON(w, r, maxFormBytes, &in); err != nil {
+		if err := authos.Extend(s.a).DecodeJSON(w, r, maxFormBytes, &in); err != nil {
 			s.writeOAuth(w, r, fromError(err))
 			return
 		}
 	} else {
-		if e := parseForm(w, r); e != nil {
+		if e := s.parseForm(w, r); e != nil {
 			s.writeOAuth(w, r, e)
 			return
 		}
@@ -122,7 +123,7 @@ func (s *Service) handleCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	authos.WriteJSON(w, http.StatusOK, auth)
+	httpx.WriteJSON(w, http.StatusOK, auth)
 }
 
 // clientIDOf finds the client_id of an organization's service by slugs.
