@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -84,6 +85,22 @@ type config struct {
 	Stripe               stripeConfig
 
 	hasher authos.PasswordHasher // not read from the environment; nil: Argon2id (tests set a fast one)
+	// baseURLFromAddr: AUTHOS_BASE_URL is not set, BaseURL follows Addr.
+	baseURLFromAddr bool
+}
+
+// baseURLFor is the base URL of a server listening on addr as a browser on
+// the same machine reaches it: http://localhost:PORT when addr has no host
+// or a wildcard one (":9090", "0.0.0.0:9090"), else http://HOST:PORT.
+func baseURLFor(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return defaultBaseURL
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // stripeConfig enables billing when SecretKey is set.
@@ -103,13 +120,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c := config{
 		Addr:          get(envAddr, defaultAddr),
-		BaseURL:       strings.TrimRight(get(envBaseURL, defaultBaseURL), "/"),
+		BaseURL:       strings.TrimRight(get(envBaseURL, ""), "/"),
 		OwnerEmail:    get(envOwnerEmail, ""),
 		OwnerPassword: getenv(envOwnerPassword), // kept verbatim: spaces may be part of it
 		SMTPURL:       get(envSMTPURL, ""),
 		MailboxDir:    get(envMailboxDir, ""),
 		EncryptionKey: get(envEncryptionKey, ""),
 		RedisURL:      get(envRedisURL, ""),
+	}
+	if c.BaseURL == "" {
+		c.BaseURL, c.baseURLFromAddr = baseURLFor(c.Addr), true
 	}
 	var errs []error
 	if v := get(envAutoApprove, "false"); v != "" {

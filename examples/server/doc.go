@@ -7,7 +7,8 @@
 // directory. It is configured only by environment variables:
 //
 //	AUTHOS_ADDR                     listen address (default :8080)
-//	AUTHOS_BASE_URL                 public URL for links, issuer, metadata (default http://localhost:8080)
+//	AUTHOS_BASE_URL                 public URL for links, issuer, metadata (default: follows AUTHOS_ADDR,
+//	                                http://localhost:8080 for :8080, http://127.0.0.1:9000 for 127.0.0.1:9000)
 //	AUTHOS_DATABASE_URL             sqlite:PATH (default sqlite:authos.db), postgres://..., or memory:
 //	AUTHOS_PLATFORM_OWNER_EMAIL     with AUTHOS_PLATFORM_OWNER_PASSWORD: this account is created at start
 //	AUTHOS_PLATFORM_OWNER_PASSWORD  if absent (verified, platform owner)

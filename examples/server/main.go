@@ -35,8 +35,16 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if cfg.baseURLFromAddr { // the port chosen for ":0" is known now
+		cfg.BaseURL = baseURLFor(ln.Addr().String())
+	}
 	srv, err := setup(ctx, cfg, logger)
 	if err != nil {
+		_ = ln.Close() // setup's error is the one to report
 		return err
 	}
 	defer func() {
@@ -72,10 +80,6 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
 	}
 	logger.Info("authos server listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
 		"database", cfg.Database.String())

@@ -494,6 +494,20 @@ func runServesAndShutsDown(t *testing.T, db string) {
 			t.Errorf("GET %s = %d", path, resp.StatusCode)
 		}
 	}
+	// Without AUTHOS_BASE_URL, the issuer (and every link) is the address
+	// the server listens on, its port chosen for ":0" included.
+	resp, err := http.Get("http://" + addr + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Issuer string `json:"issuer"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&meta)
+	_ = resp.Body.Close() // read to the end; closing only frees the connection
+	if err != nil || meta.Issuer != "http://"+addr {
+		t.Errorf("issuer %q, %v; want http://%s", meta.Issuer, err, addr)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -566,5 +580,28 @@ func TestSCIMMounted(t *testing.T) {
 	meta, _ := body["meta"].(map[string]any)
 	if code != 201 || meta["location"] != "https://id.example.com/scim/v2/Users/"+body["id"].(string) {
 		t.Fatalf("provision: %d %v", code, body)
+	}
+}
+
+// TestBaseURLFollowsAddr: without AUTHOS_BASE_URL the links point at the
+// address the server listens on; with it, at the setting.
+func TestBaseURLFollowsAddr(t *testing.T) {
+	for addr, want := range map[string]string{
+		"":               "http://localhost:8080",
+		":9090":          "http://localhost:9090",
+		"0.0.0.0:9090":   "http://localhost:9090",
+		"[::]:9090":      "http://localhost:9090",
+		"127.0.0.1:9000": "http://127.0.0.1:9000",
+		"[::1]:9000":     "http://[::1]:9000",
+		"auth.lan:80":    "http://auth.lan:80",
+	} {
+		c, err := loadConfig(env(map[string]string{envAddr: addr}))
+		if err != nil || c.BaseURL != want {
+			t.Errorf("AUTHOS_ADDR=%q: base URL %q, %v; want %q", addr, c.BaseURL, err, want)
+		}
+	}
+	c, err := loadConfig(env(map[string]string{envAddr: ":9090", envBaseURL: "https://id.example.com/"}))
+	if err != nil || c.BaseURL != "https://id.example.com" {
+		t.Errorf("AUTHOS_BASE_URL set: base URL %q, %v", c.BaseURL, err)
 	}
 }
