@@ -374,12 +374,20 @@ func (a *Authos) ResetPassword(ctx context.Context, token, password string) erro
 	return nil
 }
 
-// ChangePassword sets the password of p's user after re-authentication
-// (Reauthenticate with current: the current password, or for an account
-// without one a recent sign-in), revokes every other session of the user
+// PasswordChange is the body of a password change (ChangePassword).
+type PasswordChange struct {
+	// CurrentPassword re-authenticates the change (see Reauthenticate).
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// ChangePassword sets the password of p's user to in.NewPassword after
+// re-authentication (Reauthenticate with in.CurrentPassword: the current
+// password, or for an account without one a recent sign-in), revokes every other session of the user
 // and voids every pending sign-in (preauth), reset and verification token.
 // INVALID_CREDENTIALS, ACCOUNT_LOCKED, WEAK_PASSWORD.
-func (a *Authos) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
+func (a *Authos) ChangePassword(ctx context.Context, p *Principal, in PasswordChange) error {
+	current, next := in.CurrentPassword, in.NewPassword
 	if err := a.Reauthenticate(ctx, p, current); err != nil {
 		return err
 	}

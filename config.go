@@ -122,7 +122,7 @@ type Config struct {
 	Templates map[string]EmailTemplate
 	// OnEvent receives every event from the outbox worker (after commit,
 	// at least once). Optional.
-	OnEvent func(Event) error
+	OnEvent func(ctx context.Context, ev Event) error
 
 	// Logger for server-side diagnostics. Default slog.Default().
 	Logger *slog.Logger

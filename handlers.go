@@ -132,11 +132,6 @@ type resetRequest struct {
 	Password string `json:"password"`
 }
 
-type changePasswordRequest struct {
-	CurrentPassword string `json:"current_password"`
-	NewPassword     string `json:"new_password"`
-}
-
 // reauthRequest confirms a sensitive change (see Authos.Reauthenticate).
 type reauthRequest struct {
 	CurrentPassword string `json:"current_password,omitempty"`
@@ -196,8 +191,8 @@ func (a *Authos) accountHandlers() map[string]http.HandlerFunc {
 		"patchProfile": HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in ProfileUpdate) (Profile, error) {
 			return a.UpdateProfile(r.Context(), p.UserID, in)
 		}),
-		"password": HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in changePasswordRequest) (none, error) {
-			return none{}, a.ChangePassword(r.Context(), p, in.CurrentPassword, in.NewPassword)
+		"password": HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in PasswordChange) (none, error) {
+			return none{}, a.ChangePassword(r.Context(), p, in)
 		}),
 		"sessions": HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (sessionsResponse, error) {
 			ss, err := a.ListSessions(r.Context(), p.UserID, p.SessionID)

@@ -295,7 +295,7 @@ func (a *Authos) platformRoutes() []route {
 			if action == "reject" && in.Reason == "" {
 				return OrgView{}, NewError(CodeBadRequest, "reason is required")
 			}
-			o, err := a.TransitionOrganization(r.Context(), p.UserID, r.PathValue("id"), action, in.Tier, in.Reason)
+			o, err := a.TransitionOrganization(r.Context(), p.UserID, OrgTransition{OrgID: r.PathValue("id"), Action: action, Tier: in.Tier, Reason: in.Reason})
 			return a.ViewOf(o), err
 		}))
 	}

@@ -29,13 +29,13 @@ func TestPlatformGovernance(t *testing.T) {
 		action string
 		code   ErrorCode
 	}{{"suspend", CodeConflict}, {"activate", CodeConflict}, {"reject", ""}, {"approve", CodeConflict}} {
-		_, err := a.TransitionOrganization(ctx, po.ID, o.ID, c.action, "", "not a fit")
+		_, err := a.TransitionOrganization(ctx, po.ID, OrgTransition{OrgID: o.ID, Action: c.action, Reason: "not a fit"})
 		if c.code == "" && err != nil || c.code != "" && !errors.Is(err, c.code) {
 			t.Errorf("%s: %v; want %q", c.action, err, c.code)
 		}
 	}
 	b, _, _ := a.CreateOrganization(ctx, alice.ID, CreateOrgInput{Slug: "beta", Name: "Beta"})
-	if _, err := a.TransitionOrganization(ctx, po.ID, b.ID, "approve", "team", ""); err != nil {
+	if _, err := a.TransitionOrganization(ctx, po.ID, OrgTransition{OrgID: b.ID, Action: "approve", Tier: "team"}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := a.st.GetOrg(ctx, b.ID)

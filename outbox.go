@@ -217,7 +217,7 @@ func (a *Authos) deliverEvent(ctx context.Context, m store.OutboxMessage) error 
 		return err
 	}
 	if a.cfg.OnEvent != nil {
-		if err := a.cfg.OnEvent(ev); err != nil {
+		if err := a.cfg.OnEvent(ctx, ev); err != nil {
 			return err
 		}
 	}

@@ -101,11 +101,20 @@ func snapshot(o Organization) orgSnapshot {
 	return orgSnapshot{Status: o.Status, Tier: o.Tier, MaxServices: o.MaxServices, MaxMembers: o.MaxMembers}
 }
 
-// TransitionOrganization applies a platform owner's action ("approve",
-// "reject", "suspend", "activate") to the organization with id, writing the
-// audit log in the same transaction. approve may set tier; reject and
-// suspend record reason. Any other transition: CONFLICT.
-func (a *Authos) TransitionOrganization(ctx context.Context, actorID, orgID, action, tier, reason string) (Organization, error) {
+// OrgTransition is a platform owner's action on an organization
+// (TransitionOrganization).
+type OrgTransition struct {
+	OrgID  string
+	Action string // "approve", "reject", "suspend" or "activate"
+	Tier   string // approve only: the tier to put the organization on (optional)
+	Reason string // recorded in the audit log
+}
+
+// TransitionOrganization applies a platform owner's action (t.Action) to
+// the organization t.OrgID, writing the audit log in the same transaction.
+// approve may set t.Tier. Any other transition: CONFLICT.
+func (a *Authos) TransitionOrganization(ctx context.Context, actorID string, t OrgTransition) (Organization, error) {
+	orgID, action, tier, reason := t.OrgID, t.Action, t.Tier, t.Reason
 	tr, ok := orgTransitions[action]
 	if !ok {
 		return Organization{}, NewError(CodeBadRequest, "Unknown action "+action)

@@ -64,9 +64,9 @@ func New(t testing.TB, configure ...func(*authos.Config)) *Instance {
 		i.mu.Unlock()
 		return nil
 	})
-	cfg.OnEvent = func(ev authos.Event) error {
+	cfg.OnEvent = func(ctx context.Context, ev authos.Event) error {
 		if onEvent != nil {
-			if err := onEvent(ev); err != nil {
+			if err := onEvent(ctx, ev); err != nil {
 				return err
 			}
 		}

@@ -127,7 +127,7 @@ func TestEndToEndWebhookHTTP(t *testing.T) {
 	}
 
 	// Another path changes the tier meanwhile: approval onto enterprise.
-	if _, err := a.TransitionOrganization(ctx, "platform-owner", org.ID, "approve", "enterprise", ""); err != nil {
+	if _, err := a.TransitionOrganization(ctx, "platform-owner", authos.OrgTransition{OrgID: org.ID, Action: "approve", Tier: "enterprise"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -20,7 +20,7 @@ type eventLog struct {
 }
 
 func (l *eventLog) record(c *authos.Config) {
-	c.OnEvent = func(ev authos.Event) error {
+	c.OnEvent = func(_ context.Context, ev authos.Event) error {
 		l.mu.Lock()
 		l.events = append(l.events, ev)
 		l.mu.Unlock()

@@ -389,7 +389,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 	}, authos.CodeInvalidURL)
 
 	// A suspended organization: refused back to the client.
-	if _, err := h.inst.TransitionOrganization(t.Context(), h.ownerID, h.org.ID, "suspend", "", "test"); err != nil {
+	if _, err := h.inst.TransitionOrganization(t.Context(), h.ownerID, authos.OrgTransition{OrgID: h.org.ID, Action: "suspend", Reason: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	resp, _ = h.get(b, authURL(func(url.Values) {}))
