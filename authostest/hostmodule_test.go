@@ -2,7 +2,6 @@ package authostest_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,41 +39,7 @@ func TestHostModuleDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go command not found in PATH")
-	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("go.mod", "module example.com/host\n\ngo 1.26\n\nrequire github.com/authos/authos v0.0.0\n\nreplace github.com/authos/authos => "+root+"\n")
-	write("host.go", "// Package host is a host of authos.\npackage host\n")
-	write("host_test.go", hostTest)
-	// The module's own sums, so that tidy checks the host's against them
-	// instead of asking the checksum database; tidy drops those it does not
-	// need. With GOPROXY=off the modules come from the module cache, which
-	// building this module filled: nothing leaves the machine.
-	sums, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	write("go.sum", string(sums))
-	run := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(goBin, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	dir, run := hostModule(t, map[string]string{"host.go": "// Package host is a host of authos.\npackage host\n", "host_test.go": hostTest})
 	run("mod", "tidy")
 	sum, err := os.ReadFile(filepath.Join(dir, "go.sum"))
 	if err != nil {
