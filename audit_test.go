@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/authos/authos/store"
 )
@@ -94,5 +95,41 @@ func TestRunPerformsCleanups(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run = %v; want nil after cancel", err)
+	}
+}
+
+// TestCleanupDeletesExpiredSignInState: Cleanup keeps an expired
+// authorization code for an hour (a late second presentation must still be
+// recognised as reuse), then deletes it with the expired requests.
+func TestCleanupDeletesExpiredSignInState(t *testing.T) {
+	a, clk := newTestAuthos(t, nil)
+	ctx := context.Background()
+	ss, err := store.Require[store.SignInStore](a.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clk.Now()
+	if err := ss.CreateAuthRequest(ctx, store.AuthRequest{IDHash: "req", ClientID: "c", MaxAge: -1, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.CreateAuthCode(ctx, store.AuthCode{Hash: "code", ClientID: "c", UserID: "u", CreatedAt: now, ExpiresAt: now.Add(authCodeTTL)}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(authRequestTTL + 30*time.Minute) // both expired, within the hour kept
+	if err := a.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.ConsumeAuthCode(ctx, "code", clk.Now()); errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the expired code was deleted within the hour it is kept: %v", err)
+	}
+	clk.Advance(time.Hour)
+	if err := a.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.ConsumeAuthCode(ctx, "code", clk.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ConsumeAuthCode after cleanup = %v; want ErrNotFound", err)
+	}
+	if _, err := ss.GetAuthRequest(ctx, "req", clk.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetAuthRequest after cleanup = %v; want ErrNotFound", err)
 	}
 }

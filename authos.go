@@ -156,7 +156,8 @@ func (a *Authos) Run(ctx context.Context) error {
 }
 
 // Cleanup does the housekeeping Run performs hourly, once: it deletes
-// expired one-time tokens, stale login-failure counters, and the accounts whose address was never verified
+// expired one-time tokens, stale login-failure counters, authorization
+// requests and codes an hour past their expiry, and the accounts whose address was never verified
 // and whose last verification link has expired (their address is free
 // again; accounts holding a membership are kept), then runs the Extension.AddCleanup
 // functions. A host that schedules its own jobs may call it instead of
@@ -175,6 +176,11 @@ func (a *Authos) Cleanup(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("deleting unverified accounts: %w", err))
 	} else if n > 0 {
 		a.log.Info("authos: removed accounts whose email was never verified", "count", n)
+	}
+	if ss, ok := store.As[store.SignInStore](a.st); ok {
+		if _, err := ss.DeleteExpiredSignIn(ctx, now.Add(-usedCodeKeep)); err != nil {
+			errs = append(errs, fmt.Errorf("deleting expired authorization requests and codes: %w", err))
+		}
 	}
 	a.mu.RLock()
 	cleanups := slices.Clone(a.cleanups)
