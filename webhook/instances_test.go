@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,7 +136,9 @@ func TestTwoInstancesShareTheQueue(t *testing.T) {
 			pg = b
 		}
 	}
-	sts := testbackends.Instances(t, pg, 2)
+	shared := testbackends.Instances(t, pg, 2)
+	// Each instance's store counts the deliveries it claims.
+	sts := []*claimCounter{{webhookStorage: shared[0].(webhookStorage)}, {webhookStorage: shared[1].(webhookStorage)}}
 	kr := authostest.Keyring(t)
 	rc := newConcurrencyReceiver(t, 3*time.Millisecond)
 	insts := []instance{newInstance(t, sts[0], kr), newInstance(t, sts[1], kr)}
@@ -173,7 +176,7 @@ func TestTwoInstancesShareTheQueue(t *testing.T) {
 	if len(rc.answered) != events || twice != 0 {
 		t.Errorf("%d webhook-ids, %d answered more than once; want %d, 0 (nothing crashed)", len(rc.answered), twice, events)
 	}
-	ds, err := sts[0].(store.WebhookStore).ListWebhookDeliveries(context.Background(), store.WebhookDeliveryFilter{EndpointID: firstEndpoint(t, sts[0], o)})
+	ds, err := sts[0].ListWebhookDeliveries(context.Background(), store.WebhookDeliveryFilter{EndpointID: firstEndpoint(t, sts[0], o)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +185,29 @@ func TestTwoInstancesShareTheQueue(t *testing.T) {
 			t.Fatalf("delivery %s: %s after %d attempts", d.ID, d.Status, d.Attempts)
 		}
 	}
-	t.Logf("%d events delivered by two instances", len(ds))
+	a, b := sts[0].claimed.Load(), sts[1].claimed.Load()
+	if a == 0 || b == 0 || a+b != events {
+		t.Errorf("instances claimed %d and %d deliveries; want both some, %d in all", a, b, events)
+	}
+	t.Logf("%d events delivered by two instances (%d and %d)", len(ds), a, b)
+}
+
+// webhookStorage is a store with the webhook capability.
+type webhookStorage interface {
+	store.Storage
+	store.WebhookStore
+}
+
+// claimCounter is a store that counts the deliveries claimed through it.
+type claimCounter struct {
+	webhookStorage
+	claimed atomic.Int64
+}
+
+func (c *claimCounter) ClaimWebhookDeliveries(ctx context.Context, leaseID string, now time.Time, lease time.Duration, limit int) ([]store.WebhookDelivery, error) {
+	ds, err := c.webhookStorage.ClaimWebhookDeliveries(ctx, leaseID, now, lease, limit)
+	c.claimed.Add(int64(len(ds)))
+	return ds, err
 }
 
 func firstEndpoint(t testing.TB, st store.Storage, o authos.Organization) string {
