@@ -199,8 +199,7 @@ func validVerifier(v string) bool {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+		if !unreserved(v[i]) {
 			return false
 		}
 	}
@@ -752,4 +751,13 @@ func (a *Authos) serverMetadata() map[string]any {
 		m["authorization_response_iss_parameter_supported"] = true
 	}
 	return m
+}
+
+// unreserved reports whether c is an unreserved character of RFC 3986 §2.3.
+func unreserved(c byte) bool {
+	switch {
+	case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		return true
+	}
+	return c == '-' || c == '.' || c == '_' || c == '~'
 }

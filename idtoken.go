@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"hash"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -83,10 +82,11 @@ func accessTokenHash(alg, accessToken string) string {
 	if accessToken == "" {
 		return ""
 	}
-	var h hash.Hash = sha256.New()
+	newHash := sha256.New
 	if alg == AlgEdDSA {
-		h = sha512.New()
+		newHash = sha512.New
 	}
+	h := newHash()
 	h.Write([]byte(accessToken))
 	sum := h.Sum(nil)
 	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
