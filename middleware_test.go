@@ -355,6 +355,12 @@ func TestSecondFactorHook(t *testing.T) {
 	if pre == "" {
 		t.Fatal("no preauth_token")
 	}
+	// The Go API carries the token in a typed error.
+	var mr *MFARequiredError
+	if !errors.As(err, &mr) || mr.PreAuthToken != pre || !errors.Is(err, CodeMFARequired) ||
+		!mr.ExpiresAt.Equal(clk.Now().UTC().Truncate(time.Millisecond).Add(a.cfg.PreAuthTTL)) {
+		t.Errorf("MFARequiredError: %+v; want the envelope's preauth_token and its expiry", mr)
+	}
 	// The preauth token is not an access token.
 	if status, code := call(protected(a, a.RequireAuth), "Bearer "+pre); status != 401 || code != string(CodeJWTError) {
 		t.Errorf("preauth token as bearer: %d %s", status, code)

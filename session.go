@@ -126,10 +126,27 @@ func (a *Authos) issuePreAuth(ctx context.Context, user User, lc LoginContext) e
 	if err != nil {
 		return dbError(err)
 	}
-	return NewError(CodeMFARequired, "A second factor is required").
-		WithField("preauth_token", secret).WithField("mfa_required", true).
-		WithField("expires_in", int(a.cfg.PreAuthTTL/time.Second))
+	return &MFARequiredError{PreAuthToken: secret, ExpiresAt: now.Add(a.cfg.PreAuthTTL),
+		err: NewError(CodeMFARequired, "A second factor is required").
+			WithField("preauth_token", secret).WithField("mfa_required", true).
+			WithField("expires_in", int(a.cfg.PreAuthTTL/time.Second))}
 }
+
+// MFARequiredError is the error of a login that needs a second factor
+// (MFA_REQUIRED, HTTP 401): PreAuthToken, a secret, goes to the second step
+// (package mfa's Verify, POST /api/auth/mfa/verify) before ExpiresAt. Find
+// it with errors.As; errors.Is(err, CodeMFARequired) also holds, and over
+// HTTP the envelope carries preauth_token, mfa_required and expires_in.
+type MFARequiredError struct {
+	PreAuthToken string
+	ExpiresAt    time.Time
+	err          *Error
+}
+
+func (e *MFARequiredError) Error() string { return e.err.Error() }
+
+// Unwrap returns the *Error with code MFA_REQUIRED.
+func (e *MFARequiredError) Unwrap() error { return e.err }
 
 // PreAuth is a login waiting for its second factor.
 type PreAuth struct {

@@ -3,6 +3,7 @@ package mfa_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -56,7 +57,11 @@ func ExampleNew() {
 	// ...whose password login now asks for the second factor.
 	_, err = a.Login(ctx, authos.LoginInput{Email: "ada@example.com", Password: "analytical engine"})
 	fmt.Println(authos.AsError(err).Code)
-	preauth := authos.AsError(err).Fields["preauth_token"].(string)
+	var mfaStep *authos.MFARequiredError
+	if !errors.As(err, &mfaStep) {
+		log.Fatal(err)
+	}
+	preauth := mfaStep.PreAuthToken
 	tokens, _ := mf.Verify(ctx, preauth, backup[0])
 	fmt.Println("amr:", tokens.Session.AMR)
 	// Output:

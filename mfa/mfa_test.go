@@ -381,7 +381,9 @@ func TestTOTPWindow(t *testing.T) {
 	verify := func(offset time.Duration) error {
 		t.Helper()
 		_, err := h.a.Login(ctx, authos.LoginInput{Email: email, Password: password})
-		tok, _ := authos.AsError(err).Fields["preauth_token"].(string)
+		var mr *authos.MFARequiredError
+		errors.As(err, &mr)
+		tok := mr.PreAuthToken
 		if tok == "" {
 			t.Fatalf("login: %v; want MFA_REQUIRED", err)
 		}
