@@ -171,13 +171,13 @@ func AsError(err error) *Error {
 // envelope reserved keys that Fields cannot override.
 var reservedFields = []string{"error", "error_code", "timestamp"}
 
-// WriteError writes err as the JSON error envelope
+// writeError writes err as the JSON error envelope
 // {"error", "error_code", "timestamp", ...Fields} with the code's status.
 // The message is in the language of r's Accept-Language (English when it
 // names none authos has); the code is the same in every language.
 // An error without a catalog code becomes INTERNAL_SERVER_ERROR; its cause is
 // logged with logger (nil: slog.Default()) and never written.
-func WriteError(w http.ResponseWriter, r *http.Request, err error, logger *slog.Logger) {
+func writeError(w http.ResponseWriter, r *http.Request, err error, logger *slog.Logger) {
 	writeErrorAt(w, r, err, logger, time.Now(), i18n.English)
 }
 

@@ -33,7 +33,7 @@ func wrapMux(mux *http.ServeMux, logger *slog.Logger) http.Handler {
 	}
 	return recoverPanics(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkTarget(r.URL); err != nil {
-			WriteError(w, r, err, logger)
+			writeError(w, r, err, logger)
 			return
 		}
 		h, pattern := mux.Handler(r)
@@ -47,11 +47,11 @@ func wrapMux(mux *http.ServeMux, logger *slog.Logger) http.Handler {
 		switch {
 		case probe.status == http.StatusMethodNotAllowed:
 			w.Header().Set("Allow", probe.header.Get("Allow"))
-			WriteError(w, r, NewError(CodeMethodNotAllowed, "Method "+r.Method+" is not allowed on this route"), logger)
+			writeError(w, r, NewError(CodeMethodNotAllowed, "Method "+r.Method+" is not allowed on this route"), logger)
 		case probe.status >= 300 && probe.status < 400 && probe.header.Get("Location") != "":
 			http.Redirect(w, r, probe.header.Get("Location"), probe.status)
 		default:
-			WriteError(w, r, NewError(CodeNotFound, "No such route"), logger)
+			writeError(w, r, NewError(CodeNotFound, "No such route"), logger)
 		}
 	}))
 }
@@ -129,7 +129,7 @@ func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 				}
 				logger.Error("authos: panic serving request", "method", r.Method, "path", r.URL.Path,
 					"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				WriteError(w, r, NewError(CodeInternalServerError, ""), logger)
+				writeError(w, r, NewError(CodeInternalServerError, ""), logger)
 			}()
 			next.ServeHTTP(w, r)
 		})

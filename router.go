@@ -123,7 +123,7 @@ func underBase(base string, h http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, base)
 		if !ok || rest != "" && rest[0] != '/' {
-			WriteError(w, r, NewError(CodeNotFound, "No such route"), logger)
+			writeError(w, r, NewError(CodeNotFound, "No such route"), logger)
 			return
 		}
 		if rest == "" {
