@@ -44,7 +44,7 @@ const webCallback = "https://app.example.com/callback"
 func newSignInHarness(t *testing.T, st store.Storage) *signInHarness {
 	t.Helper()
 	h := &signInHarness{t: t}
-	var handler http.Handler = http.NotFoundHandler()
+	handler := http.NotFoundHandler()
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(h.srv.Close)
 	h.inst = authostest.New(t, func(c *authos.Config) {
