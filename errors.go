@@ -225,6 +225,7 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache") // an error can carry a secret (MFA_REQUIRED's preauth_token)
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Add("Vary", "Accept-Language") // the message is in the request's language
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body) // a write error means the client is gone; the status is already sent
 }

@@ -7,10 +7,6 @@ import (
 	"github.com/authos/authos/internal/i18n"
 )
 
-// Languages lists the languages of the message catalog ("de", "en"):
-// emails, pages and error messages exist in each of them.
-func Languages() []string { return i18n.Languages() }
-
 type languageKey struct{}
 
 // WithLanguage returns ctx carrying lang ("de", "de-AT", ...) as the

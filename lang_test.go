@@ -20,7 +20,7 @@ import (
 // directories and payment providers, not people.) A message built from
 // parts is listed in internal/i18n/errors.go as a pattern with %s.
 func TestErrorMessagesTranslated(t *testing.T) {
-	for _, lang := range authos.Languages() {
+	for _, lang := range i18n.Languages() {
 		if lang == i18n.English {
 			continue
 		}

@@ -50,6 +50,7 @@ func SetHeaders(h http.Header, s Style) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Add("Vary", "Accept-Language")
 }
 
 // DefaultStylesheet is the built-in stylesheet of every page.
