@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"github.com/authos/authos/internal/httpx"
 	"html/template"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"

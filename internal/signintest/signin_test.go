@@ -507,3 +507,56 @@ func TestSignInFreshness(t *testing.T) {
 		t.Errorf("refresh asking for more: %d %v; want invalid_scope", r.status, r.body)
 	}
 }
+
+// TestPublicClientLoopback: a desktop service (public, no secret) signs in
+// with PKCE through a loopback redirect on a random port, redeeming the
+// code with its client_id alone; the hourly cleanup then forgets the used
+// code and the pending requests.
+func TestPublicClientLoopback(t *testing.T) {
+	backends.Each(t, func(t *testing.T, st store.Storage) {
+		h := newSignInHarness(t, st)
+		ctx := t.Context()
+		cb := httptest.NewServer(http.NotFoundHandler()) // the app's loopback listener, on a random port
+		t.Cleanup(cb.Close)
+		redirect := cb.URL + "/cb"
+		conf := &oauth2.Config{ClientID: h.desktop.ClientID, RedirectURL: redirect, Scopes: []string{oidc.ScopeOpenID},
+			Endpoint: oauth2.Endpoint{AuthURL: h.srv.URL + "/auth/authorize", TokenURL: h.srv.URL + "/auth/token",
+				AuthStyle: oauth2.AuthStyleInParams}}
+		b := h.browser()
+		v := oauth2.GenerateVerifier()
+		resp, _ := h.get(b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v)))
+		back := h.complete(b, h.location(resp).Query().Get("flow"))
+		if back.Scheme+"://"+back.Host+back.Path != redirect {
+			t.Fatalf("redirected to %s; want %s", back, redirect)
+		}
+		code := back.Query().Get("code")
+		tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(v))
+		if err != nil {
+			t.Fatalf("Exchange (public client): %v", err)
+		}
+		if p, err := h.inst.VerifyAccessToken(ctx, tok.AccessToken, h.desktop.ClientID); err != nil || p.UserID != h.ownerID {
+			t.Errorf("public client's access token: %+v, %v", p, err)
+		}
+		if tok.RefreshToken != "" || tok.Extra("id_token") == nil {
+			t.Errorf("scope openid without offline_access: refresh %q, id_token %v", tok.RefreshToken, tok.Extra("id_token"))
+		}
+		// A pending request and the used code are forgotten by the cleanup.
+		resp, _ = h.get(h.browser(), conf.AuthCodeURL("s2", oauth2.S256ChallengeOption(v)))
+		flow := h.location(resp).Query().Get("flow")
+		h.inst.Clock.Advance(2 * time.Hour)
+		if err := h.inst.Cleanup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ss := store.Require[store.SignInStore]
+		sst, err := ss(h.inst.Store())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := sst.DeleteExpiredSignIn(ctx, h.inst.Now()); err != nil || n != 0 {
+			t.Errorf("after Cleanup, DeleteExpiredSignIn still found %d rows (%v)", n, err)
+		}
+		if st, code := h.completeStatus(b, flow, authostest.Token(t, h.inst, "owner@example.com")); st != 400 || code != string(authos.CodeBadRequest) {
+			t.Errorf("completing a request after the cleanup: %d %s; want 400 BAD_REQUEST", st, code)
+		}
+	})
+}
