@@ -79,21 +79,13 @@ func (h *handle) ClaimOutbox(ctx context.Context, topics []string, now time.Time
 		if err != nil {
 			return wrap("claim outbox", err)
 		}
-		var ids []any
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				closeRows(rows)
-				return wrap("claim outbox", err)
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Err(); err != nil {
-			closeRows(rows)
+		found, err := readIDs(rows)
+		if err != nil {
 			return wrap("claim outbox", err)
 		}
-		if err := rows.Close(); err != nil {
-			return wrap("claim outbox", err)
+		ids := make([]any, len(found))
+		for i, id := range found {
+			ids[i] = id
 		}
 		if len(ids) == 0 {
 			return nil

@@ -222,6 +222,24 @@ func wrap(op string, err error) error {
 // Close after that only returns the connection to the pool.
 func closeRows(rows *sql.Rows) { _ = rows.Close() }
 
+// readIDs reads a one-column result of ids and closes rows.
+func readIDs(rows *sql.Rows) ([]string, error) {
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			closeRows(rows)
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		closeRows(rows)
+		return nil, err
+	}
+	return ids, rows.Close()
+}
+
 // wrapWrite is wrap, except that unique violations become store.ErrConflict.
 func (h *handle) wrapWrite(op string, err error) error {
 	if h.s.d.isUnique(err) {

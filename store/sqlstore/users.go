@@ -181,20 +181,8 @@ func (h *handle) DeleteUnverifiedUsers(ctx context.Context, createdBefore, now t
 		if err != nil {
 			return wrap("delete unverified users", err)
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				closeRows(rows)
-				return wrap("delete unverified users", err)
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Err(); err != nil {
-			closeRows(rows)
-			return wrap("delete unverified users", err)
-		}
-		if err := rows.Close(); err != nil {
+		ids, err := readIDs(rows)
+		if err != nil {
 			return wrap("delete unverified users", err)
 		}
 		for _, id := range ids {

@@ -214,21 +214,13 @@ func (h *handle) ClaimWebhookDeliveries(ctx context.Context, leaseID string, now
 		if err != nil {
 			return wrap("claim webhook deliveries", err)
 		}
-		var ids []any
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				closeRows(rows)
-				return wrap("claim webhook deliveries", err)
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Err(); err != nil {
-			closeRows(rows)
+		found, err := readIDs(rows)
+		if err != nil {
 			return wrap("claim webhook deliveries", err)
 		}
-		if err := rows.Close(); err != nil {
-			return wrap("claim webhook deliveries", err)
+		ids := make([]any, len(found))
+		for i, id := range found {
+			ids[i] = id
 		}
 		if len(ids) == 0 {
 			return nil
