@@ -76,20 +76,7 @@ func newHarnessWith(t *testing.T, st store.Storage, mutate func(*authos.Config),
 // login registers a verified account and returns an access token.
 func (h *harness) login(email string) string {
 	h.t.Helper()
-	ctx := context.Background()
-	u, err := h.a.Register(ctx, authos.RegisterInput{Email: email, Password: password})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	u.EmailVerified = true
-	if err := h.st.UpdateUser(ctx, u); err != nil {
-		h.t.Fatal(err)
-	}
-	tr, err := h.a.Login(ctx, authos.LoginInput{Email: email, Password: password})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return tr.AccessToken
+	return authostest.Token(h.t, h.a, email, authostest.Password(password))
 }
 
 // newOrg creates an organization owned by the token's user on tier.
