@@ -32,6 +32,10 @@
 //   - [WebhookStore]: each organization's webhook endpoints (secrets
 //     encrypted by the caller) and the deliveries queue, leased to one
 //     worker at a time, for package webhook.
+//   - [OAuthStore]: organizations' own social login credentials, pending
+//     provider logins (single-use states) and identities with the
+//     provider's tokens (encrypted by the caller; leased to one refresher
+//     at a time), for package oauth.
 //
 // A backend offers a capability by implementing its interface on the value it
 // returns as Storage and on every Tx value it passes to the function given to

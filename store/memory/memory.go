@@ -22,6 +22,7 @@ var (
 	_ store.DeviceStore  = (*Store)(nil)
 	_ store.SCIMStore    = (*Store)(nil)
 	_ store.WebhookStore = (*Store)(nil)
+	_ store.OAuthStore   = (*Store)(nil)
 	_ store.SignInStore  = (*Store)(nil)
 )
 

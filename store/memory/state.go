@@ -42,6 +42,10 @@ type state struct {
 	authCodes   map[string]store.AuthCode           // by hash
 	signIns     map[string]string                   // sign-in cookie hash -> session id
 	families    map[string][]string                 // sign-in session id -> families, sorted
+	// Social login.
+	oauthProviders  map[string]store.OAuthProvider // by providerKey(org id, provider)
+	oauthStates     map[string]store.OAuthState    // by hash
+	oauthIdentities map[string]store.OAuthIdentity // by id
 }
 
 func newState() *state {
@@ -76,6 +80,10 @@ func newState() *state {
 		authCodes:   map[string]store.AuthCode{},
 		signIns:     map[string]string{},
 		families:    map[string][]string{},
+
+		oauthProviders:  map[string]store.OAuthProvider{},
+		oauthStates:     map[string]store.OAuthState{},
+		oauthIdentities: map[string]store.OAuthIdentity{},
 	}
 }
 
@@ -112,6 +120,10 @@ func (st *state) clone() *state {
 		authCodes:   cloneMap(st.authCodes, copyAuthCode),
 		signIns:     maps.Clone(st.signIns),
 		families:    cloneMap(st.families, slices.Clone[[]string]),
+
+		oauthProviders:  cloneMap(st.oauthProviders, copyOAuthProvider),
+		oauthStates:     cloneMap(st.oauthStates, copyOAuthState),
+		oauthIdentities: cloneMap(st.oauthIdentities, copyOAuthIdentity),
 	}
 }
 

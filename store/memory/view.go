@@ -22,6 +22,7 @@ var (
 	_ store.DeviceStore  = (*view)(nil)
 	_ store.SCIMStore    = (*view)(nil)
 	_ store.WebhookStore = (*view)(nil)
+	_ store.OAuthStore   = (*view)(nil)
 	_ store.SignInStore  = (*view)(nil)
 )
 
@@ -129,6 +130,7 @@ func (v *view) DeleteUser(_ context.Context, id string, now time.Time) ([]string
 		}
 	}
 	delete(v.st.mfa, id)
+	v.dropOAuthUser(id)
 	for k := range v.st.backupCodes {
 		if k.userID == id {
 			delete(v.st.backupCodes, k)

@@ -237,7 +237,7 @@ func (h *handle) DeleteOrg(ctx context.Context, id string) error {
 			WHERE org_id = ? OR service_id IN (SELECT id FROM authos_services WHERE org_id = ?)`, id, id); err != nil {
 			return wrap("delete org", err)
 		}
-		for _, table := range []string{"authos_services", "authos_invitations", "authos_memberships"} {
+		for _, table := range []string{"authos_services", "authos_invitations", "authos_memberships", "authos_oauth_identities"} {
 			if _, err := h.exec(ctx, `DELETE FROM `+table+` WHERE org_id = ?`, id); err != nil {
 				return wrap("delete org", err)
 			}

@@ -44,6 +44,8 @@ var (
 	_ store.WebhookStore = (*handle)(nil)
 	_ store.SignInStore  = (*Store)(nil)
 	_ store.SignInStore  = (*handle)(nil)
+	_ store.OAuthStore   = (*Store)(nil)
+	_ store.OAuthStore   = (*handle)(nil)
 )
 
 // New returns a Store over db speaking dialect d. The schema must already be

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
 		capability[scimStorage, scimTx]("SCIM", "store.SCIMStore", scimTests),
 		capability[webhookStorage, webhookTx]("Webhook", "store.WebhookStore", webhookTests),
 		capability[signInStorage, signInTx]("SignIn", "store.SignInStore", signInTests),
+		capability[oauthStorage, oauthTx]("OAuth", "store.OAuthStore", oauthTests),
 		core("Outbox", outboxTests),
 		core("Orgs", orgTests),
 		core("Members", memberTests),
