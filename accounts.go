@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -88,7 +89,7 @@ func (a *Authos) Register(ctx context.Context, in RegisterInput) (User, error) {
 		if err := a.queueVerification(ctx, tx, u); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventUserSignup, ActorID: u.ID, TargetID: u.ID,
+		return a.emit(ctx, tx, Event{Type: event.UserSignup, ActorID: u.ID, TargetID: u.ID,
 			Data: map[string]any{"email": u.Email, "replaced_pending": replaced}})
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -175,7 +176,7 @@ func (a *Authos) VerifyEmail(ctx context.Context, token string) (User, error) {
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventUserEmailVerified, ActorID: u.ID, TargetID: u.ID})
+		return a.emit(ctx, tx, Event{Type: event.UserEmailVerified, ActorID: u.ID, TargetID: u.ID})
 	})
 	return u, dbError(err)
 }
@@ -362,7 +363,7 @@ func (a *Authos) ResetPassword(ctx context.Context, token, password string) erro
 		if err := voidCredentialTokens(ctx, tx, u.ID); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventUserPasswordReset, ActorID: u.ID, TargetID: u.ID,
+		return a.emit(ctx, tx, Event{Type: event.UserPasswordReset, ActorID: u.ID, TargetID: u.ID,
 			Data: map[string]any{"sessions_revoked": len(revoked)}})
 	})
 	if err != nil {
@@ -409,7 +410,7 @@ func (a *Authos) ChangePassword(ctx context.Context, p *Principal, in PasswordCh
 		if err := voidCredentialTokens(ctx, tx, u.ID); err != nil {
 			return nil, err
 		}
-		if err := a.emit(ctx, tx, Event{Type: EventUserPasswordChanged, ActorID: u.ID, TargetID: u.ID}); err != nil {
+		if err := a.emit(ctx, tx, Event{Type: event.UserPasswordChanged, ActorID: u.ID, TargetID: u.ID}); err != nil {
 			return nil, err
 		}
 		return tx.RevokeUserSessions(ctx, u.ID, p.SessionID, now)
@@ -488,7 +489,7 @@ func (a *Authos) UpdateProfile(ctx context.Context, userID string, upd ProfileUp
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventUserUpdated, ActorID: userID, TargetID: userID})
+		return a.emit(ctx, tx, Event{Type: event.UserUpdated, ActorID: userID, TargetID: userID})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return Profile{}, NewError(CodeNotFound, "User not found")

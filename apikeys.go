@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -206,7 +207,7 @@ func (a *Authos) CreateAPIKey(ctx context.Context, p *Principal, o Organization,
 		if byKey {
 			data["created_by_api_key"] = p.TokenID
 		}
-		return a.emit(ctx, tx, Event{Type: EventAPIKeyCreated, OrgID: o.ID, ActorID: creator, TargetID: k.ID, Data: data})
+		return a.emit(ctx, tx, Event{Type: event.APIKeyCreated, OrgID: o.ID, ActorID: creator, TargetID: k.ID, Data: data})
 	})
 	if err != nil {
 		return APIKeyView{}, "", dbError(err)
@@ -254,7 +255,7 @@ func (a *Authos) revokeAPIKey(ctx context.Context, actorID string, o Organizatio
 		if err := tx.RevokeAPIKey(ctx, id, a.now()); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventAPIKeyRevoked, OrgID: o.ID, ActorID: actorID, TargetID: id})
+		return a.emit(ctx, tx, Event{Type: event.APIKeyRevoked, OrgID: o.ID, ActorID: actorID, TargetID: id})
 	}))
 }
 

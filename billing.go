@@ -3,6 +3,7 @@ package authos
 import (
 	"context"
 	"errors"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/httpx"
 	"io"
 	"net/http"
@@ -112,7 +113,7 @@ func (a *Authos) HandleBillingWebhook(ctx context.Context, ev BillingEvent) (app
 		if err := a.audit(ctx, tx, AuditInput{ActorID: "billing:" + ev.Source, Action: "update_organization_tier", TargetType: "organization", TargetID: o.ID, Reason: "billing event " + ev.ID, Before: before, After: snapshot(o)}); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventOrgTierChanged, OrgID: o.ID, TargetID: o.ID,
+		return a.emit(ctx, tx, Event{Type: event.OrgTierChanged, OrgID: o.ID, TargetID: o.ID,
 			Data: map[string]any{"from": before.Tier, "to": o.Tier, "source": ev.Source}})
 	})
 	if errors.Is(err, store.ErrConflict) {

@@ -4,31 +4,8 @@ import (
 	"cmp"
 	"context"
 	"slices"
-)
 
-// More event types emitted by the core (see also outbox.go, orgs.go and
-// suspension.go).
-const (
-	EventOrgApproved          = "organization.approved"
-	EventOrgRejected          = "organization.rejected"
-	EventOrgSuspended         = "organization.suspended"
-	EventOrgActivated         = "organization.activated"
-	EventInvitationAccepted   = "invitation.accepted"
-	EventInvitationDeclined   = "invitation.declined"
-	EventInvitationCancelled  = "invitation.cancelled"
-	EventServiceSecretRotated = "service.secret_rotated"
-)
-
-// Scopes of an event type: whom an event concerns beyond the platform.
-const (
-	// EventScopeOrganization: the event carries the organization it
-	// happened in (Event.OrgID); events without one concern the platform
-	// only.
-	EventScopeOrganization = "organization"
-	// EventScopeUser: the event is about the account Event.TargetID; it
-	// concerns each organization the account is a member of (or only
-	// Event.OrgID when set).
-	EventScopeUser = "user"
+	"github.com/authos/authos/event"
 )
 
 // EventType describes one type of the event catalog: consumers (webhooks,
@@ -40,7 +17,7 @@ type EventType struct {
 	Type        string `json:"type"`
 	Version     int    `json:"version"`
 	Description string `json:"description"`
-	// Scope is EventScopeOrganization or EventScopeUser.
+	// Scope is event.ScopeOrganization or event.ScopeUser.
 	Scope string `json:"scope"`
 	// Example is an example of Event.Data for this type (nil: no data).
 	Example map[string]any `json:"example,omitempty"`
@@ -48,64 +25,64 @@ type EventType struct {
 
 // coreEventTypes is the catalog of the events package authos emits.
 var coreEventTypes = []EventType{
-	{Type: EventUserSignup, Description: "An account was registered (its address not yet verified), or created at start-up for the platform owner.",
-		Scope: EventScopeUser, Example: map[string]any{"email": "ada@example.com", "replaced_pending": false}},
-	{Type: EventUserEmailVerified, Description: "An account's email address was verified.", Scope: EventScopeUser},
-	{Type: EventUserLogin, Description: "A session was started (password, MFA, device or social sign-in).",
-		Scope: EventScopeUser, Example: map[string]any{"session_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9", "amr": []any{"pwd"}, "ip": "203.0.113.7"}},
-	{Type: EventUserLoginFailed, Description: "A wrong password was given for an account.",
-		Scope: EventScopeUser, Example: map[string]any{"ip": "203.0.113.7"}},
-	{Type: EventUserLocked, Description: "Too many wrong passwords locked an account, for one client address or for every address.",
-		Scope: EventScopeUser, Example: map[string]any{"scope": "address", "ip": "203.0.113.7", "locked_until": "2026-01-15T10:45:00Z"}},
-	{Type: EventUserPasswordChanged, Description: "A user changed their password; their other sessions were revoked.", Scope: EventScopeUser},
-	{Type: EventUserPasswordReset, Description: "A password was reset through an emailed link; every session of the account was revoked.",
-		Scope: EventScopeUser, Example: map[string]any{"sessions_revoked": 2}},
-	{Type: EventUserUpdated, Description: "An account's profile changed.", Scope: EventScopeUser},
-	{Type: EventUserDeleted, Description: "An account was deleted (for example removed from the directory of its only organization).",
-		Scope: EventScopeOrganization, Example: map[string]any{"email": "ada@example.com", "reason": "directory_removed"}},
-	{Type: EventSessionRevoked, Description: "A session was revoked (logout, a revocation by its user or a platform owner, or an organization suspending a member); target_id is the session.",
-		Scope: EventScopeOrganization},
-	{Type: EventUserSessionsRevoked, Description: "A platform owner ended every session of an account (session.revoked follows for each); the account itself is unchanged.",
-		Scope: EventScopeUser, Example: map[string]any{"sessions_revoked": 2, "reason": "Stolen laptop"}},
-	{Type: EventOrgCreated, Description: "An organization was created; its creator is its owner.",
-		Scope: EventScopeOrganization, Example: map[string]any{"slug": "acme", "status": "pending"}},
-	{Type: EventOrgUpdated, Description: "An organization's name changed.", Scope: EventScopeOrganization},
-	{Type: EventOrgDeleted, Description: "An organization was deleted with its members, services and keys.",
-		Scope: EventScopeOrganization, Example: map[string]any{"slug": "acme"}},
-	{Type: EventOrgApproved, Description: "A platform owner approved a pending organization.",
-		Scope: EventScopeOrganization, Example: map[string]any{"from": "pending", "to": "active", "reason": ""}},
-	{Type: EventOrgRejected, Description: "A platform owner rejected a pending organization.",
-		Scope: EventScopeOrganization, Example: map[string]any{"from": "pending", "to": "rejected", "reason": "Incomplete details"}},
-	{Type: EventOrgSuspended, Description: "A platform owner suspended an organization: its API keys and services stop working.",
-		Scope: EventScopeOrganization, Example: map[string]any{"from": "active", "to": "suspended", "reason": "Unpaid invoice"}},
-	{Type: EventOrgActivated, Description: "A platform owner reactivated a suspended organization.",
-		Scope: EventScopeOrganization, Example: map[string]any{"from": "suspended", "to": "active", "reason": ""}},
-	{Type: EventOrgTierChanged, Description: "An organization's tier changed (a platform owner or billing).",
-		Scope: EventScopeOrganization, Example: map[string]any{"from": "free", "to": "pro"}},
-	{Type: EventMemberAdded, Description: "An account joined an organization (an accepted invitation or directory provisioning).",
-		Scope: EventScopeOrganization, Example: map[string]any{"role": "member", "invitation_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9"}},
-	{Type: EventMemberRemoved, Description: "A member left or was removed from an organization.", Scope: EventScopeOrganization},
-	{Type: EventMemberRoleChanged, Description: "A member's role changed (by an owner, an ownership transfer or a directory group).",
-		Scope: EventScopeOrganization, Example: map[string]any{"from": "member", "to": "admin"}},
-	{Type: EventMemberSuspended, Description: "A member was suspended in an organization; their sessions there were revoked.",
-		Scope: EventScopeOrganization, Example: map[string]any{"revoked_sessions": 1}},
-	{Type: EventMemberRestored, Description: "A suspended member was restored.", Scope: EventScopeOrganization},
-	{Type: EventInvitationCreated, Description: "An invitation was sent.",
-		Scope: EventScopeOrganization, Example: map[string]any{"email": "grace@example.com", "role": "member"}},
-	{Type: EventInvitationAccepted, Description: "An invitation was accepted; member.added follows.",
-		Scope: EventScopeOrganization, Example: map[string]any{"email": "grace@example.com", "role": "member"}},
-	{Type: EventInvitationDeclined, Description: "An invitation was declined by the invited person.",
-		Scope: EventScopeOrganization, Example: map[string]any{"email": "grace@example.com", "role": "member"}},
-	{Type: EventInvitationCancelled, Description: "An administrator cancelled a pending invitation.",
-		Scope: EventScopeOrganization, Example: map[string]any{"email": "grace@example.com", "role": "member"}},
-	{Type: EventServiceCreated, Description: "A service (an application signing users in) was registered.",
-		Scope: EventScopeOrganization, Example: map[string]any{"slug": "dashboard", "client_id": "svc_4f7a2c9e1b"}},
-	{Type: EventServiceDeleted, Description: "A service was deleted with the API keys bound to it.", Scope: EventScopeOrganization},
-	{Type: EventServiceSecretRotated, Description: "A confidential service's client secret was replaced; the old one stopped working.",
-		Scope: EventScopeOrganization, Example: map[string]any{"slug": "dashboard", "client_id": "svc_4f7a2c9e1b"}},
-	{Type: EventAPIKeyCreated, Description: "An API key was created.",
-		Scope: EventScopeOrganization, Example: map[string]any{"name": "CI", "scopes": []any{"members:read"}, "role": "admin"}},
-	{Type: EventAPIKeyRevoked, Description: "An API key was revoked.", Scope: EventScopeOrganization},
+	{Type: event.UserSignup, Description: "An account was registered (its address not yet verified), or created at start-up for the platform owner.",
+		Scope: event.ScopeUser, Example: map[string]any{"email": "ada@example.com", "replaced_pending": false}},
+	{Type: event.UserEmailVerified, Description: "An account's email address was verified.", Scope: event.ScopeUser},
+	{Type: event.UserLogin, Description: "A session was started (password, MFA, device or social sign-in).",
+		Scope: event.ScopeUser, Example: map[string]any{"session_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9", "amr": []any{"pwd"}, "ip": "203.0.113.7"}},
+	{Type: event.UserLoginFailed, Description: "A wrong password was given for an account.",
+		Scope: event.ScopeUser, Example: map[string]any{"ip": "203.0.113.7"}},
+	{Type: event.UserLocked, Description: "Too many wrong passwords locked an account, for one client address or for every address.",
+		Scope: event.ScopeUser, Example: map[string]any{"scope": "address", "ip": "203.0.113.7", "locked_until": "2026-01-15T10:45:00Z"}},
+	{Type: event.UserPasswordChanged, Description: "A user changed their password; their other sessions were revoked.", Scope: event.ScopeUser},
+	{Type: event.UserPasswordReset, Description: "A password was reset through an emailed link; every session of the account was revoked.",
+		Scope: event.ScopeUser, Example: map[string]any{"sessions_revoked": 2}},
+	{Type: event.UserUpdated, Description: "An account's profile changed.", Scope: event.ScopeUser},
+	{Type: event.UserDeleted, Description: "An account was deleted (for example removed from the directory of its only organization).",
+		Scope: event.ScopeOrganization, Example: map[string]any{"email": "ada@example.com", "reason": "directory_removed"}},
+	{Type: event.SessionRevoked, Description: "A session was revoked (logout, a revocation by its user or a platform owner, or an organization suspending a member); target_id is the session.",
+		Scope: event.ScopeOrganization},
+	{Type: event.UserSessionsRevoked, Description: "A platform owner ended every session of an account (session.revoked follows for each); the account itself is unchanged.",
+		Scope: event.ScopeUser, Example: map[string]any{"sessions_revoked": 2, "reason": "Stolen laptop"}},
+	{Type: event.OrgCreated, Description: "An organization was created; its creator is its owner.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"slug": "acme", "status": "pending"}},
+	{Type: event.OrgUpdated, Description: "An organization's name changed.", Scope: event.ScopeOrganization},
+	{Type: event.OrgDeleted, Description: "An organization was deleted with its members, services and keys.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"slug": "acme"}},
+	{Type: event.OrgApproved, Description: "A platform owner approved a pending organization.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"from": "pending", "to": "active", "reason": ""}},
+	{Type: event.OrgRejected, Description: "A platform owner rejected a pending organization.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"from": "pending", "to": "rejected", "reason": "Incomplete details"}},
+	{Type: event.OrgSuspended, Description: "A platform owner suspended an organization: its API keys and services stop working.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"from": "active", "to": "suspended", "reason": "Unpaid invoice"}},
+	{Type: event.OrgActivated, Description: "A platform owner reactivated a suspended organization.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"from": "suspended", "to": "active", "reason": ""}},
+	{Type: event.OrgTierChanged, Description: "An organization's tier changed (a platform owner or billing).",
+		Scope: event.ScopeOrganization, Example: map[string]any{"from": "free", "to": "pro"}},
+	{Type: event.MemberAdded, Description: "An account joined an organization (an accepted invitation or directory provisioning).",
+		Scope: event.ScopeOrganization, Example: map[string]any{"role": "member", "invitation_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9"}},
+	{Type: event.MemberRemoved, Description: "A member left or was removed from an organization.", Scope: event.ScopeOrganization},
+	{Type: event.MemberRoleChanged, Description: "A member's role changed (by an owner, an ownership transfer or a directory group).",
+		Scope: event.ScopeOrganization, Example: map[string]any{"from": "member", "to": "admin"}},
+	{Type: event.MemberSuspended, Description: "A member was suspended in an organization; their sessions there were revoked.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"revoked_sessions": 1}},
+	{Type: event.MemberRestored, Description: "A suspended member was restored.", Scope: event.ScopeOrganization},
+	{Type: event.InvitationCreated, Description: "An invitation was sent.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"email": "grace@example.com", "role": "member"}},
+	{Type: event.InvitationAccepted, Description: "An invitation was accepted; member.added follows.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"email": "grace@example.com", "role": "member"}},
+	{Type: event.InvitationDeclined, Description: "An invitation was declined by the invited person.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"email": "grace@example.com", "role": "member"}},
+	{Type: event.InvitationCancelled, Description: "An administrator cancelled a pending invitation.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"email": "grace@example.com", "role": "member"}},
+	{Type: event.ServiceCreated, Description: "A service (an application signing users in) was registered.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"slug": "dashboard", "client_id": "svc_4f7a2c9e1b"}},
+	{Type: event.ServiceDeleted, Description: "A service was deleted with the API keys bound to it.", Scope: event.ScopeOrganization},
+	{Type: event.ServiceSecretRotated, Description: "A confidential service's client secret was replaced; the old one stopped working.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"slug": "dashboard", "client_id": "svc_4f7a2c9e1b"}},
+	{Type: event.APIKeyCreated, Description: "An API key was created.",
+		Scope: event.ScopeOrganization, Example: map[string]any{"name": "CI", "scopes": []any{"members:read"}, "role": "admin"}},
+	{Type: event.APIKeyRevoked, Description: "An API key was revoked.", Scope: event.ScopeOrganization},
 }
 
 // eventRegistry holds the event catalog: the core's types and those the
@@ -127,7 +104,7 @@ func withVersion(t EventType) EventType {
 		t.Version = 1
 	}
 	if t.Scope == "" {
-		t.Scope = EventScopeOrganization
+		t.Scope = event.ScopeOrganization
 	}
 	return t
 }
@@ -136,7 +113,7 @@ func withVersion(t EventType) EventType {
 // (mfa, device, scim register theirs when built); a type registered again
 // replaces the earlier entry. Types are dotted lower-case names such as
 // "mfa.enabled"; an empty Version means 1 and an empty Scope
-// EventScopeOrganization.
+// event.ScopeOrganization.
 func (a *Authos) registerEventTypes(ts ...EventType) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

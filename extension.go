@@ -45,7 +45,7 @@ func (e Extension) Emit(ctx context.Context, tx store.Tx, ev Event) error {
 // RegisterEventTypes adds the package's event types to the catalog
 // (Authos.EventTypes); a type registered again replaces the earlier entry.
 // Types are dotted lower-case names such as "mfa.enabled"; an empty Version
-// means 1 and an empty Scope EventScopeOrganization.
+// means 1 and an empty Scope event.ScopeOrganization.
 func (e Extension) RegisterEventTypes(ts ...EventType) { e.a.registerEventTypes(ts...) }
 
 // EnqueueEmail queues an already rendered message through tx; the outbox

@@ -8,6 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -129,7 +130,7 @@ func (a *Authos) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 		} else if err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventUserLogin, ActorID: user.ID, TargetID: user.ID, OrgID: s.OrgID,
+		return a.emit(ctx, tx, Event{Type: event.UserLogin, ActorID: user.ID, TargetID: user.ID, OrgID: s.OrgID,
 			Data: map[string]any{"session_id": s.ID, "amr": s.AMR, "ip": s.IP, "client_id": s.Audience}})
 	})
 	if err != nil {

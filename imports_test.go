@@ -122,6 +122,8 @@ func importViolations(pkgs []listedPackage, std map[string]bool) map[string][]st
 				}
 			case me == "store":
 				bad(p.ImportPath, "imports %s: package store may import only the standard library", imp)
+			case me == "event":
+				bad(p.ImportPath, "imports %s: package event (names the root imports) may import only the standard library", imp)
 			case inAny(me, storeBackends) != "":
 				mine := inAny(me, storeBackends)
 				switch {
@@ -182,6 +184,7 @@ func TestImportLayeringRules(t *testing.T) {
 	pkgs := []listedPackage{
 		{ImportPath: m(""), Imports: []string{"context", m("store"), m("internal/randx"), m("mfa"), m("store/sqlite"), m("mailer")}},
 		{ImportPath: m("store"), Imports: []string{"context", "github.com/x/y"}},
+		{ImportPath: m("event"), Imports: []string{"context", m("")}},
 		{ImportPath: m("store/memory"), Imports: []string{m("store"), m("store/sqlstore")}},
 		{ImportPath: m("store/sqlite"), Imports: []string{m("store"), m("store/sqlstore"), "github.com/ncruces/go-sqlite3"}},
 		{ImportPath: m("store/postgres"), Imports: []string{m("store/sqlstore"), m("store/sqlite"), m("")}},
@@ -196,6 +199,7 @@ func TestImportLayeringRules(t *testing.T) {
 	want := map[string]int{
 		m(""):               3, // mfa, store/sqlite, mailer
 		m("store"):          1, // github.com/x/y
+		m("event"):          1, // the root
 		m("store/memory"):   1, // sqlstore
 		m("store/postgres"): 2, // sqlite, root
 		m("internal/hashx"): 1, // internal/randx

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -135,7 +136,7 @@ func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in 
 			InviterName: inviterName, Role: in.Role, ExpiresIn: humanDuration(a.language(ctx), a.cfg.InvitationTTL)}); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventInvitationCreated, OrgID: o.ID, ActorID: actorID, TargetID: inv.ID,
+		return a.emit(ctx, tx, Event{Type: event.InvitationCreated, OrgID: o.ID, ActorID: actorID, TargetID: inv.ID,
 			Data: map[string]any{"email": email, "role": in.Role}})
 	})
 	if err != nil {
@@ -178,7 +179,7 @@ func (a *Authos) CancelInvitation(ctx context.Context, o Organization, id string
 		if err := tx.RespondInvitation(ctx, id, store.InvitationCancelled, a.now()); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventInvitationCancelled, OrgID: o.ID, TargetID: id,
+		return a.emit(ctx, tx, Event{Type: event.InvitationCancelled, OrgID: o.ID, TargetID: id,
 			Data: map[string]any{"email": inv.Email, "role": inv.Role}})
 	})
 	if errors.Is(err, store.ErrUsed) {
@@ -271,7 +272,7 @@ func (a *Authos) respondInvitation(ctx context.Context, userID, token, status st
 			} else if err != nil {
 				return err
 			}
-			if err := a.emit(ctx, tx, Event{Type: EventMemberAdded, OrgID: o.ID, ActorID: u.ID, TargetID: u.ID,
+			if err := a.emit(ctx, tx, Event{Type: event.MemberAdded, OrgID: o.ID, ActorID: u.ID, TargetID: u.ID,
 				Data: map[string]any{"role": inv.Role, "invitation_id": inv.ID}}); err != nil {
 				return err
 			}
@@ -281,9 +282,9 @@ func (a *Authos) respondInvitation(ctx context.Context, userID, token, status st
 		} else if err != nil {
 			return err
 		}
-		typ := EventInvitationDeclined
+		typ := event.InvitationDeclined
 		if status == store.InvitationAccepted {
-			typ = EventInvitationAccepted
+			typ = event.InvitationAccepted
 		}
 		return a.emit(ctx, tx, Event{Type: typ, OrgID: inv.OrgID, ActorID: u.ID, TargetID: inv.ID,
 			Data: map[string]any{"email": inv.Email, "role": inv.Role}})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/i18n"
 	"github.com/authos/authos/store"
@@ -88,7 +89,7 @@ func (a *Authos) fail(ctx context.Context, g *passwordGate, userID string) error
 	if userID == "" {
 		return nil
 	}
-	if err := a.emit(ctx, a.st, Event{Type: EventUserLoginFailed, TargetID: userID, Data: map[string]any{"ip": g.clientIP}}); err != nil {
+	if err := a.emit(ctx, a.st, Event{Type: event.UserLoginFailed, TargetID: userID, Data: map[string]any{"ip": g.clientIP}}); err != nil {
 		a.log.Error("authos: recording failed login event", "error", err)
 	}
 	locked := func(scope string, lf store.LoginFailures, max int) {
@@ -99,7 +100,7 @@ func (a *Authos) fail(ctx context.Context, g *passwordGate, userID string) error
 		if scope == "address" || l.AccountDuration > 0 {
 			data["locked_until"] = lf.LockedUntil
 		}
-		if err := a.emit(ctx, a.st, Event{Type: EventUserLocked, TargetID: userID, Data: data}); err != nil {
+		if err := a.emit(ctx, a.st, Event{Type: event.UserLocked, TargetID: userID, Data: data}); err != nil {
 			a.log.Error("authos: recording lock event", "error", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -101,22 +102,6 @@ func within(limit, count int) bool { return limit < 0 || count < limit }
 
 var roleRank = map[string]int{store.RoleMember: 1, store.RoleAdmin: 2, store.RoleOwner: 3}
 
-// Event types of organizations.
-const (
-	EventOrgCreated        = "organization.created"
-	EventOrgUpdated        = "organization.updated"
-	EventOrgDeleted        = "organization.deleted"
-	EventOrgTierChanged    = "organization.tier_changed"
-	EventMemberAdded       = "member.added"
-	EventMemberRemoved     = "member.removed"
-	EventMemberRoleChanged = "member.role_changed"
-	EventInvitationCreated = "invitation.created"
-	EventServiceCreated    = "service.created"
-	EventServiceDeleted    = "service.deleted"
-	EventAPIKeyCreated     = "api_key.created"
-	EventAPIKeyRevoked     = "api_key.revoked"
-)
-
 // CreateOrgInput creates an organization.
 type CreateOrgInput struct {
 	Slug string `json:"slug"`
@@ -149,7 +134,7 @@ func (a *Authos) CreateOrganization(ctx context.Context, userID string, in Creat
 		if err := tx.AddMember(ctx, m); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventOrgCreated, OrgID: o.ID, ActorID: userID, TargetID: o.ID,
+		return a.emit(ctx, tx, Event{Type: event.OrgCreated, OrgID: o.ID, ActorID: userID, TargetID: o.ID,
 			Data: map[string]any{"slug": o.Slug, "status": o.Status}})
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -278,7 +263,7 @@ func (a *Authos) RenameOrganization(ctx context.Context, actorID string, o Organ
 		if err := tx.UpdateOrg(ctx, cur); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventOrgUpdated, OrgID: o.ID, ActorID: actorID, TargetID: o.ID})
+		return a.emit(ctx, tx, Event{Type: event.OrgUpdated, OrgID: o.ID, ActorID: actorID, TargetID: o.ID})
 	})
 	return o, dbError(err)
 }
@@ -289,7 +274,7 @@ func (a *Authos) DeleteOrganization(ctx context.Context, actorID string, o Organ
 		if err := tx.DeleteOrg(ctx, o.ID); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventOrgDeleted, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
+		return a.emit(ctx, tx, Event{Type: event.OrgDeleted, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
 			Data: map[string]any{"slug": o.Slug}})
 	}))
 }
@@ -352,7 +337,7 @@ func (a *Authos) SetMemberRole(ctx context.Context, actorID string, o Organizati
 		if err := tx.SetMemberRole(ctx, o.ID, userID, role); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventMemberRoleChanged, OrgID: o.ID, ActorID: actorID, TargetID: userID,
+		return a.emit(ctx, tx, Event{Type: event.MemberRoleChanged, OrgID: o.ID, ActorID: actorID, TargetID: userID,
 			Data: map[string]any{"from": m.Role, "to": role}})
 	})
 }
@@ -376,7 +361,7 @@ func (a *Authos) RemoveMember(ctx context.Context, actorID, actorRole string, o 
 		if err := tx.RemoveMember(ctx, o.ID, userID); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventMemberRemoved, OrgID: o.ID, ActorID: actorID, TargetID: userID})
+		return a.emit(ctx, tx, Event{Type: event.MemberRemoved, OrgID: o.ID, ActorID: actorID, TargetID: userID})
 	})
 }
 
@@ -396,7 +381,7 @@ func (a *Authos) TransferOwnership(ctx context.Context, actorID string, o Organi
 		if err := tx.SetMemberRole(ctx, o.ID, actorID, store.RoleAdmin); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventMemberRoleChanged, OrgID: o.ID, ActorID: actorID, TargetID: userID,
+		return a.emit(ctx, tx, Event{Type: event.MemberRoleChanged, OrgID: o.ID, ActorID: actorID, TargetID: userID,
 			Data: map[string]any{"transfer_ownership": true}})
 	})
 }

@@ -12,21 +12,6 @@ import (
 	"github.com/authos/authos/store"
 )
 
-// Event types emitted by the core.
-const (
-	EventUserSignup          = "user.signup"
-	EventUserEmailVerified   = "user.email_verified"
-	EventUserLogin           = "user.login"
-	EventUserLoginFailed     = "user.login_failed"
-	EventUserLocked          = "user.locked"
-	EventUserPasswordChanged = "user.password_changed"
-	EventUserPasswordReset   = "user.password_reset"
-	EventUserUpdated         = "user.updated"
-	EventSessionRevoked      = "session.revoked"
-	// EventUserSessionsRevoked: a platform owner ended every session of a user.
-	EventUserSessionsRevoked = "user.sessions_revoked"
-)
-
 // Event is something that happened, written to the outbox in the same
 // transaction as the change and delivered after commit to OnEvent and to
 // the consumers registered with HandleTopic (webhooks, audit export).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -49,7 +50,7 @@ func (a *Authos) EnsurePlatformOwner(ctx context.Context, email, password string
 			if err := tx.SetPassword(ctx, store.PasswordCredential{UserID: u.ID, Hash: hash, UpdatedAt: now}); err != nil {
 				return err
 			}
-			return a.emit(ctx, tx, Event{Type: EventUserSignup, TargetID: u.ID,
+			return a.emit(ctx, tx, Event{Type: event.UserSignup, TargetID: u.ID,
 				Data: map[string]any{"email": u.Email, "platform_owner": true, "source": "bootstrap"}})
 		}
 		if err != nil {
@@ -62,7 +63,7 @@ func (a *Authos) EnsurePlatformOwner(ctx context.Context, email, password string
 			if err := tx.UpdateUser(ctx, u); err != nil {
 				return err
 			}
-			if err := a.emit(ctx, tx, Event{Type: EventUserUpdated, TargetID: u.ID,
+			if err := a.emit(ctx, tx, Event{Type: event.UserUpdated, TargetID: u.ID,
 				Data: map[string]any{"email_verified": true, "platform_owner": true, "source": "bootstrap"}}); err != nil {
 				return err
 			}
@@ -83,10 +84,10 @@ func (a *Authos) EnsurePlatformOwner(ctx context.Context, email, password string
 // Organization transitions a platform owner may make
 // (POST /api/platform/organizations/{id}/{action}).
 var orgTransitions = map[string]struct{ from, to, event string }{
-	"approve":  {store.OrgPending, store.OrgActive, EventOrgApproved},
-	"reject":   {store.OrgPending, store.OrgRejected, EventOrgRejected},
-	"suspend":  {store.OrgActive, store.OrgSuspended, EventOrgSuspended},
-	"activate": {store.OrgSuspended, store.OrgActive, EventOrgActivated},
+	"approve":  {store.OrgPending, store.OrgActive, event.OrgApproved},
+	"reject":   {store.OrgPending, store.OrgRejected, event.OrgRejected},
+	"suspend":  {store.OrgActive, store.OrgSuspended, event.OrgSuspended},
+	"activate": {store.OrgSuspended, store.OrgActive, event.OrgActivated},
 }
 
 // orgSnapshot is what the audit log records of an organization.
@@ -198,7 +199,7 @@ func (a *Authos) SetOrganizationTier(ctx context.Context, actorID, orgID string,
 		if err := a.audit(ctx, tx, AuditInput{ActorID: actor, Action: "update_organization_tier", TargetType: "organization", TargetID: o.ID, Reason: reason, Before: before, After: snapshot(o)}); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventOrgTierChanged, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
+		return a.emit(ctx, tx, Event{Type: event.OrgTierChanged, OrgID: o.ID, ActorID: actorID, TargetID: o.ID,
 			Data: map[string]any{"from": before.Tier, "to": o.Tier}})
 	})
 	return out, dbError(err)
@@ -217,7 +218,7 @@ func (a *Authos) PlatformDeleteOrganization(ctx context.Context, actorID, orgID,
 		if err := a.audit(ctx, tx, AuditInput{ActorID: actorID, Action: "delete_organization", TargetType: "organization", TargetID: o.ID, Reason: reason, Before: snapshot(o)}); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventOrgDeleted, OrgID: o.ID, ActorID: actorID, TargetID: o.ID})
+		return a.emit(ctx, tx, Event{Type: event.OrgDeleted, OrgID: o.ID, ActorID: actorID, TargetID: o.ID})
 	}))
 }
 
@@ -284,7 +285,7 @@ func (a *Authos) PlatformRevokeUserSessions(ctx context.Context, actorID, userID
 		if err := a.audit(ctx, tx, AuditInput{ActorID: actorID, Action: "revoke_user_sessions", TargetType: "user", TargetID: u.ID, Reason: reason, After: map[string]any{"sessions_revoked": n, "email": u.Email}}); err != nil {
 			return nil, err
 		}
-		return ids, a.emit(ctx, tx, Event{Type: EventUserSessionsRevoked, ActorID: actorID, TargetID: u.ID,
+		return ids, a.emit(ctx, tx, Event{Type: event.UserSessionsRevoked, ActorID: actorID, TargetID: u.ID,
 			Data: map[string]any{"sessions_revoked": n, "reason": reason}})
 	}, actorID)
 	return n, err

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -138,7 +139,7 @@ func (a *Authos) CreateService(ctx context.Context, actorID string, o Organizati
 		} else if err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventServiceCreated, OrgID: o.ID, ActorID: actorID, TargetID: s.ID,
+		return a.emit(ctx, tx, Event{Type: event.ServiceCreated, OrgID: o.ID, ActorID: actorID, TargetID: s.ID,
 			Data: map[string]any{"slug": s.Slug, "client_id": s.ClientID}})
 	})
 	if err != nil {
@@ -220,7 +221,7 @@ func (a *Authos) updateService(ctx context.Context, o Organization, slug, only s
 		if !rotate || secret == "" {
 			return nil
 		}
-		return a.emit(ctx, tx, Event{Type: EventServiceSecretRotated, OrgID: o.ID, TargetID: s.ID,
+		return a.emit(ctx, tx, Event{Type: event.ServiceSecretRotated, OrgID: o.ID, TargetID: s.ID,
 			Data: map[string]any{"slug": s.Slug, "client_id": s.ClientID}})
 	})
 	if err != nil {
@@ -244,7 +245,7 @@ func (a *Authos) deleteService(ctx context.Context, actorID string, o Organizati
 		if err := tx.DeleteService(ctx, s.ID); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventServiceDeleted, OrgID: o.ID, ActorID: actorID, TargetID: s.ID})
+		return a.emit(ctx, tx, Event{Type: event.ServiceDeleted, OrgID: o.ID, ActorID: actorID, TargetID: s.ID})
 	}))
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -240,7 +241,7 @@ func (a *Authos) createSession(ctx context.Context, user User, lc LoginContext) 
 		if err := tx.CreateRefreshToken(ctx, rt); err != nil {
 			return err
 		}
-		return a.emit(ctx, tx, Event{Type: EventUserLogin, ActorID: user.ID, TargetID: user.ID, OrgID: lc.OrgID,
+		return a.emit(ctx, tx, Event{Type: event.UserLogin, ActorID: user.ID, TargetID: user.ID, OrgID: lc.OrgID,
 			Data: map[string]any{"session_id": s.ID, "amr": lc.AMR, "ip": lc.ClientIP}})
 	})
 	if err != nil {
@@ -408,7 +409,7 @@ func (a *Authos) RevokeOtherSessions(ctx context.Context, tx store.Tx, userID, k
 		return nil, err
 	}
 	for _, id := range ids {
-		if err := a.emit(ctx, tx, Event{Type: EventSessionRevoked, ActorID: actorID, TargetID: id}); err != nil {
+		if err := a.emit(ctx, tx, Event{Type: event.SessionRevoked, ActorID: actorID, TargetID: id}); err != nil {
 			return nil, err
 		}
 	}
@@ -426,7 +427,7 @@ func (a *Authos) revokeSessions(ctx context.Context, revoke func(store.Tx, time.
 			return err
 		}
 		for _, id := range ids {
-			if err := a.emit(ctx, tx, Event{Type: EventSessionRevoked, ActorID: actor, TargetID: id}); err != nil {
+			if err := a.emit(ctx, tx, Event{Type: event.SessionRevoked, ActorID: actor, TargetID: id}); err != nil {
 				return err
 			}
 		}

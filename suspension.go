@@ -4,16 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/store"
-)
-
-// Event types of membership suspension (an organization's directory
-// deprovisioning a member, package scim), and of the deletion of an account
-// that only the organization's directory vouched for.
-const (
-	EventMemberSuspended = "member.suspended"
-	EventMemberRestored  = "member.restored"
-	EventUserDeleted     = "user.deleted"
 )
 
 // memberStatus is m's status, MemberActive when unset.
@@ -63,7 +55,7 @@ func (a *Authos) SuspendMember(ctx context.Context, tx store.Tx, actorID string,
 	if err != nil {
 		return nil, err
 	}
-	return ids, dbError(a.emit(ctx, tx, Event{Type: EventMemberSuspended, OrgID: o.ID, ActorID: actorID, TargetID: userID,
+	return ids, dbError(a.emit(ctx, tx, Event{Type: event.MemberSuspended, OrgID: o.ID, ActorID: actorID, TargetID: userID,
 		Data: map[string]any{"revoked_sessions": len(ids)}}))
 }
 
@@ -78,7 +70,7 @@ func (a *Authos) RestoreMember(ctx context.Context, tx store.Tx, actorID string,
 	if err := tx.SetMemberStatus(ctx, o.ID, userID, store.MemberActive); err != nil {
 		return dbError(err)
 	}
-	return dbError(a.emit(ctx, tx, Event{Type: EventMemberRestored, OrgID: o.ID, ActorID: actorID, TargetID: userID}))
+	return dbError(a.emit(ctx, tx, Event{Type: event.MemberRestored, OrgID: o.ID, ActorID: actorID, TargetID: userID}))
 }
 
 // EndMembership removes userID from o through tx on behalf of the
@@ -114,7 +106,7 @@ func (a *Authos) EndMembership(ctx context.Context, tx store.Tx, actorID string,
 	if perr != nil && !errors.Is(perr, store.ErrNotFound) {
 		return nil, dbError(perr)
 	}
-	if err := a.emit(ctx, tx, Event{Type: EventMemberRemoved, OrgID: o.ID, ActorID: actorID, TargetID: userID}); err != nil {
+	if err := a.emit(ctx, tx, Event{Type: event.MemberRemoved, OrgID: o.ID, ActorID: actorID, TargetID: userID}); err != nil {
 		return nil, dbError(err)
 	}
 	if len(orgs) > 0 || perr == nil {
@@ -137,12 +129,12 @@ func (a *Authos) EndMembership(ctx context.Context, tx store.Tx, actorID string,
 		return nil, dbError(err)
 	}
 	for _, id := range rest {
-		if err := a.emit(ctx, tx, Event{Type: EventSessionRevoked, ActorID: actorID, TargetID: id}); err != nil {
+		if err := a.emit(ctx, tx, Event{Type: event.SessionRevoked, ActorID: actorID, TargetID: id}); err != nil {
 			return nil, dbError(err)
 		}
 	}
 	if !u.IsPlatformOwner {
-		if err := a.emit(ctx, tx, Event{Type: EventUserDeleted, OrgID: o.ID, ActorID: actorID, TargetID: userID,
+		if err := a.emit(ctx, tx, Event{Type: event.UserDeleted, OrgID: o.ID, ActorID: actorID, TargetID: userID,
 			Data: map[string]any{"email": u.Email, "reason": "directory_removed"}}); err != nil {
 			return nil, dbError(err)
 		}
@@ -202,7 +194,7 @@ func (a *Authos) revokeOrgSessions(ctx context.Context, tx store.Tx, actorID, or
 		if err := tx.RevokeSession(ctx, s.ID, now); err != nil {
 			return nil, dbError(err)
 		}
-		if err := a.emit(ctx, tx, Event{Type: EventSessionRevoked, OrgID: orgID, ActorID: actorID, TargetID: s.ID}); err != nil {
+		if err := a.emit(ctx, tx, Event{Type: event.SessionRevoked, OrgID: orgID, ActorID: actorID, TargetID: s.ID}); err != nil {
 			return nil, dbError(err)
 		}
 		ids = append(ids, s.ID)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
 	"github.com/authos/authos/store/storetest"
@@ -111,8 +112,8 @@ func TestOutboxCaptured(t *testing.T) {
 		t.Fatalf("emails: got %+v; want the verification email to carol", ms)
 	}
 	evs := a.Events()
-	if len(evs) != 1 || evs[0].Type != authos.EventUserSignup || evs[0].TargetID != u.ID {
-		t.Fatalf("events: got %+v; want one %s", evs, authos.EventUserSignup)
+	if len(evs) != 1 || evs[0].Type != event.UserSignup || evs[0].TargetID != u.ID {
+		t.Fatalf("events: got %+v; want one %s", evs, event.UserSignup)
 	}
 	// Delivered once: asking again returns the same messages.
 	if n := len(a.Emails()); n != 1 {

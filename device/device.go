@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/store"
 )
@@ -137,10 +138,10 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 
 // eventTypes is the catalog entry of each event device emits.
 var eventTypes = []authos.EventType{
-	{Type: EventApproved, Scope: authos.EventScopeOrganization,
+	{Type: EventApproved, Scope: event.ScopeOrganization,
 		Description: "A user approved a device's sign-in (RFC 8628); target_id is the device authorization.",
 		Example:     map[string]any{"client_id": "svc_4f7a2c9e1b", "service_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9"}},
-	{Type: EventDenied, Scope: authos.EventScopeOrganization,
+	{Type: EventDenied, Scope: event.ScopeOrganization,
 		Description: "A user denied a device's sign-in (RFC 8628).",
 		Example:     map[string]any{"client_id": "svc_4f7a2c9e1b", "service_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9"}},
 }

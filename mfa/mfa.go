@@ -14,6 +14,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/store"
 )
 
@@ -90,15 +91,15 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 
 // eventTypes is the catalog entry of each event mfa emits.
 var eventTypes = []authos.EventType{
-	{Type: EventEnabled, Scope: authos.EventScopeUser,
+	{Type: EventEnabled, Scope: event.ScopeUser,
 		Description: "A user turned on TOTP two-factor authentication; their other sessions were revoked."},
-	{Type: EventDisabled, Scope: authos.EventScopeUser,
+	{Type: EventDisabled, Scope: event.ScopeUser,
 		Description: "A user turned off two-factor authentication with a TOTP or backup code.",
 		Example:     map[string]any{"method": "totp"}},
-	{Type: EventBackupCodesRegenerated, Scope: authos.EventScopeUser,
+	{Type: EventBackupCodesRegenerated, Scope: event.ScopeUser,
 		Description: "A user replaced their backup codes; the old ones no longer work.",
 		Example:     map[string]any{"method": "totp"}},
-	{Type: EventReset, Scope: authos.EventScopeUser,
+	{Type: EventReset, Scope: event.ScopeUser,
 		Description: "A platform owner turned off a user's two-factor authentication (a lost device); audited.",
 		Example:     map[string]any{"reason": "Lost phone, identity checked by support"}},
 }

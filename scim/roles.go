@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/store"
 )
 
@@ -137,7 +138,7 @@ func (s *Service) syncRoles(ctx context.Context, tx scimTx, o authos.Organizatio
 		if err := tx.SetMemberRole(ctx, o.ID, id, want); err != nil {
 			return err
 		}
-		if err := authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: authos.EventMemberRoleChanged, OrgID: o.ID, ActorID: actorID, TargetID: id,
+		if err := authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: event.MemberRoleChanged, OrgID: o.ID, ActorID: actorID, TargetID: id,
 			Data: map[string]any{"from": m.Role, "to": want, "via": "scim_group"}}); err != nil {
 			return err
 		}

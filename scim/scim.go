@@ -13,6 +13,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -121,10 +122,10 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 
 // eventTypes is the catalog entry of each event scim emits.
 var eventTypes = []authos.EventType{
-	{Type: EventUserProvisioned, Scope: authos.EventScopeOrganization,
+	{Type: EventUserProvisioned, Scope: event.ScopeOrganization,
 		Description: "The organization's directory created a User: an account was found or created and made a directory-managed member.",
 		Example:     map[string]any{"user_name": "ada@example.com", "external_id": "00u1a2b3c4", "account_created": true}},
-	{Type: EventUserDeprovisioned, Scope: authos.EventScopeOrganization,
+	{Type: EventUserDeprovisioned, Scope: event.ScopeOrganization,
 		Description: "The organization's directory deactivated (active=false) or deleted a User; the member's sessions there were revoked.",
 		Example:     map[string]any{"reason": "active=false", "revoked_sessions": 1}},
 }

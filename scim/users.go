@@ -14,6 +14,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -263,7 +264,7 @@ func (s *Service) addMember(ctx context.Context, tx scimTx, c *caller, userID st
 	if err := tx.AddMember(ctx, store.Membership{OrgID: c.org.ID, UserID: userID, Role: store.RoleMember, CreatedAt: s.a.Now()}); err != nil {
 		return err
 	}
-	return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: authos.EventMemberAdded, OrgID: c.org.ID, ActorID: c.actor(), TargetID: userID,
+	return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: event.MemberAdded, OrgID: c.org.ID, ActorID: c.actor(), TargetID: userID,
 		Data: map[string]any{"role": store.RoleMember, "via": "scim"}})
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/outbound"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -119,7 +120,7 @@ func (s *Service) orgsOf(ctx context.Context, ev authos.Event) ([]string, error)
 		return []string{ev.OrgID}, nil
 	}
 	t, ok := s.a.LookupEventType(ev.Type)
-	if !ok || t.Scope != authos.EventScopeUser || ev.TargetID == "" {
+	if !ok || t.Scope != event.ScopeUser || ev.TargetID == "" {
 		return nil, nil
 	}
 	uos, err := s.st.ListUserOrgs(ctx, ev.TargetID)

@@ -16,6 +16,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	testbackends "github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/webhook"
@@ -109,7 +110,7 @@ func emitEvents(t testing.TB, a *authos.Authos, st store.Storage, o authos.Organ
 	for i := 0; i < n; i += 100 {
 		err := st.Tx(ctx, func(tx store.Tx) error {
 			for j := i; j < min(i+100, n); j++ {
-				if err := authos.Extend(a).Emit(ctx, tx, authos.Event{Type: authos.EventOrgUpdated, OrgID: o.ID, TargetID: o.ID,
+				if err := authos.Extend(a).Emit(ctx, tx, authos.Event{Type: event.OrgUpdated, OrgID: o.ID, TargetID: o.ID,
 					Data: map[string]any{"seq": j}}); err != nil {
 					return err
 				}

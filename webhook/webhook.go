@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/outbound"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -114,7 +115,7 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if err := authos.Extend(a).Handle(s.routes()...); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	authos.Extend(a).RegisterEventTypes(authos.EventType{Type: EventTest, Scope: authos.EventScopeOrganization,
+	authos.Extend(a).RegisterEventTypes(authos.EventType{Type: EventTest, Scope: event.ScopeOrganization,
 		Description: "A test message sent on request to one endpoint (POST .../webhooks/{id}/test).",
 		Example:     map[string]any{"webhook_id": "01JDX5V8R2Q9T3W4Y5Z6A7B8C9", "message": "This is a test webhook from authos."}})
 	a.SubscribeEvents(s.fanOut)

@@ -11,6 +11,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	testbackends "github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/store"
 )
 
@@ -138,7 +139,7 @@ func TestEndMembershipDeletesAccount(t *testing.T) {
 				if err := json.Unmarshal(m.Payload, &ev); err != nil {
 					t.Fatal(err)
 				}
-				if ev.Type == authos.EventUserDeleted && ev.TargetID == dirOnly.ID && ev.OrgID == o.ID {
+				if ev.Type == event.UserDeleted && ev.TargetID == dirOnly.ID && ev.OrgID == o.ID {
 					deleted = true
 				}
 			}

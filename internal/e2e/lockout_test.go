@@ -10,6 +10,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/store"
 )
@@ -164,7 +165,7 @@ func TestAccountCeilingLocksUntilReset(t *testing.T) {
 				if err := json.Unmarshal(m.Payload, &ev); err != nil {
 					t.Fatal(err)
 				}
-				if ev.Type == authos.EventUserLocked && ev.Data["scope"] == "account" {
+				if ev.Type == event.UserLocked && ev.Data["scope"] == "account" {
 					lockEvents++
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/event"
 	"github.com/authos/authos/store"
 )
 
@@ -135,12 +136,12 @@ func TestPlatformOwnerEndsAUsersSessions(t *testing.T) {
 				after["sessions_revoked"] != float64(2) || after["email"] != email {
 				t.Errorf("audit entry = %v", e)
 			}
-			evs := log.ofType(t, h.a, authos.EventUserSessionsRevoked)
+			evs := log.ofType(t, h.a, event.UserSessionsRevoked)
 			if len(evs) != 1 || evs[0].ActorID != poID || evs[0].TargetID != alice || evs[0].Data["sessions_revoked"] != float64(2) {
 				t.Errorf("user.sessions_revoked events = %+v", evs)
 			}
 			revoked := map[string]bool{}
-			for _, ev := range log.ofType(t, h.a, authos.EventSessionRevoked) {
+			for _, ev := range log.ofType(t, h.a, event.SessionRevoked) {
 				if ev.ActorID == poID {
 					revoked[ev.TargetID] = true
 				}
