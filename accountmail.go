@@ -30,12 +30,14 @@ type accountMailRequest struct {
 	Kind  string `json:"kind"`
 	Email string `json:"email"`
 	Lang  string `json:"lang,omitempty"` // of the request; the email is written in it
+	Flow  string `json:"flow,omitempty"` // the sign-in flow the link leads back to
 }
 
 // queueAccountMail queues the request of kind for email (one outbox write,
 // encrypted: it holds the address), with the language of ctx for its email.
 func (a *Authos) queueAccountMail(ctx context.Context, kind, email string) error {
-	return dbError(a.enqueueSealed(ctx, a.st, topicAccountMail, accountMailRequest{Kind: kind, Email: email, Lang: a.language(ctx)}))
+	return dbError(a.enqueueSealed(ctx, a.st, topicAccountMail, accountMailRequest{Kind: kind, Email: email, Lang: a.language(ctx),
+		Flow: linkFlow(ctx)}))
 }
 
 // deliverAccountMail handles one queued request: when the email belongs to
@@ -46,7 +48,7 @@ func (a *Authos) deliverAccountMail(ctx context.Context, m store.OutboxMessage) 
 	if err := a.openSealed(m, &req); err != nil {
 		return err
 	}
-	ctx = WithLanguage(ctx, req.Lang)
+	ctx = withFlow(WithLanguage(ctx, req.Lang), req.Flow)
 	return a.st.Tx(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUserByEmail(ctx, req.Email)
 		if errors.Is(err, store.ErrNotFound) {
@@ -62,7 +64,7 @@ func (a *Authos) deliverAccountMail(ctx context.Context, m store.OutboxMessage) 
 			}
 			// The link dates from the request, so that links of requests
 			// handled in one batch keep the order they were asked in.
-			link, err := a.createLinkToken(ctx, tx, u.ID, store.PurposeResetPassword, m.CreatedAt, a.cfg.PasswordResetTTL, a.cfg.ResetPasswordURL)
+			link, err := a.createLinkToken(ctx, tx, u.ID, store.PurposeResetPassword, m.CreatedAt, a.cfg.PasswordResetTTL, linkPage(ctx, a.cfg.ResetPasswordURL))
 			if err != nil {
 				return err
 			}

@@ -111,7 +111,7 @@ func pendingAccount(u User) bool { return !u.EmailVerified && !u.Disabled && !u.
 // queueVerification replaces the user's verification tokens by a new one and
 // queues its email.
 func (a *Authos) queueVerification(ctx context.Context, tx store.Tx, u User) error {
-	link, err := a.newLinkToken(ctx, tx, u.ID, store.PurposeVerifyEmail, a.cfg.EmailVerificationTTL, a.cfg.VerifyEmailURL)
+	link, err := a.newLinkToken(ctx, tx, u.ID, store.PurposeVerifyEmail, a.cfg.EmailVerificationTTL, linkPage(ctx, a.cfg.VerifyEmailURL))
 	if err != nil {
 		return err
 	}
@@ -219,57 +219,12 @@ type LoginInput struct {
 // EMAIL_NOT_VERIFIED, MFA_REQUIRED, RATE_LIMIT_EXCEEDED,
 // ORGANIZATION_NOT_ACTIVE.
 func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, error) {
-	email := NormalizeEmail(in.Email)
-	if email == "" || in.Password == "" {
-		return nil, NewError(CodeBadRequest, "email and password are required")
-	}
-	if err := CheckIdentifier("email", email); err != nil {
-		return nil, err
-	}
-	if len(email) > 254 || len(in.Password) > 4*a.cfg.Password.MaxLength {
-		return nil, NewError(CodeInvalidCredentials, "Invalid email or password")
-	}
 	if in.ClientIP == "" {
 		in.ClientIP = ClientIPFrom(ctx)
 	}
-	now := a.now()
-	gate, err := a.openGate(ctx, email, in.ClientIP)
+	user, err := a.checkPassword(ctx, in.Email, in.Password, in.ClientIP)
 	if err != nil {
 		return nil, err
-	}
-	user, uerr := a.st.GetUserByEmail(ctx, email)
-	if uerr != nil && !errors.Is(uerr, store.ErrNotFound) {
-		return nil, dbError(uerr)
-	}
-	encoded := a.dummyHash
-	if uerr == nil {
-		cred, err := a.st.GetPassword(ctx, user.ID)
-		switch {
-		case err == nil:
-			encoded = cred.Hash
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, dbError(err)
-		}
-	}
-	ok, rehash, err := a.hasher.Verify(ctx, in.Password, encoded)
-	if err != nil {
-		return nil, err
-	}
-	if uerr != nil || encoded == a.dummyHash || !ok {
-		if err := a.fail(ctx, gate, user.ID); err != nil {
-			return nil, err
-		}
-		return nil, NewError(CodeInvalidCredentials, "Invalid email or password")
-	}
-	if err := a.pass(ctx, gate); err != nil {
-		return nil, err
-	}
-	if rehash {
-		if h, err := a.hasher.Hash(ctx, in.Password); err == nil {
-			if err := a.st.SetPassword(ctx, store.PasswordCredential{UserID: user.ID, Hash: h, UpdatedAt: now}); err != nil {
-				a.log.Error("authos: storing upgraded password hash", "error", err)
-			}
-		}
 	}
 	lc := LoginContext{Method: AMRPassword, ClientIP: in.ClientIP, UserAgent: in.UserAgent}
 	if in.Org != "" {
@@ -283,6 +238,61 @@ func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, erro
 		lc.OrgID, lc.Org = o.ID, o.Slug
 	}
 	return a.CompleteLogin(ctx, user, lc)
+}
+
+// checkPassword checks email and password behind the lockout (see Login)
+// and returns the account; the hosted sign-in page and Login share it.
+func (a *Authos) checkPassword(ctx context.Context, email, password, clientIP string) (User, error) {
+	email = NormalizeEmail(email)
+	if email == "" || password == "" {
+		return User{}, NewError(CodeBadRequest, "email and password are required")
+	}
+	if err := CheckIdentifier("email", email); err != nil {
+		return User{}, err
+	}
+	if len(email) > 254 || len(password) > 4*a.cfg.Password.MaxLength {
+		return User{}, NewError(CodeInvalidCredentials, "Invalid email or password")
+	}
+	now := a.now()
+	gate, err := a.openGate(ctx, email, clientIP)
+	if err != nil {
+		return User{}, err
+	}
+	user, uerr := a.st.GetUserByEmail(ctx, email)
+	if uerr != nil && !errors.Is(uerr, store.ErrNotFound) {
+		return User{}, dbError(uerr)
+	}
+	encoded := a.dummyHash
+	if uerr == nil {
+		cred, err := a.st.GetPassword(ctx, user.ID)
+		switch {
+		case err == nil:
+			encoded = cred.Hash
+		case !errors.Is(err, store.ErrNotFound):
+			return User{}, dbError(err)
+		}
+	}
+	ok, rehash, err := a.hasher.Verify(ctx, password, encoded)
+	if err != nil {
+		return User{}, err
+	}
+	if uerr != nil || encoded == a.dummyHash || !ok {
+		if err := a.fail(ctx, gate, user.ID); err != nil {
+			return User{}, err
+		}
+		return User{}, NewError(CodeInvalidCredentials, "Invalid email or password")
+	}
+	if err := a.pass(ctx, gate); err != nil {
+		return User{}, err
+	}
+	if rehash {
+		if h, err := a.hasher.Hash(ctx, password); err == nil {
+			if err := a.st.SetPassword(ctx, store.PasswordCredential{UserID: user.ID, Hash: h, UpdatedAt: now}); err != nil {
+				a.log.Error("authos: storing upgraded password hash", "error", err)
+			}
+		}
+	}
+	return user, nil
 }
 
 // ForgotPassword sends a reset email when email belongs to an enabled

@@ -421,8 +421,16 @@ func (a *Authos) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 }
 
 // signInPageURL is where a person signs in for the pending request flow:
-// Config.Pages.SignInURL with flow (and login_hint, prompt) added.
+// the hosted sign-in page (its sign-up page for prompt=create), or
+// Config.Pages.SignInURL when the host set one, with flow (and
+// login_hint, prompt) added.
 func (a *Authos) signInPageURL(flow string, req AuthorizeRequest) string {
+	if !a.hostSignInURL && a.hostedSignIn() {
+		if prompt, _ := parsePrompt(req.Prompt); slices.Contains(prompt, PromptCreate) {
+			return a.pageURL(pathSignUp, flow)
+		}
+		return a.pageURL(pathSignIn, flow)
+	}
 	u, err := url.Parse(a.cfg.Pages.SignInURL)
 	if err != nil { // checked by Config; keep a working answer anyway
 		u = &url.URL{Path: "/"}
@@ -574,21 +582,10 @@ func (a *Authos) CompleteAuthorization(ctx context.Context, p *Principal, flow, 
 	if p == nil || p.Kind != PrincipalAccessToken || p.SessionID == "" {
 		return nil, NewError(CodeUnauthorized, "Sign in first")
 	}
-	if flow == "" || len(flow) > 128 {
-		return nil, NewError(CodeBadRequest, "flow is required")
-	}
-	ss, err := a.signInStore(a.st)
+	now := a.now()
+	req, hash, err := a.pendingFlow(ctx, flow)
 	if err != nil {
 		return nil, err
-	}
-	now := a.now()
-	hash := hashx.SHA256Hex(flow)
-	req, err := ss.GetAuthRequest(ctx, hash, now)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUsed) || errors.Is(err, store.ErrExpired) {
-			return nil, WrapError(CodeBadRequest, "The sign-in request is unknown or has expired; start again from the application", err)
-		}
-		return nil, dbError(err)
 	}
 	login, err := a.st.GetSession(ctx, p.SessionID)
 	if err != nil {
@@ -604,36 +601,8 @@ func (a *Authos) CompleteAuthorization(ctx context.Context, p *Principal, flow, 
 	if req.MaxAge >= 0 && now.Sub(login.CreatedAt) > time.Duration(req.MaxAge)*time.Second {
 		return nil, NewError(CodeUnauthorized, "The application asks for a more recent sign-in")
 	}
-	svc, err := a.st.GetService(ctx, req.ServiceID)
-	if err != nil {
-		return nil, WrapError(CodeBadRequest, "The application no longer exists", err)
-	}
-	o, err := a.st.GetOrg(ctx, svc.OrgID)
-	if err != nil {
-		return nil, dbError(err)
-	}
-	c := ServiceClient{Service: svc, Org: o}
-	if _, err := ss.ConsumeAuthRequest(ctx, hash, now); err != nil {
-		return nil, WrapError(CodeBadRequest, "The sign-in request was already completed", err)
-	}
-	secret := randx.Token(32)
-	sis := store.SignInSession{CookieHash: hashx.SHA256Hex(secret), Session: store.Session{
-		ID: randx.ID(), UserID: p.UserID, AMR: slices.Clone(login.AMR), Audience: signInAudience,
-		UserAgent: truncate(userAgent, 512), IP: clientIP,
-		CreatedAt: login.CreatedAt, LastUsedAt: now, ExpiresAt: minTime(now.Add(a.cfg.SessionLifetime), login.ExpiresAt),
-	}}
-	if err := ss.CreateSignInSession(ctx, sis); err != nil {
-		return nil, dbError(err)
-	}
-	ar := AuthorizeRequest{RedirectURI: req.RedirectURI, Nonce: req.Nonce, CodeChallenge: req.CodeChallenge}
-	scope, _ := parseScope(req.Scope)
-	res := &AuthorizationResult{SignInCookie: secret, CookieExpiry: sis.Session.ExpiresAt}
-	to, aerr := a.issueCode(ctx, c, sis, authCodeOf(ar, scope, c, sis), req.State, now)
-	if aerr != nil {
-		to = a.errorRedirect(req.RedirectURI, req.State, aerr)
-	}
-	res.RedirectTo = to
-	return res, nil
+	return a.finishFlow(ctx, req, hash, signedIn{userID: p.UserID, amr: login.AMR, authTime: login.CreatedAt,
+		expiresAt: minTime(now.Add(a.cfg.SessionLifetime), login.ExpiresAt), clientIP: clientIP, userAgent: userAgent})
 }
 
 type completeAuthorizationRequest struct {
@@ -692,9 +661,9 @@ func (a *Authos) signInErrorPage(w http.ResponseWriter, r *http.Request, err err
 		status = http.StatusBadRequest
 	}
 	d := a.pages.data(r, "page.failed")
-	d.Title = "Sign-in request refused"
+	d.Title = d.T("page.signin.refused")
 	d.Error = localMessage(d.Lang, e)
-	d.Hint = "Error code: " + string(e.Code)
+	d.Hint = d.T("page.signin.errorcode", string(e.Code))
 	w.Header().Set("Cache-Control", "no-store")
 	a.pages.render(w, status, a.signIn.errorPage, d)
 }

@@ -46,14 +46,20 @@ type Authos struct {
 
 	mu           sync.RWMutex
 	secondFactor SecondFactor
-	topics       map[string]OutboxHandler
-	events       eventRegistry
-	cleanups     []func(ctx context.Context) error
+	// signInMethods are the buttons of the hosted sign-in page.
+	signInMethods []SignInMethod
+	// hostSignInURL: the host set Pages.SignInURL, which replaces the
+	// hosted sign-in page.
+	hostSignInURL bool
+	topics        map[string]OutboxHandler
+	events        eventRegistry
+	cleanups      []func(ctx context.Context) error
 }
 
 // New validates cfg, loads (or creates) the signing keys and returns the
 // service. It fails early on bad configuration, never at request time.
 func New(ctx context.Context, cfg Config) (*Authos, error) {
+	hostSignInURL := cfg.Pages.SignInURL != ""
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -61,8 +67,9 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 	a := &Authos{
 		cfg: cfg, st: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger,
 		hasher: nfkcHasher{cfg.Hasher}, limiter: cfg.RateLimiter,
-		revoked: newRevocationCache(),
-		topics:  map[string]OutboxHandler{},
+		revoked:       newRevocationCache(),
+		topics:        map[string]OutboxHandler{},
+		hostSignInURL: hostSignInURL,
 	}
 	a.initEventTypes()
 	if a.templates, err = parseTemplates(cfg.Templates); err != nil {

@@ -337,6 +337,10 @@ func TestRateLimitedLoginAnswers429(t *testing.T) {
 // secondFactorStub requires a second step for one user.
 type secondFactorStub struct{ userID string }
 
+func (secondFactorStub) VerifyCode(context.Context, string, string) (string, error) {
+	return "", NewError(CodeInvalidMFACode, "Invalid code")
+}
+
 func (s secondFactorStub) Required(_ context.Context, u User, _ LoginContext) (bool, error) {
 	return u.ID == s.userID, nil
 }

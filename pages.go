@@ -25,8 +25,12 @@ import (
 // Handler and the look that every page shares (device's /activate page
 // too).
 type Pages struct {
-	// SignInURL is where the "Sign in" link of the success pages leads.
-	// Default BaseURL + "/".
+	// SignInURL, when set, replaces the hosted sign-in page: GET
+	// /auth/authorize sends a browser without a sign-in session there
+	// (with flow, login_hint and prompt=create in the query), and the
+	// "Sign in" link of the success pages leads there. Unset, the browser
+	// goes to the hosted page (BaseURL + "/auth/signin") and the link to
+	// BaseURL + "/".
 	SignInURL string
 	// Stylesheet replaces the CSS of every page. It is inlined in each page
 	// and allowed by its hash in the Content-Security-Policy. Default the
@@ -36,11 +40,13 @@ type Pages struct {
 	// "layout" is the document around every page, which executes
 	// {{template "content" .}} and must keep <style>{{.Stylesheet}}</style>
 	// as is; "verify_email" and "reset_password" are the account pages'
-	// content. They execute with a *PageData; {{.T "key"}} gives a
+	// content; "signin", "signin_mfa", "signup" and "forgot" the hosted
+	// sign-in pages'. They execute with a *PageData; {{.T "key"}} gives a
 	// catalog message in the page's language. Parsed at New.
 	Templates map[string]string
-	// Disabled leaves the account pages out of Handler, for a host that
-	// serves its own at VerifyEmailURL and ResetPasswordURL.
+	// Disabled leaves the account pages and the hosted sign-in pages out
+	// of Handler, for a host that serves its own at VerifyEmailURL,
+	// ResetPasswordURL and SignInURL.
 	Disabled bool
 }
 
@@ -64,7 +70,18 @@ type PageData struct {
 	CSRFToken  string       // the form's hidden "csrf" field
 	MinLength  int          // reset_password: the password policy's minimum length
 	SignInURL  string       // success pages: where "Sign in" leads
+	// The hosted sign-in pages (signin, signin_mfa, signup, forgot):
+	Flow      string       // the pending authorization request, a hidden field
+	Action    string       // where the form posts
+	Email     string       // the email field's value (login_hint, or as sent)
+	Name      string       // signup: the name field's value
+	Methods   []pageMethod // signin: the buttons of other methods (.Label, .URL)
+	SignUpURL string       // signin: the sign-up page of the flow
+	ForgotURL string       // signin: the forgot-password page of the flow
 }
+
+// pageMethod is a button of the sign-in page.
+type pageMethod struct{ ID, Label, URL string }
 
 // T returns the catalog message key in the page's language, formatted with
 // args.
@@ -76,6 +93,7 @@ var defaultPageTemplates = map[string]string{
 {{with .Hint}}<p class="hint">{{.}}</p>{{end}}
 {{if .Token}}<form method="post" action="verify-email">
 <input type="hidden" name="token" value="{{.Token}}">
+{{with .Flow}}<input type="hidden" name="flow" value="{{.}}">{{end}}
 <input type="hidden" name="csrf" value="{{.CSRFToken}}">
 <button type="submit">{{.T "page.verify.button"}}</button>
 </form>{{end}}
@@ -86,6 +104,7 @@ var defaultPageTemplates = map[string]string{
 {{with .Hint}}<p class="hint">{{.}}</p>{{end}}
 {{if .Token}}<form method="post" action="reset-password">
 <input type="hidden" name="token" value="{{.Token}}">
+{{with .Flow}}<input type="hidden" name="flow" value="{{.}}">{{end}}
 <input type="hidden" name="csrf" value="{{.CSRFToken}}">
 <label for="password">{{.T "page.reset.password"}}</label>
 <input id="password" name="password" type="password" autocomplete="new-password" required aria-describedby="password-hint"{{if .Error}} aria-invalid="true"{{end}}>
@@ -98,12 +117,14 @@ var defaultPageTemplates = map[string]string{
 `,
 }
 
-// accountPages serves the verify-email and reset-password pages.
+// accountPages serves the verify-email and reset-password pages and the
+// hosted sign-in pages.
 type accountPages struct {
 	a      *Authos
 	style  page.Style
 	verify *template.Template
 	reset  *template.Template
+	tmpl   map[string]*template.Template // every page by name
 	csrf   page.CSRF
 }
 
@@ -126,12 +147,13 @@ func newAccountPages(a *Authos) (*accountPages, error) {
 		}
 		return defaultPageTemplates[name]
 	}
-	if p.verify, err = page.Parse(pageVerifyEmail, cfg.Templates[pageLayout], content(pageVerifyEmail)); err != nil {
-		return nil, fmt.Errorf("authos: Config.Pages.Templates: %w", err)
+	p.tmpl = map[string]*template.Template{}
+	for name := range defaultPageTemplates {
+		if p.tmpl[name], err = page.Parse(name, cfg.Templates[pageLayout], content(name)); err != nil {
+			return nil, fmt.Errorf("authos: Config.Pages.Templates: %w", err)
+		}
 	}
-	if p.reset, err = page.Parse(pageResetPassword, cfg.Templates[pageLayout], content(pageResetPassword)); err != nil {
-		return nil, fmt.Errorf("authos: Config.Pages.Templates: %w", err)
-	}
+	p.verify, p.reset = p.tmpl[pageVerifyEmail], p.tmpl[pageResetPassword]
 	p.csrf = page.CSRF{Seal: a.keyring.Encrypt, Open: a.keyring.Decrypt, Now: a.now,
 		Secure: strings.HasPrefix(a.cfg.BaseURL, "https://")}
 	return p, nil
@@ -145,18 +167,25 @@ func (p *accountPages) routes() []route {
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tmpl, d := p.verify, p.data(r, "page.crosssite.title")
-		if strings.HasSuffix(r.URL.Path, "/reset-password") {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/reset-password"):
 			tmpl = p.reset
+		case strings.HasPrefix(r.URL.Path, "/auth/"):
+			tmpl = p.tmpl[pageForgot] // a page without a form
 		}
 		d.Error = d.T("page.crosssite")
 		p.render(w, http.StatusForbidden, tmpl, d)
 	}))
-	return []route{
+	rs := []route{
 		{pattern: "GET /verify-email", handler: http.HandlerFunc(p.verifyForm)},
 		{pattern: "POST /verify-email", handler: cop.Handler(http.HandlerFunc(p.verifyPost))},
 		{pattern: "GET /reset-password", handler: http.HandlerFunc(p.resetForm)},
 		{pattern: "POST /reset-password", handler: cop.Handler(http.HandlerFunc(p.resetPost))},
 	}
+	if p.a.signInOffered() {
+		rs = append(rs, p.signInPageRoutes(cop)...)
+	}
+	return rs
 }
 
 // originOf returns the origin of an absolute http(s) URL as browsers write
@@ -275,7 +304,7 @@ func (p *accountPages) verifyForm(w http.ResponseWriter, r *http.Request) {
 		p.incomplete(w, p.verify, d)
 		return
 	}
-	d.Hint = d.T("page.verify.hint")
+	d.Hint, d.Flow = d.T("page.verify.hint"), flowParam(r.URL.Query().Get("flow"))
 	if !p.withForm(w, r, d, pageVerifyEmail, token) {
 		p.renderError(w, r, p.verify, d, NewError(CodeInternalServerError, ""))
 		return
@@ -301,6 +330,9 @@ func (p *accountPages) verifyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Title, d.Notice, d.SignInURL = d.T("page.verify.done.title"), d.T("page.verify.done", u.Email), p.a.cfg.Pages.SignInURL
+	if flow := flowParam(r.PostForm.Get("flow")); flow != "" {
+		d.SignInURL = p.a.pageURL(pathSignIn, flow) + "&login_hint=" + url.QueryEscape(u.Email)
+	}
 	p.render(w, http.StatusOK, p.verify, d)
 }
 
@@ -312,6 +344,7 @@ func (p *accountPages) resetForm(w http.ResponseWriter, r *http.Request) {
 		p.incomplete(w, p.reset, d)
 		return
 	}
+	d.Flow = flowParam(r.URL.Query().Get("flow"))
 	p.resetPage(w, r, http.StatusOK, d, token)
 }
 
@@ -335,6 +368,7 @@ func (p *accountPages) resetPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, password := r.PostForm.Get("token"), r.PostForm.Get("password")
+	d.Flow = flowParam(r.PostForm.Get("flow"))
 	if token == "" {
 		p.incomplete(w, p.reset, d)
 		return
@@ -355,5 +389,8 @@ func (p *accountPages) resetPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Title, d.Notice, d.SignInURL = d.T("page.reset.done.title"), d.T("page.reset.done"), p.a.cfg.Pages.SignInURL
+	if d.Flow != "" {
+		d.SignInURL = p.a.pageURL(pathSignIn, d.Flow)
+	}
 	p.render(w, http.StatusOK, p.reset, d)
 }

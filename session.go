@@ -45,6 +45,14 @@ type SecondFactor interface {
 	// Required reports whether user must pass a second factor before a
 	// session is created for lc.
 	Required(ctx context.Context, user User, lc LoginContext) (bool, error)
+	// VerifyCode checks code (as the person typed it) for the login
+	// waiting under preauthToken (Extension.LookupPreAuth), counting a wrong
+	// code against the token (Extension.FailPreAuth) and the user, without
+	// finishing the login; the caller does. It returns the amr value the
+	// factor adds (e.g. "otp"). The hosted sign-in page's second step calls
+	// it. UNAUTHORIZED (unknown, used or expired token), INVALID_MFA_CODE,
+	// RATE_LIMIT_EXCEEDED, BAD_REQUEST.
+	VerifyCode(ctx context.Context, preauthToken, code string) (amr string, err error)
 }
 
 // setSecondFactor is Extension.SetSecondFactor: registers the second-factor hook (nil removes it).
@@ -116,18 +124,11 @@ func checkAccount(u User) error {
 }
 
 func (a *Authos) issuePreAuth(ctx context.Context, user User, lc LoginContext) error {
-	data, err := json.Marshal(lc)
+	secret, err := a.storePreAuth(ctx, user.ID, lc)
 	if err != nil {
-		return WrapError(CodeInternalServerError, "", err)
+		return err
 	}
-	secret := randx.Token(32)
-	now := a.now()
-	err = a.st.CreateToken(ctx, store.OneTimeToken{Hash: hashx.SHA256Hex(secret), Purpose: store.PurposePreAuth,
-		UserID: user.ID, Data: data, CreatedAt: now, ExpiresAt: now.Add(a.cfg.PreAuthTTL)})
-	if err != nil {
-		return dbError(err)
-	}
-	return &MFARequiredError{PreAuthToken: secret, ExpiresAt: now.Add(a.cfg.PreAuthTTL),
+	return &MFARequiredError{PreAuthToken: secret, ExpiresAt: a.now().Add(a.cfg.PreAuthTTL),
 		err: NewError(CodeMFARequired, "A second factor is required").
 			WithField("preauth_token", secret).WithField("mfa_required", true).
 			WithField("expires_in", int(a.cfg.PreAuthTTL/time.Second))}
@@ -193,6 +194,11 @@ func (a *Authos) failPreAuth(ctx context.Context, token string) (int, error) {
 // finishPreAuth is Extension.FinishPreAuth: consumes the preauth token after the second factor (amr,
 // e.g. "otp") has been checked by the caller, and creates the session.
 func (a *Authos) finishPreAuth(ctx context.Context, token, amr string) (*TokenResponse, error) {
+	// A token of the hosted sign-in page's second step finishes there,
+	// never as a management login.
+	if cur, err := a.st.GetToken(ctx, store.PurposePreAuth, hashx.SHA256Hex(token), a.now()); err == nil && flowOfPreAuth(cur.Data) != "" {
+		return nil, NewError(CodeUnauthorized, "Pre-authentication token is invalid or expired")
+	}
 	t, err := a.st.ConsumeToken(ctx, store.PurposePreAuth, hashx.SHA256Hex(token), a.now())
 	if err != nil {
 		return nil, preAuthError(err)

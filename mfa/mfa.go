@@ -361,49 +361,60 @@ func (s *Service) Reset(ctx context.Context, actorID, userID, reason string) err
 // RATE_LIMIT_EXCEEDED (after 5 wrong codes for the token or 5 attempts of
 // the user in 15 minutes), BAD_REQUEST.
 func (s *Service) Verify(ctx context.Context, preauthToken, rawCode string) (*authos.TokenResponse, error) {
+	if _, err := s.VerifyCode(ctx, preauthToken, rawCode); err != nil {
+		return nil, err
+	}
+	return authos.Extend(s.a).FinishPreAuth(ctx, preauthToken, authos.AMROTP)
+}
+
+// VerifyCode implements authos.SecondFactor: it checks rawCode (a TOTP or
+// backup code, used up when accepted) for the login waiting under
+// preauthToken with the throttles of Verify, and returns "otp"; the
+// caller finishes the login.
+func (s *Service) VerifyCode(ctx context.Context, preauthToken, rawCode string) (string, error) {
 	if preauthToken == "" {
-		return nil, authos.NewError(authos.CodeBadRequest, "preauth_token is required")
+		return "", authos.NewError(authos.CodeBadRequest, "preauth_token is required")
 	}
 	c, err := parseInput(rawCode)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	pa, err := authos.Extend(s.a).LookupPreAuth(ctx, preauthToken)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if c.kind == kindInvalid {
-		return nil, invalidCode()
+		return "", invalidCode()
 	}
 	userID := pa.User.ID
 	if err := s.checkLocked(ctx, userID); err != nil {
-		return nil, err
+		return "", err
 	}
 	if pa.Attempts >= maxAttempts {
-		return nil, rateLimited("Too many wrong codes for this sign-in; sign in again", max(pa.ExpiresAt.Sub(s.a.Now()), time.Second))
+		return "", rateLimited("Too many wrong codes for this sign-in; sign in again", max(pa.ExpiresAt.Sub(s.a.Now()), time.Second))
 	}
 	if err := s.countAttempt(ctx, userID); err != nil {
-		return nil, err
+		return "", err
 	}
 	f, err := s.st.GetMFAFactor(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !f.Enabled {
-		return nil, notEnabled()
+		return "", notEnabled()
 	}
 	if err != nil {
-		return nil, storeError(err)
+		return "", storeError(err)
 	}
 	if _, err := s.check(ctx, s.st, f, c); err != nil {
 		if isCodeError(err) {
 			if _, ferr := authos.Extend(s.a).FailPreAuth(ctx, preauthToken); ferr != nil {
-				return nil, ferr
+				return "", ferr
 			}
 		}
-		return nil, storeError(err)
+		return "", storeError(err)
 	}
 	if err := s.clearAttempts(ctx, userID); err != nil {
-		return nil, err
+		return "", err
 	}
-	return authos.Extend(s.a).FinishPreAuth(ctx, preauthToken, authos.AMROTP)
+	return authos.AMROTP, nil
 }
 
 // verified says how a code was accepted.

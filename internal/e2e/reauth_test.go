@@ -164,6 +164,10 @@ func TestReauthenticateNeedsAUserSession(t *testing.T) {
 // secondFactorWhen requires a second step while on is set.
 type secondFactorWhen struct{ on *atomic.Bool }
 
+func (secondFactorWhen) VerifyCode(context.Context, string, string) (string, error) {
+	return "", authos.NewError(authos.CodeInvalidMFACode, "Invalid code")
+}
+
 func (s secondFactorWhen) Required(context.Context, authos.User, authos.LoginContext) (bool, error) {
 	return s.on.Load(), nil
 }

@@ -236,6 +236,7 @@ var errorMessages = map[string]map[string]string{
 		"The application no longer exists":                                                 "Die Anwendung existiert nicht mehr",
 		"The authorization request is too long":                                            "Die Autorisierungsanfrage ist zu lang",
 		"The sign-in request is unknown or has expired; start again from the application":  "Die Anmeldeanfrage ist unbekannt oder abgelaufen; bitte in der Anwendung neu beginnen",
+		"The sign-in has expired; sign in again":                                           "Die Anmeldung ist abgelaufen; bitte erneut anmelden",
 		"The sign-in request was already completed":                                        "Die Anmeldeanfrage wurde bereits abgeschlossen",
 		"client_id is missing":                                                             "client_id fehlt",
 		"flow is required":                                                                 "flow ist erforderlich",

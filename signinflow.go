@@ -1,0 +1,384 @@
+package authos
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/randx"
+	"github.com/authos/authos/store"
+)
+
+// The way back into a pending authorization request (the flow): every
+// first factor (the hosted password page, a social login, SAML) ends in
+// continueSignIn, which runs the second-factor step when the hook asks for
+// it and then finishFlow, which the JSON completion (CompleteAuthorization)
+// shares: consume the request, open the sign-in session, issue the code.
+
+// SignInMethod is a way to sign in offered on the hosted sign-in page (a
+// button), such as a social login provider. Packages register methods with
+// Extension.AddSignInMethod.
+type SignInMethod struct {
+	// ID names the method, unique per instance (e.g. "google").
+	ID string
+	// Label is the button's text, shown as is.
+	Label string
+	// Start returns the URL the button leads to for the flow f, or "" to
+	// hide the button for this flow (e.g. nothing configured for the
+	// client's organization).
+	Start func(ctx context.Context, f SignInFlow) string
+}
+
+// SignInFlow is what a sign-in method needs to know about a pending
+// authorization request. Reading it does not consume the request.
+type SignInFlow struct {
+	ID        string // the flow id the sign-in page received
+	ClientID  string
+	ServiceID string
+	OrgID     string // the organization of the client's service
+	LoginHint string // login_hint, as sent by the client
+	Prompt    string // prompt, as sent by the client
+	ExpiresAt time.Time
+}
+
+// addSignInMethod is Extension.AddSignInMethod.
+func (a *Authos) addSignInMethod(m SignInMethod) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, cur := range a.signInMethods {
+		if cur.ID == m.ID {
+			a.signInMethods[i] = m
+			return
+		}
+	}
+	a.signInMethods = append(a.signInMethods, m)
+}
+
+// methodsFor returns the buttons of the registered methods for f.
+func (a *Authos) methodsFor(ctx context.Context, f SignInFlow) []pageMethod {
+	a.mu.RLock()
+	ms := slices.Clone(a.signInMethods)
+	a.mu.RUnlock()
+	var out []pageMethod
+	for _, m := range ms {
+		if m.Start == nil {
+			continue
+		}
+		if u := m.Start(ctx, f); u != "" {
+			out = append(out, pageMethod{ID: m.ID, Label: m.Label, URL: u})
+		}
+	}
+	return out
+}
+
+// pendingFlow returns the live request of flow and the hash it is stored
+// under. BAD_REQUEST when it is unknown, used or expired.
+func (a *Authos) pendingFlow(ctx context.Context, flow string) (store.AuthRequest, string, error) {
+	if flow == "" || len(flow) > 128 {
+		return store.AuthRequest{}, "", NewError(CodeBadRequest, "flow is required")
+	}
+	ss, err := a.signInStore(a.st)
+	if err != nil {
+		return store.AuthRequest{}, "", err
+	}
+	hash := hashx.SHA256Hex(flow)
+	req, err := ss.GetAuthRequest(ctx, hash, a.now())
+	if err != nil {
+		return store.AuthRequest{}, "", flowError(err)
+	}
+	return req, hash, nil
+}
+
+// flowError is the error of a request that cannot be read or consumed.
+func flowError(err error) error {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUsed) || errors.Is(err, store.ErrExpired) {
+		return WrapError(CodeBadRequest, "The sign-in request is unknown or has expired; start again from the application", err)
+	}
+	return dbError(err)
+}
+
+// signInFlow is Extension.SignInFlow.
+func (a *Authos) signInFlow(ctx context.Context, flow string) (SignInFlow, error) {
+	req, _, err := a.pendingFlow(ctx, flow)
+	if err != nil {
+		return SignInFlow{}, err
+	}
+	return flowOf(flow, req), nil
+}
+
+func flowOf(flow string, req store.AuthRequest) SignInFlow {
+	return SignInFlow{ID: flow, ClientID: req.ClientID, ServiceID: req.ServiceID, OrgID: req.OrgID,
+		LoginHint: req.LoginHint, Prompt: req.Prompt, ExpiresAt: req.ExpiresAt}
+}
+
+// signedIn is how a person signed in, for the sign-in session finishFlow
+// opens.
+type signedIn struct {
+	userID    string
+	amr       []string
+	authTime  time.Time // when the first factor was presented
+	expiresAt time.Time // the end of the sign-in session
+	clientIP  string
+	userAgent string
+	// event records a user.login event (the page flow; the JSON
+	// completion's login recorded its own).
+	event bool
+}
+
+// finishFlow consumes the request req (stored under hash), opens a
+// sign-in session for who and issues the code. A refusal of the user by
+// the client (an inactive organization, a suspended membership) is the
+// result's redirect carrying access_denied; errors are BAD_REQUEST (the
+// request is gone) or storage failures.
+func (a *Authos) finishFlow(ctx context.Context, req store.AuthRequest, hash string, who signedIn) (*AuthorizationResult, error) {
+	ss, err := a.signInStore(a.st)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	svc, err := a.st.GetService(ctx, req.ServiceID)
+	if err != nil {
+		return nil, WrapError(CodeBadRequest, "The application no longer exists", err)
+	}
+	o, err := a.st.GetOrg(ctx, svc.OrgID)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	c := ServiceClient{Service: svc, Org: o}
+	if _, err := ss.ConsumeAuthRequest(ctx, hash, now); err != nil {
+		return nil, WrapError(CodeBadRequest, "The sign-in request was already completed", err)
+	}
+	secret := randx.Token(32)
+	sis := store.SignInSession{CookieHash: hashx.SHA256Hex(secret), Session: store.Session{
+		ID: randx.ID(), UserID: who.userID, AMR: slices.Clone(who.amr), Audience: signInAudience,
+		UserAgent: truncate(who.userAgent, 512), IP: who.clientIP,
+		CreatedAt: who.authTime, LastUsedAt: now, ExpiresAt: who.expiresAt,
+	}}
+	err = a.st.Tx(ctx, func(tx store.Tx) error {
+		txs, err := a.signInStore(tx)
+		if err != nil {
+			return err
+		}
+		if err := txs.CreateSignInSession(ctx, sis); err != nil {
+			return err
+		}
+		if !who.event {
+			return nil
+		}
+		return a.emit(ctx, tx, Event{Type: EventUserLogin, ActorID: who.userID, TargetID: who.userID, OrgID: o.ID,
+			Data: map[string]any{"session_id": sis.Session.ID, "amr": who.amr, "ip": who.clientIP, "client_id": svc.ClientID}})
+	})
+	if err != nil {
+		return nil, dbError(err)
+	}
+	ar := AuthorizeRequest{RedirectURI: req.RedirectURI, Nonce: req.Nonce, CodeChallenge: req.CodeChallenge}
+	scope, _ := parseScope(req.Scope)
+	res := &AuthorizationResult{SignInCookie: secret, CookieExpiry: sis.Session.ExpiresAt}
+	to, aerr := a.issueCode(ctx, c, sis, authCodeOf(ar, scope, c, sis), req.State, now)
+	if aerr != nil {
+		to = a.errorRedirect(req.RedirectURI, req.State, aerr)
+	}
+	res.RedirectTo = to
+	return res, nil
+}
+
+// flowPreAuth is the stored login of a preauth token issued inside a flow:
+// the LoginContext's members with the hash of the flow beside them. The
+// JSON second step (FinishPreAuth) refuses such a token.
+type flowPreAuth struct {
+	LoginContext
+	FlowHash string `json:"flow_hash,omitempty"`
+}
+
+// continueSignIn is Extension.ContinueSignIn.
+func (a *Authos) continueSignIn(w http.ResponseWriter, r *http.Request, flow string, user User, amr []string) {
+	ctx := r.Context()
+	req, hash, err := a.pendingFlow(ctx, flow)
+	if err != nil {
+		a.signInErrorPage(w, r, err)
+		return
+	}
+	u, err := a.st.GetUser(ctx, user.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		err = NewError(CodeUnauthorized, "The account no longer exists")
+	}
+	if err == nil {
+		err = checkAccount(u)
+	}
+	if err != nil {
+		a.signInErrorPage(w, r, err)
+		return
+	}
+	lc := LoginContext{AMR: slices.Clone(amr), OrgID: req.OrgID, ServiceID: req.ServiceID,
+		ClientIP: a.ClientIP(r), UserAgent: r.UserAgent()}
+	if len(amr) > 0 {
+		lc.Method = amr[0]
+	}
+	need, err := a.secondFactorRequired(ctx, u, lc)
+	if err != nil {
+		a.signInErrorPage(w, r, err)
+		return
+	}
+	if need {
+		secret, err := a.storePreAuth(ctx, u.ID, flowPreAuth{LoginContext: lc, FlowHash: hash})
+		if err != nil {
+			a.signInErrorPage(w, r, err)
+			return
+		}
+		a.setFlowCookie(w, mfaCookie, secret, a.cfg.PreAuthTTL)
+		redirectNoStore(w, r, a.pageURL(pathSignInMFA, flow))
+		return
+	}
+	a.finishSignIn(w, r, req, hash, u.ID, lc.AMR, a.now())
+}
+
+// finishSignIn ends the page flow: finishFlow, the sign-in cookie and the
+// redirect to the client.
+func (a *Authos) finishSignIn(w http.ResponseWriter, r *http.Request, req store.AuthRequest, hash, userID string, amr []string, authTime time.Time) {
+	now := a.now()
+	res, err := a.finishFlow(r.Context(), req, hash, signedIn{userID: userID, amr: amr, authTime: authTime,
+		expiresAt: now.Add(a.cfg.SessionLifetime), clientIP: a.ClientIP(r), userAgent: r.UserAgent(), event: true})
+	if err != nil {
+		a.signInErrorPage(w, r, err)
+		return
+	}
+	a.setSignInCookie(w, res.SignInCookie, res.CookieExpiry)
+	redirectNoStore(w, r, res.RedirectTo)
+}
+
+// failSignIn is Extension.FailSignIn.
+func (a *Authos) failSignIn(w http.ResponseWriter, r *http.Request, flow, oauthError, description string) {
+	if !oauthErrorText(oauthError, 64) || oauthError == "" || !oauthErrorText(description, 500) {
+		a.signInErrorPage(w, r, NewError(CodeInternalServerError, ""))
+		a.log.Error("authos: FailSignIn with an error or description outside RFC 6749 §4.1.2.1", "error", oauthError)
+		return
+	}
+	ctx := r.Context()
+	_, hash, err := a.pendingFlow(ctx, flow)
+	if err != nil {
+		a.signInErrorPage(w, r, err)
+		return
+	}
+	ss, err := a.signInStore(a.st)
+	if err != nil {
+		a.signInErrorPage(w, r, err)
+		return
+	}
+	req, err := ss.ConsumeAuthRequest(ctx, hash, a.now())
+	if err != nil {
+		a.signInErrorPage(w, r, flowError(err))
+		return
+	}
+	params := url.Values{"error": {oauthError}}
+	if description != "" {
+		params.Set("error_description", description)
+	}
+	redirectNoStore(w, r, a.authResponse(req.RedirectURI, req.State, params))
+}
+
+// oauthErrorText reports whether s is at most n characters of the set
+// RFC 6749 allows in error and error_description (%x20-21 / %x23-5B /
+// %x5D-7E).
+func oauthErrorText(s string, n int) bool {
+	if len(s) > n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// storePreAuth stores a preauth token for userID holding data (JSON) and
+// returns its secret.
+func (a *Authos) storePreAuth(ctx context.Context, userID string, data any) (string, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return "", WrapError(CodeInternalServerError, "", err)
+	}
+	secret := randx.Token(32)
+	now := a.now()
+	err = a.st.CreateToken(ctx, store.OneTimeToken{Hash: hashx.SHA256Hex(secret), Purpose: store.PurposePreAuth,
+		UserID: userID, Data: raw, CreatedAt: now, ExpiresAt: now.Add(a.cfg.PreAuthTTL)})
+	if err != nil {
+		return "", dbError(err)
+	}
+	return secret, nil
+}
+
+// flowOfPreAuth returns the flow hash a preauth token's data is bound to
+// ("" for a login outside a flow).
+func flowOfPreAuth(data []byte) string {
+	var fp flowPreAuth
+	if json.Unmarshal(data, &fp) != nil {
+		return ""
+	}
+	return fp.FlowHash
+}
+
+// Cookies of the page flow beside the sign-in cookie.
+const mfaCookie = "authos_mfa" // the preauth token of the MFA step
+
+// flowCookieName is name, __Host- prefixed under https.
+func (a *Authos) flowCookieName(name string) string {
+	if strings.HasPrefix(a.cfg.BaseURL, "https://") {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// setFlowCookie sets (ttl > 0) or clears a cookie of the flow: HttpOnly,
+// SameSite=Lax (it must survive the redirect back from a provider).
+func (a *Authos) setFlowCookie(w http.ResponseWriter, name, value string, ttl time.Duration) {
+	ck := &http.Cookie{Name: a.flowCookieName(name), Value: value, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(a.cfg.BaseURL, "https://"), MaxAge: int(ttl / time.Second)}
+	if ttl <= 0 {
+		ck.MaxAge = -1
+	}
+	http.SetCookie(w, ck)
+}
+
+// redirectNoStore answers 302 to to, never cached.
+func redirectNoStore(w http.ResponseWriter, r *http.Request, to string) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to, http.StatusFound)
+}
+
+// AddSignInMethod adds a button to the hosted sign-in page (or replaces
+// the method with the same ID).
+func (e Extension) AddSignInMethod(m SignInMethod) { e.a.addSignInMethod(m) }
+
+// SignInFlow returns the pending authorization request flowID (the id the
+// sign-in page received) without consuming it. BAD_REQUEST when it is
+// unknown, used or expired.
+func (e Extension) SignInFlow(ctx context.Context, flowID string) (SignInFlow, error) {
+	return e.a.signInFlow(ctx, flowID)
+}
+
+// ContinueSignIn is the one way back into the flow flowID once a first
+// factor has identified user (amr: the methods passed, e.g. ["pwd"]): it
+// checks the account (enabled, verified), sends the browser to the
+// second-factor page when the SecondFactor hook asks for it, and otherwise
+// opens the sign-in session cookie, consumes the request and redirects to
+// the client with the code (or, when the client refuses the user, with
+// error=access_denied). What cannot go to the client is shown on the
+// error page.
+func (e Extension) ContinueSignIn(w http.ResponseWriter, r *http.Request, flowID string, user User, amr []string) {
+	e.a.continueSignIn(w, r, flowID, user, amr)
+}
+
+// FailSignIn ends the flow flowID without a sign-in: the browser goes back
+// to the client with error=oauthError (e.g. access_denied when the person
+// cancelled at a provider), error_description, state and iss (RFC 6749
+// §4.1.2.1). Both strings must be of the characters RFC 6749 allows.
+func (e Extension) FailSignIn(w http.ResponseWriter, r *http.Request, flowID, oauthError, description string) {
+	e.a.failSignIn(w, r, flowID, oauthError, description)
+}

@@ -1,0 +1,477 @@
+package authos
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/page"
+	"github.com/authos/authos/store"
+)
+
+// The hosted sign-in pages of the authorization endpoint: GET
+// /auth/authorize sends a browser without a sign-in session to
+// /auth/signin?flow=... (or /auth/signup with prompt=create) unless the
+// host set Pages.SignInURL. The password form checks the password behind
+// the lockout of the JSON login and ends in continueSignIn, as every other
+// first factor does; the second step (/auth/signin/mfa) carries its
+// preauth token in a cookie bound to the flow. Sign-up and forgot-password
+// carry the flow into the emailed link, so that the verify and reset pages
+// lead back to the flow. Forms are protected like the account pages'
+// (cross-origin check, CSRF token and cookie, per-address limit).
+
+// Paths of the hosted sign-in pages.
+const (
+	pathSignIn    = "/auth/signin"
+	pathSignInMFA = "/auth/signin/mfa"
+	pathSignUp    = "/auth/signup"
+	pathForgot    = "/auth/forgot"
+)
+
+// Names of the hosted sign-in page templates (Pages.Templates).
+const (
+	pageSignIn    = "signin"
+	pageSignInMFA = "signin_mfa"
+	pageSignUp    = "signup"
+	pageForgot    = "forgot"
+)
+
+func init() {
+	for k, v := range signInPageTemplates {
+		defaultPageTemplates[k] = v
+	}
+}
+
+// signInPageTemplates are the default content templates of the hosted
+// sign-in pages (replaceable by name through Pages.Templates).
+var signInPageTemplates = map[string]string{
+	pageSignIn: `{{with .Notice}}<p class="notice" role="status">{{.}}</p>{{end}}
+{{with .Error}}<p class="error" role="alert" id="problem">{{.}}</p>{{end}}
+{{with .Hint}}<p class="hint">{{.}}</p>{{end}}
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="flow" value="{{.Flow}}">
+<input type="hidden" name="csrf" value="{{.CSRFToken}}">
+<label for="email">{{.T "page.signin.email"}}</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}"{{if .Error}} aria-invalid="true" aria-describedby="problem"{{end}}>
+<label for="password">{{.T "page.signin.password"}}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">{{.T "page.signin.button"}}</button>
+</form>
+{{if .Methods}}<p class="hint">{{.T "page.signin.or"}}</p>
+<ul class="methods">{{range .Methods}}<li><a class="button" href="{{.URL}}">{{.Label}}</a></li>{{end}}</ul>{{end}}
+<p class="actions"><a href="{{.ForgotURL}}">{{.T "page.signin.forgot"}}</a></p>
+<p>{{.T "page.signin.new"}} <a href="{{.SignUpURL}}">{{.T "page.signup.title"}}</a></p>
+`,
+	pageSignInMFA: `{{with .Error}}<p class="error" role="alert" id="problem">{{.}}</p>{{end}}
+{{if .Flow}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="flow" value="{{.Flow}}">
+<input type="hidden" name="csrf" value="{{.CSRFToken}}">
+<label for="code">{{.T "page.mfa.code"}}</label>
+<input id="code" name="code" type="text" class="code" inputmode="text" autocomplete="one-time-code" required aria-describedby="code-hint"{{if .Error}} aria-invalid="true"{{end}}>
+<p class="hint" id="code-hint">{{.T "page.mfa.hint"}}</p>
+<button type="submit">{{.T "page.mfa.button"}}</button>
+</form>{{end}}
+`,
+	pageSignUp: `{{with .Notice}}<p class="notice" role="status">{{.}}</p>{{end}}
+{{with .Error}}<p class="error" role="alert" id="problem">{{.}}</p>{{end}}
+{{with .Hint}}<p class="hint">{{.}}</p>{{end}}
+{{if .CSRFToken}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="flow" value="{{.Flow}}">
+<input type="hidden" name="csrf" value="{{.CSRFToken}}">
+<label for="email">{{.T "page.signin.email"}}</label>
+<input id="email" name="email" type="email" autocomplete="email" required value="{{.Email}}">
+<label for="name">{{.T "page.signup.name"}}</label>
+<input id="name" name="name" type="text" autocomplete="name" value="{{.Name}}">
+<label for="password">{{.T "page.signin.password"}}</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required aria-describedby="password-hint"{{if .Error}} aria-invalid="true"{{end}}>
+<p class="hint" id="password-hint">{{.T "page.reset.minlength" .MinLength}}</p>
+<label for="confirm">{{.T "page.signup.confirm"}}</label>
+<input id="confirm" name="confirm" type="password" autocomplete="new-password" required>
+<button type="submit">{{.T "page.signup.button"}}</button>
+</form>{{end}}
+<p class="actions">{{.T "page.signup.have"}} <a href="{{.SignInURL}}">{{.T "page.signin"}}</a></p>
+`,
+	pageForgot: `{{with .Notice}}<p class="notice" role="status">{{.}}</p>{{end}}
+{{with .Error}}<p class="error" role="alert" id="problem">{{.}}</p>{{end}}
+{{with .Hint}}<p class="hint">{{.}}</p>{{end}}
+{{if .CSRFToken}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="flow" value="{{.Flow}}">
+<input type="hidden" name="csrf" value="{{.CSRFToken}}">
+<label for="email">{{.T "page.signin.email"}}</label>
+<input id="email" name="email" type="email" autocomplete="email" required value="{{.Email}}">
+<button type="submit">{{.T "page.forgot.button"}}</button>
+</form>{{end}}
+<p class="actions"><a href="{{.SignInURL}}">{{.T "page.signin.back"}}</a></p>
+`,
+}
+
+// flowParam returns flow when it has the shape of a flow id (what the
+// authorization endpoint hands out), else "".
+func flowParam(flow string) string {
+	if flow == "" || len(flow) > 128 {
+		return ""
+	}
+	for i := 0; i < len(flow); i++ {
+		if c := flow[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return ""
+		}
+	}
+	return flow
+}
+
+// pageURL is the absolute URL of the hosted page at path for flow.
+func (a *Authos) pageURL(path, flow string) string {
+	return a.cfg.BaseURL + path + "?flow=" + url.QueryEscape(flow)
+}
+
+// hostedSignIn reports whether the hosted sign-in pages are served.
+func (a *Authos) hostedSignIn() bool { return !a.cfg.Pages.Disabled && a.signInOffered() }
+
+// flowCtxKey carries the flow of a sign-up or forgot-password request to
+// the emailed link (see withFlow).
+type flowCtxKey struct{}
+
+// withFlow returns ctx carrying flow, whose id the verification or reset
+// link then carries, so that its page leads back to the flow.
+func withFlow(ctx context.Context, flow string) context.Context {
+	return context.WithValue(ctx, flowCtxKey{}, flow)
+}
+
+// linkFlow is the flow of ctx ("" when none).
+func linkFlow(ctx context.Context) string {
+	flow, _ := ctx.Value(flowCtxKey{}).(string)
+	return flowParam(flow)
+}
+
+// linkPage is page with the flow of ctx added.
+func linkPage(ctx context.Context, page string) string {
+	flow := linkFlow(ctx)
+	if flow == "" {
+		return page
+	}
+	sep := "?"
+	if strings.Contains(page, "?") {
+		sep = "&"
+	}
+	return page + sep + "flow=" + url.QueryEscape(flow)
+}
+
+// signInRoutes of the hosted pages, behind the same cross-origin check as
+// the account pages' forms.
+func (p *accountPages) signInPageRoutes(cop *http.CrossOriginProtection) []route {
+	return []route{
+		{pattern: "GET " + pathSignIn, handler: http.HandlerFunc(p.signInForm)},
+		{pattern: "POST " + pathSignIn, handler: cop.Handler(http.HandlerFunc(p.signInPost))},
+		{pattern: "GET " + pathSignInMFA, handler: http.HandlerFunc(p.mfaForm)},
+		{pattern: "POST " + pathSignInMFA, handler: cop.Handler(http.HandlerFunc(p.mfaPost))},
+		{pattern: "GET " + pathSignUp, handler: http.HandlerFunc(p.signUpForm)},
+		{pattern: "POST " + pathSignUp, handler: cop.Handler(http.HandlerFunc(p.signUpPost))},
+		{pattern: "GET " + pathForgot, handler: http.HandlerFunc(p.forgotForm)},
+		{pattern: "POST " + pathForgot, handler: cop.Handler(http.HandlerFunc(p.forgotPost))},
+	}
+}
+
+// flowPage reads the flow of a page request (query on GET, form on POST)
+// and its pending request; it shows the error page and returns false when
+// the request is gone.
+func (p *accountPages) flowPage(w http.ResponseWriter, r *http.Request, flow string) (store.AuthRequest, string, bool) {
+	req, hash, err := p.a.pendingFlow(r.Context(), flowParam(flow))
+	if err != nil {
+		p.a.signInErrorPage(w, r, err)
+		return req, "", false
+	}
+	return req, hash, true
+}
+
+// signInData fills the data every sign-in page shares.
+func (p *accountPages) signInData(d *PageData, flow, path string) {
+	d.Flow, d.Action = flow, p.a.cfg.BaseURL+path
+	d.SignInURL, d.SignUpURL, d.ForgotURL = p.a.pageURL(pathSignIn, flow), p.a.pageURL(pathSignUp, flow), p.a.pageURL(pathForgot, flow)
+	d.MinLength = p.a.cfg.Password.MinLength
+}
+
+// showSignIn renders the password form for the request req of flow.
+func (p *accountPages) showSignIn(w http.ResponseWriter, r *http.Request, status int, d *PageData, flow string, req store.AuthRequest) {
+	p.signInData(d, flow, pathSignIn)
+	d.Title = d.T("page.signin.title")
+	d.Methods = p.a.methodsFor(r.Context(), flowOf(flow, req))
+	p.form(w, r, status, pageSignIn, d)
+}
+
+// form renders the page name with a fresh CSRF token for its form.
+func (p *accountPages) form(w http.ResponseWriter, r *http.Request, status int, name string, d *PageData) {
+	if !p.withForm(w, r, d, name, d.Token) {
+		p.renderError(w, r, p.tmpl[name], d, NewError(CodeInternalServerError, ""))
+		return
+	}
+	p.render(w, status, p.tmpl[name], d)
+}
+
+// signInForm (GET /auth/signin?flow=) shows the password form.
+func (p *accountPages) signInForm(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req, _, ok := p.flowPage(w, r, q.Get("flow"))
+	if !ok {
+		return
+	}
+	d := p.data(r, "page.signin.title")
+	d.Email = req.LoginHint
+	if h := q.Get("login_hint"); h != "" && len(h) <= maxLoginHintBytes {
+		d.Email = h
+	}
+	p.showSignIn(w, r, http.StatusOK, d, q.Get("flow"), req)
+}
+
+// signInPost (POST /auth/signin) checks the password (the lockout of the
+// JSON login applies) and continues the flow.
+func (p *accountPages) signInPost(w http.ResponseWriter, r *http.Request) {
+	d, ok := p.readPost(w, r, p.tmpl[pageSignIn], pageSignIn)
+	if !ok {
+		return
+	}
+	flow := r.PostForm.Get("flow")
+	req, _, ok := p.flowPage(w, r, flow)
+	if !ok {
+		return
+	}
+	email := r.PostForm.Get("email")
+	ip := p.a.ClientIP(r)
+	user, err := p.a.checkPassword(WithClientIP(r.Context(), ip), email, r.PostForm.Get("password"), ip)
+	if err == nil {
+		err = checkAccount(user)
+	}
+	if err != nil {
+		e := AsError(err)
+		if e.Code.HTTPStatus() >= 500 {
+			p.renderError(w, r, p.tmpl[pageSignIn], d, err)
+			return
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfter(e))
+		}
+		d.Email, d.Error = truncate(email, maxLoginHintBytes), localMessage(d.Lang, e)
+		if e.Code == CodeEmailNotVerified {
+			d.Hint = d.T("page.signin.unverified")
+		}
+		p.showSignIn(w, r, e.Code.HTTPStatus(), d, flow, req)
+		return
+	}
+	p.a.continueSignIn(w, r, flow, user, []string{AMRPassword})
+}
+
+// mfaPending returns the preauth token of the request's MFA cookie and its
+// stored row when it is live and bound to flow.
+func (p *accountPages) mfaPending(r *http.Request, flow string) (string, store.OneTimeToken, error) {
+	gone := NewError(CodeUnauthorized, "The sign-in has expired; sign in again")
+	ck, err := r.Cookie(p.a.flowCookieName(mfaCookie))
+	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
+		return "", store.OneTimeToken{}, gone
+	}
+	t, err := p.a.st.GetToken(r.Context(), store.PurposePreAuth, hashx.SHA256Hex(ck.Value), p.a.now())
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUsed) || errors.Is(err, store.ErrExpired) {
+			return "", t, gone
+		}
+		return "", t, dbError(err)
+	}
+	if flowOfPreAuth(t.Data) != hashx.SHA256Hex(flow) {
+		return "", t, gone
+	}
+	return ck.Value, t, nil
+}
+
+// mfaError shows the second step's refusal of a pending login that is
+// gone, with a link back to the password form of the flow.
+func (p *accountPages) mfaError(w http.ResponseWriter, r *http.Request, d *PageData, flow string, err error) {
+	d.Title, d.Flow = d.T("page.mfa.title"), ""
+	d.SignInURL = p.a.pageURL(pathSignIn, flow)
+	e := AsError(err)
+	if e.Code == CodeUnauthorized {
+		d.Error = localMessage(d.Lang, e)
+		p.render(w, http.StatusUnauthorized, p.tmpl[pageSignInMFA], d)
+		return
+	}
+	p.renderError(w, r, p.tmpl[pageSignInMFA], d, err)
+}
+
+// mfaForm (GET /auth/signin/mfa?flow=) shows the code form.
+func (p *accountPages) mfaForm(w http.ResponseWriter, r *http.Request) {
+	flow := flowParam(r.URL.Query().Get("flow"))
+	if _, _, ok := p.flowPage(w, r, flow); !ok {
+		return
+	}
+	d := p.data(r, "page.mfa.title")
+	if _, _, err := p.mfaPending(r, flow); err != nil {
+		p.mfaError(w, r, d, flow, err)
+		return
+	}
+	p.signInData(d, flow, pathSignInMFA)
+	p.form(w, r, http.StatusOK, pageSignInMFA, d)
+}
+
+// mfaPost (POST /auth/signin/mfa) checks the code with the second-factor
+// hook, then finishes the flow with the factor added to amr.
+func (p *accountPages) mfaPost(w http.ResponseWriter, r *http.Request) {
+	d, ok := p.readPost(w, r, p.tmpl[pageSignInMFA], pageSignInMFA)
+	if !ok {
+		return
+	}
+	flow := flowParam(r.PostForm.Get("flow"))
+	req, hash, ok := p.flowPage(w, r, flow)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	token, _, err := p.mfaPending(r, flow)
+	if err != nil {
+		p.mfaError(w, r, d, flow, err)
+		return
+	}
+	p.a.mu.RLock()
+	sf := p.a.secondFactor
+	p.a.mu.RUnlock()
+	if sf == nil {
+		p.mfaError(w, r, d, flow, NewError(CodeUnauthorized, "The sign-in has expired; sign in again"))
+		return
+	}
+	amr, err := sf.VerifyCode(ctx, token, r.PostForm.Get("code"))
+	if err != nil {
+		e := AsError(err)
+		switch {
+		case e.Code == CodeUnauthorized || e.Code.HTTPStatus() >= 500:
+			p.mfaError(w, r, d, flow, err)
+		default:
+			if e.RetryAfter > 0 {
+				w.Header().Set("Retry-After", retryAfter(e))
+			}
+			d.Title, d.Error = d.T("page.mfa.title"), localMessage(d.Lang, e)
+			p.signInData(d, flow, pathSignInMFA)
+			p.form(w, r, e.Code.HTTPStatus(), pageSignInMFA, d)
+		}
+		return
+	}
+	t, err := p.a.st.ConsumeToken(ctx, store.PurposePreAuth, hashx.SHA256Hex(token), p.a.now())
+	if err != nil {
+		p.mfaError(w, r, d, flow, preAuthError(err))
+		return
+	}
+	pa, err := p.a.pendingLogin(ctx, t)
+	if err == nil {
+		err = checkAccount(pa.User)
+	}
+	if err != nil {
+		p.a.signInErrorPage(w, r, err)
+		return
+	}
+	lc := pa.Login
+	if amr != "" && !slices.Contains(lc.AMR, amr) {
+		lc.AMR = append(lc.AMR, amr)
+	}
+	p.a.setFlowCookie(w, mfaCookie, "", 0)
+	p.a.finishSignIn(w, r, req, hash, pa.User.ID, lc.AMR, t.CreatedAt)
+}
+
+// signUpForm (GET /auth/signup?flow=) shows the sign-up form.
+func (p *accountPages) signUpForm(w http.ResponseWriter, r *http.Request) {
+	flow := flowParam(r.URL.Query().Get("flow"))
+	req, _, ok := p.flowPage(w, r, flow)
+	if !ok {
+		return
+	}
+	d := p.data(r, "page.signup.title")
+	d.Email = req.LoginHint
+	p.signInData(d, flow, pathSignUp)
+	p.form(w, r, http.StatusOK, pageSignUp, d)
+}
+
+// signUpPost (POST /auth/signup) registers the account; the verification
+// link carries the flow, so that its page leads back to it.
+func (p *accountPages) signUpPost(w http.ResponseWriter, r *http.Request) {
+	d, ok := p.readPost(w, r, p.tmpl[pageSignUp], pageSignUp)
+	if !ok {
+		return
+	}
+	flow := flowParam(r.PostForm.Get("flow"))
+	if _, _, ok := p.flowPage(w, r, flow); !ok {
+		return
+	}
+	f := r.PostForm
+	d.Title = d.T("page.signup.title")
+	p.signInData(d, flow, pathSignUp)
+	d.Email, d.Name = truncate(f.Get("email"), maxLoginHintBytes), truncate(f.Get("name"), 200)
+	if f.Get("password") != f.Get("confirm") {
+		d.Error = d.T("page.reset.mismatch")
+		p.form(w, r, http.StatusBadRequest, pageSignUp, d)
+		return
+	}
+	ctx := withFlow(WithClientIP(r.Context(), p.a.ClientIP(r)), flow)
+	u, err := p.a.Register(ctx, RegisterInput{Email: f.Get("email"), Password: f.Get("password"), Name: f.Get("name")})
+	if err != nil {
+		e := AsError(err)
+		if e.Code.HTTPStatus() >= 500 {
+			p.renderError(w, r, p.tmpl[pageSignUp], d, err)
+			return
+		}
+		d.Error = localMessage(d.Lang, e)
+		if e.Code == CodeUserAlreadyExists {
+			d.Hint = d.T("page.signup.exists")
+		}
+		p.form(w, r, e.Code.HTTPStatus(), pageSignUp, d)
+		return
+	}
+	d.Title, d.Notice, d.Hint = d.T("page.signup.done.title"), d.T("page.signup.done", u.Email), d.T("page.signup.done.hint")
+	d.CSRFToken = ""
+	p.render(w, http.StatusOK, p.tmpl[pageSignUp], d)
+}
+
+// forgotForm (GET /auth/forgot?flow=) asks for the email address.
+func (p *accountPages) forgotForm(w http.ResponseWriter, r *http.Request) {
+	flow := flowParam(r.URL.Query().Get("flow"))
+	req, _, ok := p.flowPage(w, r, flow)
+	if !ok {
+		return
+	}
+	d := p.data(r, "page.forgot.title")
+	d.Email, d.Hint = req.LoginHint, d.T("page.forgot.hint")
+	p.signInData(d, flow, pathForgot)
+	p.form(w, r, http.StatusOK, pageForgot, d)
+}
+
+// forgotPost (POST /auth/forgot) queues the reset email (the same answer
+// whether or not the account exists); its link carries the flow.
+func (p *accountPages) forgotPost(w http.ResponseWriter, r *http.Request) {
+	d, ok := p.readPost(w, r, p.tmpl[pageForgot], pageForgot)
+	if !ok {
+		return
+	}
+	flow := flowParam(r.PostForm.Get("flow"))
+	if _, _, ok := p.flowPage(w, r, flow); !ok {
+		return
+	}
+	d.Title = d.T("page.forgot.title")
+	p.signInData(d, flow, pathForgot)
+	email := r.PostForm.Get("email")
+	ctx := withFlow(WithClientIP(r.Context(), p.a.ClientIP(r)), flow)
+	if err := p.a.ForgotPassword(ctx, email); err != nil {
+		e := AsError(err)
+		if e.Code.HTTPStatus() >= 500 {
+			p.renderError(w, r, p.tmpl[pageForgot], d, err)
+			return
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfter(e))
+		}
+		d.Email, d.Error = truncate(email, maxLoginHintBytes), localMessage(d.Lang, e)
+		p.form(w, r, e.Code.HTTPStatus(), pageForgot, d)
+		return
+	}
+	d.Notice, d.Hint = d.T("page.forgot.done"), d.T("page.forgot.done.hint")
+	p.render(w, http.StatusOK, p.tmpl[pageForgot], d)
+}
+
+// retryAfter is the Retry-After of e in whole seconds.
+func retryAfter(e *Error) string { return page.RetryAfter(e.RetryAfter) }
