@@ -126,9 +126,6 @@ type signedIn struct {
 	expiresAt time.Time // the end of the sign-in session
 	clientIP  string
 	userAgent string
-	// event records a user.login event (the page flow; the JSON
-	// completion's login recorded its own).
-	event bool
 }
 
 // finishFlow consumes the request req (stored under hash), opens a
@@ -160,21 +157,9 @@ func (a *Authos) finishFlow(ctx context.Context, req store.AuthRequest, hash str
 		UserAgent: truncate(who.userAgent, 512), IP: who.clientIP,
 		CreatedAt: who.authTime, LastUsedAt: now, ExpiresAt: who.expiresAt,
 	}}
-	err = a.st.Tx(ctx, func(tx store.Tx) error {
-		txs, err := a.signInStore(tx)
-		if err != nil {
-			return err
-		}
-		if err := txs.CreateSignInSession(ctx, sis); err != nil {
-			return err
-		}
-		if !who.event {
-			return nil
-		}
-		return a.emit(ctx, tx, Event{Type: EventUserLogin, ActorID: who.userID, TargetID: who.userID, OrgID: o.ID,
-			Data: map[string]any{"session_id": sis.Session.ID, "amr": who.amr, "ip": who.clientIP, "client_id": svc.ClientID}})
-	})
-	if err != nil {
+	// The code's exchange records the user.login event of the service's
+	// session.
+	if err := ss.CreateSignInSession(ctx, sis); err != nil {
 		return nil, dbError(err)
 	}
 	ar := AuthorizeRequest{RedirectURI: req.RedirectURI, Nonce: req.Nonce, CodeChallenge: req.CodeChallenge}
@@ -243,7 +228,7 @@ func (a *Authos) continueSignIn(w http.ResponseWriter, r *http.Request, flow str
 func (a *Authos) finishSignIn(w http.ResponseWriter, r *http.Request, req store.AuthRequest, hash, userID string, amr []string, authTime time.Time) {
 	now := a.now()
 	res, err := a.finishFlow(r.Context(), req, hash, signedIn{userID: userID, amr: amr, authTime: authTime,
-		expiresAt: now.Add(a.cfg.SessionLifetime), clientIP: a.ClientIP(r), userAgent: r.UserAgent(), event: true})
+		expiresAt: now.Add(a.cfg.SessionLifetime), clientIP: a.ClientIP(r), userAgent: r.UserAgent()})
 	if err != nil {
 		a.signInErrorPage(w, r, err)
 		return

@@ -75,6 +75,7 @@ var signInPageTemplates = map[string]string{
 <p class="hint" id="code-hint">{{.T "page.mfa.hint"}}</p>
 <button type="submit">{{.T "page.mfa.button"}}</button>
 </form>{{end}}
+{{with .SignInURL}}<p class="actions"><a href="{{.}}">{{$.T "page.signin.back"}}</a></p>{{end}}
 `,
 	pageSignUp: `{{with .Notice}}<p class="notice" role="status">{{.}}</p>{{end}}
 {{with .Error}}<p class="error" role="alert" id="problem">{{.}}</p>{{end}}
