@@ -117,7 +117,7 @@ func flowParam(flow string) string {
 		return ""
 	}
 	for i := 0; i < len(flow); i++ {
-		if c := flow[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if c := flow[i]; !unreserved(c) || c == '.' || c == '~' {
 			return ""
 		}
 	}
