@@ -220,7 +220,7 @@ type LoginInput struct {
 // ORGANIZATION_NOT_ACTIVE.
 func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, error) {
 	if in.ClientIP == "" {
-		in.ClientIP = ClientIPFrom(ctx)
+		in.ClientIP = clientIPFrom(ctx)
 	}
 	user, err := a.checkPassword(ctx, in.Email, in.Password, in.ClientIP)
 	if err != nil {
@@ -516,7 +516,7 @@ func optionalName(name string) (string, error) {
 	if strings.TrimSpace(name) == "" {
 		return "", nil
 	}
-	return ValidateName(name)
+	return validateName(name)
 }
 
 // SessionInfo is a session as its owner sees it.
@@ -610,7 +610,7 @@ func (a *Authos) limitAccount(ctx context.Context, action, email string) error {
 	}
 	key := "acct:" + action + ":" + hashx.SHA256Hex(strings.ToLower(email))
 	if rl.PerAccount != (Limit{}) {
-		if err := a.allow(ctx, key+"|ip:"+hashx.SHA256Hex(addressBlock(ClientIPFrom(ctx))), rl.PerAccount); err != nil {
+		if err := a.allow(ctx, key+"|ip:"+hashx.SHA256Hex(addressBlock(clientIPFrom(ctx))), rl.PerAccount); err != nil {
 			return err
 		}
 	}

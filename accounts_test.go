@@ -48,15 +48,15 @@ func TestAlternativeSigningAlgorithms(t *testing.T) {
 			if _, err := a.VerifyAccessToken(context.Background(), tr.AccessToken, ""); err != nil {
 				t.Fatalf("verify: %v", err)
 			}
-			k := a.JWKS().Keys[0]
+			k := a.jwks().Keys[0]
 			switch alg {
 			case AlgES256:
 				if k.KeyType != "EC" || k.Curve != "P-256" || len(k.X) != 43 || len(k.Y) != 43 {
-					t.Errorf("JWK = %+v", k)
+					t.Errorf("jwk = %+v", k)
 				}
 			case AlgRS256:
 				if k.KeyType != "RSA" || k.E != "AQAB" || len(k.N) != 512 { // 3072-bit modulus
-					t.Errorf("JWK = %+v (len n %d)", k, len(k.N))
+					t.Errorf("jwk = %+v (len n %d)", k, len(k.N))
 				}
 			}
 		})

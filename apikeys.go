@@ -18,8 +18,8 @@ import (
 // APIKey is an organization's API key (the store's shape).
 type APIKey = store.APIKey
 
-// APIKeyPrefix starts every API key.
-const APIKeyPrefix = "ak_"
+// apiKeyPrefix starts every API key.
+const apiKeyPrefix = "ak_"
 
 // API key scopes of the core; domain packages add theirs.
 var apiKeyScopes = []string{
@@ -29,9 +29,6 @@ var apiKeyScopes = []string{
 	// Package webhook's routes.
 	"webhooks:read", "webhooks:write",
 }
-
-// APIKeyScopes lists the scopes an API key may carry.
-func APIKeyScopes() []string { return slices.Clone(apiKeyScopes) }
 
 // APIKeyInput creates an API key.
 type APIKeyInput struct {
@@ -161,7 +158,7 @@ func (a *Authos) CreateAPIKey(ctx context.Context, p *Principal, o Organization,
 	}
 	prefix := strings.ToLower(randx.Token(9))
 	prefix = strings.NewReplacer("_", "x", "-", "y").Replace(prefix)
-	key := APIKeyPrefix + prefix + "_" + randx.Token(32)
+	key := apiKeyPrefix + prefix + "_" + randx.Token(32)
 	k := APIKey{ID: randx.ID(), OrgID: o.ID, Name: name, Prefix: prefix, SecretHash: hashx.SHA256Hex(key),
 		Scopes: slices.Compact(slices.Sorted(slices.Values(scopes))), CreatedBy: creator, CreatedAt: now}
 	if in.ExpiresAt != nil {
@@ -264,7 +261,7 @@ func apiKeyFromRequest(r *http.Request) string {
 	if k := r.Header.Get("X-API-Key"); k != "" {
 		return k
 	}
-	if t := BearerToken(r); strings.HasPrefix(t, APIKeyPrefix) {
+	if t := BearerToken(r); strings.HasPrefix(t, apiKeyPrefix) {
 		return t
 	}
 	return ""
@@ -279,7 +276,7 @@ func apiKeyFromRequest(r *http.Request) string {
 // Config.APIKeyTouchInterval.
 func (a *Authos) AuthenticateAPIKey(ctx context.Context, key string) (*Principal, error) {
 	bad := NewError(CodeUnauthorized, "Invalid API key")
-	rest, ok := strings.CutPrefix(key, APIKeyPrefix)
+	rest, ok := strings.CutPrefix(key, apiKeyPrefix)
 	if !ok || len(key) > 256 {
 		return nil, bad
 	}
@@ -342,7 +339,7 @@ func (a *Authos) RequireAuthOrAPIKey(next http.Handler) http.Handler {
 			a.WriteError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 	})
 }
 

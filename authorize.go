@@ -33,14 +33,14 @@ import (
 
 // Scopes the authorization server grants.
 const (
-	ScopeOpenID        = "openid"
-	ScopeProfile       = "profile"
-	ScopeEmail         = "email"
-	ScopeOfflineAccess = "offline_access"
+	scopeOpenID        = "openid"
+	scopeProfile       = "profile"
+	scopeEmail         = "email"
+	scopeOfflineAccess = "offline_access"
 )
 
 // supportedScopes are the scopes a client may ask for.
-var supportedScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess}
+var supportedScopes = []string{scopeOpenID, scopeProfile, scopeEmail, scopeOfflineAccess}
 
 // Lifetimes of the flow's state.
 const (
@@ -66,9 +66,9 @@ const signInAudience = "authos:signin"
 // Prompt values (OpenID Connect Core §3.1.2.1, Initiating User
 // Registration 1.0).
 const (
-	PromptNone   = "none"
-	PromptLogin  = "login"
-	PromptCreate = "create"
+	promptNone   = "none"
+	promptLogin  = "login"
+	promptCreate = "create"
 )
 
 // AuthorizeRequest is an authorization request's parameters, as sent.
@@ -146,14 +146,14 @@ func (r AuthorizeRequest) checkParams() ([]string, *authorizeError) {
 	case "S256":
 	case "":
 		if r.CodeChallenge == "" {
-			return nil, redirectErr(OAuthInvalidRequest, CodeBadRequest, "PKCE is required: send code_challenge with code_challenge_method=S256")
+			return nil, redirectErr(oauthInvalidRequest, CodeBadRequest, "PKCE is required: send code_challenge with code_challenge_method=S256")
 		}
-		return nil, redirectErr(OAuthInvalidRequest, CodeBadRequest, "code_challenge_method=S256 is required")
+		return nil, redirectErr(oauthInvalidRequest, CodeBadRequest, "code_challenge_method=S256 is required")
 	default:
-		return nil, redirectErr(OAuthInvalidRequest, CodeBadRequest, "Only code_challenge_method=S256 is supported")
+		return nil, redirectErr(oauthInvalidRequest, CodeBadRequest, "Only code_challenge_method=S256 is supported")
 	}
 	if !validChallenge(r.CodeChallenge) {
-		return nil, redirectErr(OAuthInvalidRequest, CodeBadRequest, "code_challenge must be the base64url SHA-256 of the verifier (43 characters)")
+		return nil, redirectErr(oauthInvalidRequest, CodeBadRequest, "code_challenge must be the base64url SHA-256 of the verifier (43 characters)")
 	}
 	scope, oe := parseScope(r.Scope)
 	if oe != nil {
@@ -172,12 +172,12 @@ func parsePrompt(p string) ([]string, *authorizeError) {
 	}
 	vals := strings.Split(p, " ")
 	for _, v := range vals {
-		if v != PromptNone && v != PromptLogin && v != PromptCreate {
-			return nil, redirectErr(OAuthInvalidRequest, CodeBadRequest, "prompt must be none, login or create")
+		if v != promptNone && v != promptLogin && v != promptCreate {
+			return nil, redirectErr(oauthInvalidRequest, CodeBadRequest, "prompt must be none, login or create")
 		}
 	}
-	if slices.Contains(vals, PromptNone) && len(vals) > 1 {
-		return nil, redirectErr(OAuthInvalidRequest, CodeBadRequest, "prompt=none cannot be combined")
+	if slices.Contains(vals, promptNone) && len(vals) > 1 {
+		return nil, redirectErr(oauthInvalidRequest, CodeBadRequest, "prompt=none cannot be combined")
 	}
 	return vals, nil
 }
@@ -224,7 +224,7 @@ func parseScope(s string) ([]string, *OAuthError) {
 			continue
 		}
 		if !slices.Contains(supportedScopes, v) {
-			return nil, NewOAuthError(OAuthInvalidScope, CodeBadRequest, "Unsupported scope; supported: "+strings.Join(supportedScopes, " "))
+			return nil, NewOAuthError(oauthInvalidScope, CodeBadRequest, "Unsupported scope; supported: "+strings.Join(supportedScopes, " "))
 		}
 		if !slices.Contains(out, v) {
 			out = append(out, v)
@@ -246,7 +246,7 @@ func narrowScope(requested string, granted []string) ([]string, *OAuthError) {
 	if granted != nil {
 		for _, s := range scope {
 			if !slices.Contains(granted, s) {
-				return nil, NewOAuthError(OAuthInvalidScope, CodeBadRequest, "The scope asks for more than was granted")
+				return nil, NewOAuthError(oauthInvalidScope, CodeBadRequest, "The scope asks for more than was granted")
 			}
 		}
 	}
@@ -380,13 +380,13 @@ func (a *Authos) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := requireActive(c.Org); err != nil {
-		redirect(a.errorRedirect(req.RedirectURI, req.State, redirectErr(OAuthAccessDenied, CodeOrganizationNotActive, AsError(err).PublicMessage())))
+		redirect(a.errorRedirect(req.RedirectURI, req.State, redirectErr(oauthAccessDenied, CodeOrganizationNotActive, AsError(err).PublicMessage())))
 		return
 	}
 	prompt, _ := parsePrompt(req.Prompt)
 	now := a.now()
 	sis, signedIn := a.currentSignIn(r, now)
-	fresh := !slices.Contains(prompt, PromptLogin) && !slices.Contains(prompt, PromptCreate) &&
+	fresh := !slices.Contains(prompt, promptLogin) && !slices.Contains(prompt, promptCreate) &&
 		(req.MaxAge < 0 || now.Sub(sis.Session.CreatedAt) <= time.Duration(req.MaxAge)*time.Second)
 	if signedIn && fresh {
 		code := authCodeOf(req, scope, c, sis)
@@ -398,7 +398,7 @@ func (a *Authos) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		redirect(to)
 		return
 	}
-	if slices.Contains(prompt, PromptNone) {
+	if slices.Contains(prompt, promptNone) {
 		redirect(a.errorRedirect(req.RedirectURI, req.State, redirectErr("login_required", CodeUnauthorized, "The user is not signed in")))
 		return
 	}
@@ -426,7 +426,7 @@ func (a *Authos) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // login_hint, prompt) added.
 func (a *Authos) signInPageURL(flow string, req AuthorizeRequest) string {
 	if !a.hostSignInURL && a.hostedSignIn() {
-		if prompt, _ := parsePrompt(req.Prompt); slices.Contains(prompt, PromptCreate) {
+		if prompt, _ := parsePrompt(req.Prompt); slices.Contains(prompt, promptCreate) {
 			return a.pageURL(pathSignUp, flow)
 		}
 		return a.pageURL(pathSignIn, flow)
@@ -440,8 +440,8 @@ func (a *Authos) signInPageURL(flow string, req AuthorizeRequest) string {
 	if req.LoginHint != "" {
 		q.Set("login_hint", req.LoginHint)
 	}
-	if req.Prompt == PromptCreate {
-		q.Set("prompt", PromptCreate)
+	if req.Prompt == promptCreate {
+		q.Set("prompt", promptCreate)
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
@@ -474,9 +474,9 @@ func (a *Authos) issueCode(ctx context.Context, c ServiceClient, sis store.SignI
 		e := AsError(err)
 		if e.Code.HTTPStatus() >= 500 {
 			a.log.Error("authos: authorization", "error_code", string(e.Code), "cause", err.Error())
-			return redirectErr(OAuthServerError, e.Code, e.PublicMessage())
+			return redirectErr(oauthServerError, e.Code, e.PublicMessage())
 		}
-		return redirectErr(OAuthAccessDenied, e.Code, e.PublicMessage())
+		return redirectErr(oauthAccessDenied, e.Code, e.PublicMessage())
 	}
 	if err := a.mayUseService(ctx, a.st, sis.Session.UserID, c); err != nil {
 		return "", deny(err)
@@ -595,7 +595,7 @@ func (a *Authos) CompleteAuthorization(ctx context.Context, p *Principal, flow, 
 		return nil, NewError(CodeSessionRevoked, "Session has been revoked")
 	}
 	prompt, _ := parsePrompt(req.Prompt)
-	if (slices.Contains(prompt, PromptLogin) || slices.Contains(prompt, PromptCreate)) && !login.CreatedAt.After(req.CreatedAt) {
+	if (slices.Contains(prompt, promptLogin) || slices.Contains(prompt, promptCreate)) && !login.CreatedAt.After(req.CreatedAt) {
 		return nil, NewError(CodeUnauthorized, "The application asks for a fresh sign-in")
 	}
 	if req.MaxAge >= 0 && now.Sub(login.CreatedAt) > time.Duration(req.MaxAge)*time.Second {

@@ -317,7 +317,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Now = time.Now
 	}
 	if c.RateLimiter == nil {
-		c.RateLimiter = NewMemoryRateLimiter(c.Now)
+		c.RateLimiter = newMemoryRateLimiter(c.Now)
 	}
 	if c.RateLimits.PerIP == (Limit{}) {
 		c.RateLimits.PerIP = Limit{Rate: 60, Period: time.Minute, Burst: 30}

@@ -1,7 +1,6 @@
 package authos
 
 import (
-	"context"
 	"fmt"
 	htmltemplate "html/template"
 	"math"
@@ -100,12 +99,6 @@ func parseTemplate(name string, t EmailTemplate) (*emailTemplate, error) {
 		}
 	}
 	return &et, nil
-}
-
-// RenderEmail renders the named template for to in the language of ctx
-// (WithLanguage), else Config.DefaultLanguage.
-func (a *Authos) RenderEmail(ctx context.Context, name, to string, data EmailData) (Message, error) {
-	return a.renderEmail(a.language(ctx), name, to, data)
 }
 
 func (a *Authos) renderEmail(lang, name, to string, data EmailData) (Message, error) {

@@ -45,7 +45,7 @@ type catalogEntry struct {
 }
 
 func init() {
-	// Project codes are part of the same table; see ProjectCodes.
+	// Project codes are part of the same table; see projectCodes.
 	maps.Copy(catalog, projectCatalog)
 }
 
@@ -58,8 +58,8 @@ var projectCatalog = map[ErrorCode]catalogEntry{
 	CodePreconditionFailed: {412, "General", "The resource has changed", "Read the resource again and retry with its current version"},
 }
 
-// ProjectCodes returns the codes authos adds to the AuthOS catalog.
-func ProjectCodes() []ErrorCode {
+// projectCodes returns the codes authos adds to the AuthOS catalog.
+func projectCodes() []ErrorCode {
 	return slices.Sorted(maps.Keys(projectCatalog))
 }
 

@@ -50,7 +50,7 @@ func readCatalogTSV(t *testing.T, path string) map[ErrorCode]int {
 func TestCatalogMatchesTSV(t *testing.T) {
 	want := readCatalogTSV(t, "testdata/error-codes.tsv")
 	project := map[ErrorCode]bool{}
-	for _, c := range ProjectCodes() {
+	for _, c := range projectCodes() {
 		project[c] = true
 		if _, dup := want[c]; dup {
 			t.Errorf("project code %s is already in the catalog", c)

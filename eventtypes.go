@@ -134,14 +134,6 @@ func (a *Authos) EventTypes() []EventType {
 	return out
 }
 
-// LookupEventType returns the catalog entry of typ.
-func (a *Authos) LookupEventType(typ string) (EventType, bool) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	t, ok := a.events.types[typ]
-	return t, ok
-}
-
 // SubscribeEvents registers fn to receive every event from the outbox
 // worker after commit, after Config.OnEvent, at least once: an error from
 // any receiver retries the event for all of them, so receivers must be

@@ -32,7 +32,7 @@ func grantKey(sessionID string) string { return hashx.SHA256Hex("service-grant:"
 
 // codeError is the invalid_grant answer to a code that cannot be redeemed.
 func codeError(desc string) *OAuthError {
-	return NewOAuthError(OAuthInvalidGrant, CodeOAuthCodeExpired, desc)
+	return NewOAuthError(oauthInvalidGrant, CodeOAuthCodeExpired, desc)
 }
 
 // grantAuthorizationCode redeems an authorization code (RFC 6749 §4.1.3,
@@ -45,7 +45,7 @@ func (a *Authos) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 	f := req.Form
 	code, verifier, redirectURI := f.Get("code"), f.Get("code_verifier"), f.Get("redirect_uri")
 	if code == "" || len(code) > 256 {
-		return nil, NewOAuthError(OAuthInvalidRequest, CodeBadRequest, "code is required")
+		return nil, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "code is required")
 	}
 	ss, err := a.signInStore(a.st)
 	if err != nil {
@@ -85,7 +85,7 @@ func (a *Authos) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 		if e.Code.HTTPStatus() >= 500 {
 			return nil, err
 		}
-		return nil, NewOAuthError(OAuthInvalidGrant, e.Code, e.PublicMessage())
+		return nil, NewOAuthError(oauthInvalidGrant, e.Code, e.PublicMessage())
 	}
 	user, err := a.st.GetUser(ctx, c.UserID)
 	if err != nil {
@@ -99,7 +99,7 @@ func (a *Authos) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 	}
 	var refresh string
 	var rt store.RefreshToken
-	if hasScope(scope, ScopeOfflineAccess) {
+	if hasScope(scope, scopeOfflineAccess) {
 		refresh = randx.Token(32)
 		rt = store.RefreshToken{Hash: hashx.SHA256Hex(refresh), SessionID: s.ID, CreatedAt: now,
 			ExpiresAt: minTime(now.Add(a.cfg.RefreshTokenTTL), s.ExpiresAt)}
@@ -141,7 +141,7 @@ func (a *Authos) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 		return nil, err
 	}
 	tr.Scope = joinScope(scope)
-	if hasScope(scope, ScopeOpenID) {
+	if hasScope(scope, scopeOpenID) {
 		tr.IDToken, err = a.mintIDToken(idTokenInput{user: user, clientID: s.Audience, scope: scope, nonce: c.Nonce,
 			amr: s.AMR, authTime: c.AuthTime, signInID: c.SignInSessionID, org: req.Client.Org.Slug,
 			accessToken: tr.AccessToken, iat: now})
@@ -159,19 +159,19 @@ func (a *Authos) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	token := req.Form.Get("refresh_token")
 	if token == "" {
-		return nil, NewOAuthError(OAuthInvalidRequest, CodeBadRequest, "refresh_token is required")
+		return nil, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "refresh_token is required")
 	}
 	var g serviceGrant
 	check := func(tx store.Tx, s Session) error {
 		if s.Audience != req.Client.Service.ClientID || s.ServiceID != req.Client.Service.ID {
-			return NewOAuthError(OAuthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
+			return NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
 		}
 		t, err := tx.GetToken(ctx, purposeServiceGrant, grantKey(s.ID), a.now())
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // a family another grant started (device_code): no scope was granted
 		}
 		if err != nil {
-			return NewOAuthError(OAuthInvalidGrant, CodeUnauthorized, "The grant of this refresh token has ended")
+			return NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The grant of this refresh token has ended")
 		}
 		return json.Unmarshal(t.Data, &g)
 	}
@@ -183,7 +183,7 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 		}
 		e := AsError(err)
 		if e.Code.HTTPStatus() < 500 {
-			return nil, NewOAuthError(OAuthInvalidGrant, e.Code, e.PublicMessage())
+			return nil, NewOAuthError(oauthInvalidGrant, e.Code, e.PublicMessage())
 		}
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 		return nil, oe
 	}
 	tr.Scope = joinScope(scope)
-	if hasScope(scope, ScopeOpenID) {
+	if hasScope(scope, scopeOpenID) {
 		tr.IDToken, err = a.mintIDToken(idTokenInput{user: user, clientID: tr.Session.Audience, scope: scope,
 			amr: tr.Session.AMR, authTime: g.AuthTime, signInID: g.SignInID, org: req.Client.Org.Slug,
 			accessToken: tr.AccessToken, iat: a.now()})
@@ -213,7 +213,7 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 func (a *Authos) mintClientToken(_ context.Context, c ServiceClient, scope string) (*TokenResponse, error) {
 	now := a.now()
 	exp := now.Add(a.cfg.AccessTokenTTL)
-	at, err := a.mintAccessToken(AccessClaims{
+	at, err := a.mintAccessToken(accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: a.cfg.Issuer, Subject: c.Service.ClientID, Audience: jwt.ClaimStrings{c.Service.ClientID},
 			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now), ID: randx.ID(),

@@ -81,7 +81,7 @@ func (a *Authos) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 // HandleJSON builds a JSON endpoint: it decodes the body into In (skipped
 // when In is struct{}; an absent body is the zero In), calls fn with the
 // request's principal (nil on public routes) and its client address in the
-// context (ClientIPFrom), and writes Out with status (nothing for 204), or
+// context (clientIPFrom), and writes Out with status (nothing for 204), or
 // the error envelope. Domain packages build their handlers with it.
 func HandleJSON[In, Out any](a *Authos, status int, fn func(r *http.Request, p *Principal, in In) (Out, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

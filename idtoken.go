@@ -9,11 +9,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// IDTokenType is the typ header of ID tokens.
-const IDTokenType = "JWT"
+// typIDToken is the typ header of ID tokens.
+const typIDToken = "JWT"
 
-// IDClaims are the claims of an ID token (OpenID Connect Core §2, §3.1.3.6).
-type IDClaims struct {
+// idClaims are the claims of an ID token (OpenID Connect Core §2, §3.1.3.6).
+type idClaims struct {
 	jwt.RegisteredClaims
 	AuthTime      int64    `json:"auth_time,omitempty"`
 	Nonce         string   `json:"nonce,omitempty"`
@@ -46,7 +46,7 @@ func (a *Authos) mintIDToken(in idTokenInput) (string, error) {
 	a.keys.mu.RLock()
 	signer, kid, alg := a.keys.signer, a.keys.signerKID, a.keys.signerAlg
 	a.keys.mu.RUnlock()
-	c := IDClaims{
+	c := idClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: a.cfg.Issuer, Subject: in.user.ID, Audience: jwt.ClaimStrings{in.clientID},
 			IssuedAt: jwt.NewNumericDate(in.iat), ExpiresAt: jwt.NewNumericDate(in.iat.Add(a.cfg.AccessTokenTTL)),
@@ -57,15 +57,15 @@ func (a *Authos) mintIDToken(in idTokenInput) (string, error) {
 	if !in.authTime.IsZero() {
 		c.AuthTime = in.authTime.Unix()
 	}
-	if hasScope(in.scope, ScopeEmail) {
+	if hasScope(in.scope, scopeEmail) {
 		verified := in.user.EmailVerified
 		c.Email, c.EmailVerified = in.user.Email, &verified
 	}
-	if hasScope(in.scope, ScopeProfile) {
+	if hasScope(in.scope, scopeProfile) {
 		c.Name = in.user.Name
 	}
 	t := jwt.NewWithClaims(signingMethod(alg), c)
-	t.Header["typ"] = IDTokenType
+	t.Header["typ"] = typIDToken
 	t.Header["kid"] = kid
 	s, err := t.SignedString(signer)
 	if err != nil {

@@ -153,8 +153,8 @@ func WithClientIP(ctx context.Context, ip string) context.Context {
 	return context.WithValue(ctx, clientIPKey{}, ip)
 }
 
-// ClientIPFrom returns the client address set with WithClientIP, or "".
-func ClientIPFrom(ctx context.Context) string {
+// clientIPFrom returns the client address set with WithClientIP, or "".
+func clientIPFrom(ctx context.Context) string {
 	ip, _ := ctx.Value(clientIPKey{}).(string)
 	return ip
 }
@@ -195,7 +195,7 @@ func (a *Authos) Reauthenticate(ctx context.Context, p *Principal, currentPasswo
 	if len(currentPassword) > 4*a.cfg.Password.MaxLength {
 		return NewError(CodeInvalidCredentials, "Current password is wrong")
 	}
-	g, err := a.openGate(ctx, u.Email, ClientIPFrom(ctx))
+	g, err := a.openGate(ctx, u.Email, clientIPFrom(ctx))
 	if err != nil {
 		return err
 	}

@@ -39,8 +39,8 @@ type Principal struct {
 
 type principalKey struct{}
 
-// WithPrincipal returns a context carrying p.
-func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+// withPrincipal returns a context carrying p.
+func withPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
@@ -92,7 +92,7 @@ func (a *Authos) RequireAudience(audience string) func(http.Handler) http.Handle
 				a.WriteError(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+			next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 		})
 	}
 }

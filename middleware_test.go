@@ -452,15 +452,15 @@ func TestJWKSAndRotation(t *testing.T) {
 	if _, err := a.RotateSigningKey(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(a.JWKS().Keys); n != 2 {
+	if n := len(a.jwks().Keys); n != 2 {
 		t.Fatalf("JWKS after rotation has %d keys; want 2", n)
 	}
 	if _, err := a.VerifyAccessToken(ctx, old.AccessToken, ""); err != nil {
 		t.Fatalf("token of the retired key refused: %v", err)
 	}
-	j := a.JWKS().Keys[0]
+	j := a.jwks().Keys[0]
 	if j.KeyType != "OKP" || j.Curve != "Ed25519" || j.Alg != "EdDSA" || j.Use != "sig" || len(j.X) != 43 {
-		t.Errorf("JWK = %+v", j)
+		t.Errorf("jwk = %+v", j)
 	}
 	clk.Advance(a.cfg.AccessTokenTTL + a.cfg.Leeway + time.Minute)
 	// A new instance no longer publishes the retired key.
@@ -468,7 +468,7 @@ func TestJWKSAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(b.JWKS().Keys); n != 1 {
+	if n := len(b.jwks().Keys); n != 1 {
 		t.Fatalf("JWKS after retirement has %d keys; want 1", n)
 	}
 	// A wrong keyring fails at start, not at request time.

@@ -63,15 +63,15 @@ func (a *Authos) tierOf(o Organization) Tier {
 	return t
 }
 
-// HasFeature reports whether the organization's tier includes feature.
-func (a *Authos) HasFeature(o Organization, feature string) bool {
+// hasFeature reports whether the organization's tier includes feature.
+func (a *Authos) hasFeature(o Organization, feature string) bool {
 	return slices.Contains(a.tierOf(o).Features, feature)
 }
 
-// RequireFeature is HasFeature as an error: FORBIDDEN naming the feature
+// RequireFeature is hasFeature as an error: FORBIDDEN naming the feature
 // and the tier when the tier lacks it.
 func (a *Authos) RequireFeature(o Organization, feature string) error {
-	if a.HasFeature(o, feature) {
+	if a.hasFeature(o, feature) {
 		return nil
 	}
 	return NewError(CodeForbidden, "The "+a.tierOf(o).Name+" tier of this organization does not include "+feature+"; upgrade the tier to use it")
@@ -112,11 +112,11 @@ type CreateOrgInput struct {
 // active when Config.AutoApproveOrgs is set. INVALID_SLUG, RESERVED_SLUG,
 // SLUG_TOO_SHORT, SLUG_TOO_LONG, NAME_TOO_SHORT, NAME_TOO_LONG, ALREADY_EXISTS.
 func (a *Authos) CreateOrganization(ctx context.Context, userID string, in CreateOrgInput) (Organization, Membership, error) {
-	slug, err := ValidateSlug(in.Slug)
+	slug, err := validateSlug(in.Slug)
 	if err != nil {
 		return Organization{}, Membership{}, err
 	}
-	name, err := ValidateName(in.Name)
+	name, err := validateName(in.Name)
 	if err != nil {
 		return Organization{}, Membership{}, err
 	}
@@ -228,8 +228,8 @@ type OrgView struct {
 	CreatedAt string `json:"created_at"`
 }
 
-// ViewOf is the client view of o.
-func (a *Authos) ViewOf(o Organization) OrgView {
+// viewOf is the client view of o.
+func (a *Authos) viewOf(o Organization) OrgView {
 	return OrgView{ID: o.ID, Slug: o.Slug, Name: o.Name, Status: o.Status, Tier: o.Tier, Limits: a.LimitsOf(o),
 		CreatedAt: o.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")}
 }
@@ -242,14 +242,14 @@ func (a *Authos) ListMyOrganizations(ctx context.Context, userID string) ([]User
 	}
 	out := make([]UserOrganization, 0, len(uos))
 	for _, uo := range uos {
-		out = append(out, UserOrganization{Organization: a.ViewOf(uo.Org), Role: uo.Role})
+		out = append(out, UserOrganization{Organization: a.viewOf(uo.Org), Role: uo.Role})
 	}
 	return out, nil
 }
 
 // RenameOrganization changes the name (admin). NAME_TOO_SHORT, NAME_TOO_LONG.
 func (a *Authos) RenameOrganization(ctx context.Context, actorID string, o Organization, name string) (Organization, error) {
-	name, err := ValidateName(name)
+	name, err := validateName(name)
 	if err != nil {
 		return Organization{}, err
 	}

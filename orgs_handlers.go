@@ -124,7 +124,7 @@ func (a *Authos) orgRoutes() []route {
 	return []route{
 		{pattern: "POST /api/organizations", auth: true, handler: HandleJSON(a, http.StatusCreated, func(r *http.Request, p *Principal, in CreateOrgInput) (orgCreated, error) {
 			o, m, err := a.CreateOrganization(r.Context(), p.UserID, in)
-			return orgCreated{a.ViewOf(o), membershipView(m)}, err
+			return orgCreated{a.viewOf(o), membershipView(m)}, err
 		})},
 		{pattern: "GET /api/organizations", auth: true, handler: HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, _ none) (orgList, error) {
 			l, err := a.ListMyOrganizations(r.Context(), p.UserID)
@@ -132,12 +132,12 @@ func (a *Authos) orgRoutes() []route {
 		})},
 		a.orgRoute("GET /api/organizations/{org}", access{role: member, scope: "organization:read", service: true}, HandleJSON(a, http.StatusOK, func(r *http.Request, _ *Principal, _ none) (OrgView, error) {
 			o, _ := org(r)
-			return a.ViewOf(o), nil
+			return a.viewOf(o), nil
 		})),
 		a.orgRoute("PATCH /api/organizations/{org}", access{role: admin, scope: "organization:write"}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in nameRequest) (OrgView, error) {
 			o, _ := org(r)
 			o, err := a.RenameOrganization(r.Context(), p.UserID, o, in.Name)
-			return a.ViewOf(o), err
+			return a.viewOf(o), err
 		})),
 		a.orgRoute("DELETE /api/organizations/{org}", access{role: owner}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			o, _ := org(r)
@@ -296,7 +296,7 @@ func (a *Authos) platformRoutes() []route {
 				return OrgView{}, NewError(CodeBadRequest, "reason is required")
 			}
 			o, err := a.TransitionOrganization(r.Context(), p.UserID, OrgTransition{OrgID: r.PathValue("id"), Action: action, Tier: in.Tier, Reason: in.Reason})
-			return a.ViewOf(o), err
+			return a.viewOf(o), err
 		}))
 	}
 	return []route{
@@ -316,7 +316,7 @@ func (a *Authos) platformRoutes() []route {
 		transition("approve"), transition("reject"), transition("suspend"), transition("activate"),
 		po("PATCH /api/platform/organizations/{id}/tier", HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in tierRequest) (OrgView, error) {
 			o, err := a.SetOrganizationTier(r.Context(), p.UserID, r.PathValue("id"), in.TierChange, in.Reason)
-			return a.ViewOf(o), err
+			return a.viewOf(o), err
 		})),
 		po("DELETE /api/platform/organizations/{id}", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
 			return none{}, a.PlatformDeleteOrganization(r.Context(), p.UserID, r.PathValue("id"), r.URL.Query().Get("reason"))

@@ -302,7 +302,7 @@ func (a *Authos) ListOrganizations(ctx context.Context, f store.OrgFilter) ([]Or
 	}
 	out := make([]OrgView, 0, len(os))
 	for _, o := range os {
-		out = append(out, a.ViewOf(o))
+		out = append(out, a.viewOf(o))
 	}
 	return out, total, nil
 }

@@ -38,15 +38,15 @@ type RateDecision struct {
 // RateLimiter decides whether one more event under key is within limit.
 // Implementations must be safe for concurrent use. Keys are opaque; callers
 // hash identifiers such as emails before using them. The in-process
-// implementation is NewMemoryRateLimiter; a Redis one shares limits between
+// implementation is newMemoryRateLimiter; a Redis one shares limits between
 // instances.
 type RateLimiter interface {
 	Allow(ctx context.Context, key string, limit Limit) (RateDecision, error)
 }
 
-// MemoryRateLimiter is an in-process RateLimiter (GCRA). Entries whose
+// memoryRateLimiter is an in-process RateLimiter (GCRA). Entries whose
 // theoretical arrival time has passed are evicted as new keys arrive.
-type MemoryRateLimiter struct {
+type memoryRateLimiter struct {
 	now func() time.Time
 
 	mu      sync.Mutex
@@ -54,16 +54,16 @@ type MemoryRateLimiter struct {
 	checked int
 }
 
-// NewMemoryRateLimiter returns an in-process limiter; now may be nil (time.Now).
-func NewMemoryRateLimiter(now func() time.Time) *MemoryRateLimiter {
+// newMemoryRateLimiter returns an in-process limiter; now may be nil (time.Now).
+func newMemoryRateLimiter(now func() time.Time) *memoryRateLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryRateLimiter{now: now, tat: make(map[string]time.Time)}
+	return &memoryRateLimiter{now: now, tat: make(map[string]time.Time)}
 }
 
 // Allow implements RateLimiter.
-func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (RateDecision, error) {
+func (m *memoryRateLimiter) Allow(_ context.Context, key string, l Limit) (RateDecision, error) {
 	t := l.interval()
 	if t <= 0 {
 		return RateDecision{Allowed: true, Remaining: l.burst()}, nil
@@ -80,7 +80,7 @@ func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (RateD
 }
 
 // evict drops idle keys, amortised over inserts.
-func (m *MemoryRateLimiter) evict(now time.Time) {
+func (m *memoryRateLimiter) evict(now time.Time) {
 	m.checked++
 	if m.checked < 1024 || m.checked < len(m.tat) {
 		return
@@ -112,7 +112,7 @@ func gcra(now, tat time.Time, interval time.Duration, burst int) gcraResult {
 	return gcraResult{RateDecision: RateDecision{Allowed: true, Remaining: remaining}, tat: newTAT}
 }
 
-var _ RateLimiter = (*MemoryRateLimiter)(nil)
+var _ RateLimiter = (*memoryRateLimiter)(nil)
 
 // RateLimit counts one event of key against l with the configured
 // RateLimiter (shared between instances when Config.RateLimiter is): nil

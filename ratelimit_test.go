@@ -10,7 +10,7 @@ import (
 
 func TestMemoryRateLimiterGCRA(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	rl := NewMemoryRateLimiter(func() time.Time { return now })
+	rl := newMemoryRateLimiter(func() time.Time { return now })
 	l := Limit{Rate: 5, Period: time.Minute, Burst: 5} // one per 12 s, 5 at once
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {

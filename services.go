@@ -63,14 +63,14 @@ func serviceView(s Service, secret string) ServiceView {
 // applyServiceInput validates in onto s.
 func applyServiceInput(s *Service, in ServiceInput) error {
 	if in.Slug != nil {
-		slug, err := ValidateSlug(*in.Slug)
+		slug, err := validateSlug(*in.Slug)
 		if err != nil {
 			return err
 		}
 		s.Slug = slug
 	}
 	if in.Name != nil {
-		name, err := ValidateName(*in.Name)
+		name, err := validateName(*in.Name)
 		if err != nil {
 			return err
 		}

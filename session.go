@@ -260,7 +260,7 @@ func (a *Authos) createSession(ctx context.Context, user User, lc LoginContext) 
 // org and service are the slugs of the session's context.
 func (a *Authos) tokenPair(user User, s Session, org, service, refresh string, iat time.Time, jti string) (*TokenResponse, error) {
 	exp := iat.Add(a.cfg.AccessTokenTTL)
-	claims := AccessClaims{
+	claims := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: a.cfg.Issuer, Subject: user.ID, Audience: jwt.ClaimStrings{s.Audience},
 			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(iat), ID: jti,

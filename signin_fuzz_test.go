@@ -135,8 +135,8 @@ func FuzzTokenRequest(f *testing.F) {
 		f.Add(s.body, s.auth)
 	}
 	h := a.Handler()
-	errs := []string{OAuthInvalidRequest, OAuthInvalidClient, OAuthInvalidGrant, OAuthUnauthorizedClient,
-		OAuthUnsupportedGrantType, OAuthInvalidScope}
+	errs := []string{oauthInvalidRequest, oauthInvalidClient, oauthInvalidGrant, oauthUnauthorizedClient,
+		oauthUnsupportedGrantType, oauthInvalidScope}
 	f.Fuzz(func(t *testing.T, body, auth string) {
 		req := httptest.NewRequest("POST", "/auth/token", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -163,7 +163,7 @@ func FuzzTokenRequest(f *testing.F) {
 			if !slices.Contains(errs, e) || !ErrorCode(code).Known() {
 				t.Fatalf("status %d: %v", rec.Code, out)
 			}
-			if rec.Code == http.StatusUnauthorized && e != OAuthInvalidClient {
+			if rec.Code == http.StatusUnauthorized && e != oauthInvalidClient {
 				t.Fatalf("401 with %v", out)
 			}
 		default:

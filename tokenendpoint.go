@@ -16,21 +16,21 @@ import (
 
 // RFC 6749 §5.2 (and RFC 8628 §3.5) error codes of the token endpoint.
 const (
-	OAuthInvalidRequest       = "invalid_request"
-	OAuthInvalidClient        = "invalid_client"
-	OAuthInvalidGrant         = "invalid_grant"
-	OAuthUnauthorizedClient   = "unauthorized_client"
-	OAuthUnsupportedGrantType = "unsupported_grant_type"
-	OAuthInvalidScope         = "invalid_scope"
-	OAuthAccessDenied         = "access_denied"
-	OAuthServerError          = "server_error"
+	oauthInvalidRequest       = "invalid_request"
+	oauthInvalidClient        = "invalid_client"
+	oauthInvalidGrant         = "invalid_grant"
+	oauthUnauthorizedClient   = "unauthorized_client"
+	oauthUnsupportedGrantType = "unsupported_grant_type"
+	oauthInvalidScope         = "invalid_scope"
+	oauthAccessDenied         = "access_denied"
+	oauthServerError          = "server_error"
 )
 
 // Grant types the core redeems at the token endpoint.
 const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantRefreshToken      = "refresh_token"
-	GrantClientCredentials = "client_credentials"
+	grantTypeAuthorizationCode = "authorization_code"
+	grantTypeRefreshToken      = "refresh_token"
+	grantTypeClientCredentials = "client_credentials"
 )
 
 // maxTokenFormBytes caps the bodies of the token endpoint.
@@ -58,11 +58,11 @@ func NewOAuthError(rfc string, code ErrorCode, description string) *OAuthError {
 	return &OAuthError{RFC: rfc, Code: code, Description: description, Status: http.StatusBadRequest}
 }
 
-// OAuthErrorOf maps err to the OAuth error sent for it: an *OAuthError as
+// oauthErrorOf maps err to the OAuth error sent for it: an *OAuthError as
 // is; a catalog error by its code (UNAUTHORIZED is invalid_client,
 // ORGANIZATION_NOT_ACTIVE unauthorized_client, other 4xx invalid_request);
 // anything else server_error (500), its cause kept for the log.
-func OAuthErrorOf(err error) *OAuthError {
+func oauthErrorOf(err error) *OAuthError {
 	var oe *OAuthError
 	if errors.As(err, &oe) {
 		return oe
@@ -70,20 +70,20 @@ func OAuthErrorOf(err error) *OAuthError {
 	e := AsError(err)
 	switch e.Code {
 	case CodeUnauthorized:
-		return NewOAuthError(OAuthInvalidClient, e.Code, e.PublicMessage())
+		return NewOAuthError(oauthInvalidClient, e.Code, e.PublicMessage())
 	case CodeOrganizationNotActive:
-		return NewOAuthError(OAuthUnauthorizedClient, e.Code, e.PublicMessage())
+		return NewOAuthError(oauthUnauthorizedClient, e.Code, e.PublicMessage())
 	}
 	if s := e.Code.HTTPStatus(); s < 500 {
-		return NewOAuthError(OAuthInvalidRequest, e.Code, e.PublicMessage())
+		return NewOAuthError(oauthInvalidRequest, e.Code, e.PublicMessage())
 	}
-	return &OAuthError{RFC: OAuthServerError, Code: e.Code, Description: e.PublicMessage(), Status: 500, Err: err}
+	return &OAuthError{RFC: oauthServerError, Code: e.Code, Description: e.PublicMessage(), Status: 500, Err: err}
 }
 
-// WriteOAuthError writes e in the RFC 6749 §5.2 shape with the catalog
+// writeOAuthError writes e in the RFC 6749 §5.2 shape with the catalog
 // fields: {"error", "error_description", "error_code", "timestamp"}, with
 // no-store caching and, for 401, a Basic challenge.
-func (a *Authos) WriteOAuthError(w http.ResponseWriter, r *http.Request, e *OAuthError) {
+func (a *Authos) writeOAuthError(w http.ResponseWriter, r *http.Request, e *OAuthError) {
 	status := e.Status
 	if status == 0 {
 		status = http.StatusBadRequest
@@ -112,8 +112,8 @@ func (a *Authos) WriteOAuthError(w http.ResponseWriter, r *http.Request, e *OAut
 
 // Client authentication methods at the token endpoint (TokenRequest.Via).
 const (
-	ClientAuthBasic = "basic" // client_secret_basic, or a public client's id in HTTP Basic
-	ClientAuthBody  = "body"  // client_secret_post, or a public client's client_id in the body (none)
+	clientAuthBasic = "basic" // client_secret_basic, or a public client's id in HTTP Basic
+	clientAuthBody  = "body"  // client_secret_post, or a public client's client_id in the body (none)
 )
 
 // TokenRequest is one request to the token endpoint once its client is
@@ -124,7 +124,7 @@ type TokenRequest struct {
 	// Public tells that the client has no secret (mobile and desktop
 	// services): it authenticated with its client_id alone.
 	Public bool
-	// Via is how the client authenticated: ClientAuthBasic or ClientAuthBody.
+	// Via is how the client authenticated: clientAuthBasic or clientAuthBody.
 	Via string
 	// Form is the request's parameters (each appears once).
 	Form      url.Values
@@ -133,7 +133,7 @@ type TokenRequest struct {
 }
 
 // TokenGrant redeems one grant type at the token endpoint. Errors are
-// *OAuthError, or catalog errors mapped by OAuthErrorOf.
+// *OAuthError, or catalog errors mapped by oauthErrorOf.
 type TokenGrant func(ctx context.Context, req *TokenRequest) (*TokenResponse, error)
 
 // grantRegistry holds the grant types of the token endpoint.
@@ -186,11 +186,11 @@ func (a *Authos) GrantTypes() []string {
 func (a *Authos) registerCoreGrants() error {
 	x := Extend(a)
 	err := errors.Join(
-		x.RegisterGrant(GrantRefreshToken, a.grantRefreshToken),
-		x.RegisterGrant(GrantClientCredentials, a.grantClientCredentials),
+		x.RegisterGrant(grantTypeRefreshToken, a.grantRefreshToken),
+		x.RegisterGrant(grantTypeClientCredentials, a.grantClientCredentials),
 	)
 	if a.signInOffered() {
-		err = errors.Join(err, x.RegisterGrant(GrantAuthorizationCode, a.grantAuthorizationCode))
+		err = errors.Join(err, x.RegisterGrant(grantTypeAuthorizationCode, a.grantAuthorizationCode))
 	}
 	return err
 }
@@ -205,49 +205,49 @@ func clientCredentials(r *http.Request, form url.Values) (id, secret, via string
 	bid, bsecret, basic := r.BasicAuth()
 	if !basic {
 		if r.Header.Get("Authorization") != "" {
-			return "", "", "", &OAuthError{RFC: OAuthInvalidClient, Code: CodeUnauthorized,
+			return "", "", "", &OAuthError{RFC: oauthInvalidClient, Code: CodeUnauthorized,
 				Description: "Unsupported Authorization scheme", Status: http.StatusUnauthorized}
 		}
 		if bodyID == "" {
-			return "", "", "", NewOAuthError(OAuthInvalidClient, CodeUnauthorized, "client_id is required")
+			return "", "", "", NewOAuthError(oauthInvalidClient, CodeUnauthorized, "client_id is required")
 		}
-		return bodyID, bodySecret, ClientAuthBody, nil
+		return bodyID, bodySecret, clientAuthBody, nil
 	}
 	uid, err1 := url.QueryUnescape(bid)
 	usecret, err2 := url.QueryUnescape(bsecret)
 	switch {
 	case err1 != nil || err2 != nil || uid == "":
-		return "", "", "", &OAuthError{RFC: OAuthInvalidClient, Code: CodeUnauthorized,
+		return "", "", "", &OAuthError{RFC: oauthInvalidClient, Code: CodeUnauthorized,
 			Description: "Malformed client credentials", Status: http.StatusUnauthorized}
 	case bodyID != "" && bodyID != uid:
-		return "", "", "", NewOAuthError(OAuthInvalidRequest, CodeBadRequest, "client_id in the body differs from the Authorization header")
+		return "", "", "", NewOAuthError(oauthInvalidRequest, CodeBadRequest, "client_id in the body differs from the Authorization header")
 	case bodySecret != "":
-		return "", "", "", NewOAuthError(OAuthInvalidRequest, CodeBadRequest, "Send the client secret one way only")
+		return "", "", "", NewOAuthError(oauthInvalidRequest, CodeBadRequest, "Send the client secret one way only")
 	}
-	return uid, usecret, ClientAuthBasic, nil
+	return uid, usecret, clientAuthBasic, nil
 }
 
-// ParseTokenRequest reads a token request's form (strictly: each parameter
+// parseTokenRequest reads a token request's form (strictly: each parameter
 // once, no control characters) and its client credentials, without
 // authenticating the client. It is the parser behind the token endpoint.
-func ParseTokenRequest(w http.ResponseWriter, r *http.Request) (grantType, clientID, secret, via string, form url.Values, oe *OAuthError) {
+func parseTokenRequest(w http.ResponseWriter, r *http.Request) (grantType, clientID, secret, via string, form url.Values, oe *OAuthError) {
 	if err := parseForm(w, r, maxTokenFormBytes); err != nil {
-		return "", "", "", "", nil, OAuthErrorOf(err)
+		return "", "", "", "", nil, oauthErrorOf(err)
 	}
 	form = r.PostForm
 	grantType = form.Get("grant_type")
 	if grantType == "" {
-		return "", "", "", "", nil, NewOAuthError(OAuthInvalidRequest, CodeBadRequest, "grant_type is required")
+		return "", "", "", "", nil, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "grant_type is required")
 	}
 	if err := CheckIdentifier("grant_type", grantType); err != nil || len(grantType) > 256 {
-		return "", "", "", "", nil, NewOAuthError(OAuthInvalidRequest, CodeBadRequest, "Malformed grant_type")
+		return "", "", "", "", nil, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "Malformed grant_type")
 	}
 	clientID, secret, via, oe = clientCredentials(r, form)
 	if oe != nil {
 		return "", "", "", "", nil, oe
 	}
 	if len(clientID) > 256 || len(secret) > 512 {
-		return "", "", "", "", nil, NewOAuthError(OAuthInvalidClient, CodeUnauthorized, "Invalid client credentials")
+		return "", "", "", "", nil, NewOAuthError(oauthInvalidClient, CodeUnauthorized, "Invalid client credentials")
 	}
 	return grantType, clientID, secret, via, form, nil
 }
@@ -256,35 +256,35 @@ func ParseTokenRequest(w http.ResponseWriter, r *http.Request) (grantType, clien
 // authenticates the client once and hands the request to the grant
 // registered for its grant_type.
 func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
-	grantType, id, secret, via, form, oe := ParseTokenRequest(w, r)
+	grantType, id, secret, via, form, oe := parseTokenRequest(w, r)
 	if oe != nil {
-		a.WriteOAuthError(w, r, oe)
+		a.writeOAuthError(w, r, oe)
 		return
 	}
 	g, ok := a.grant(grantType)
 	if !ok {
-		a.WriteOAuthError(w, r, NewOAuthError(OAuthUnsupportedGrantType, CodeInvalidGrantType,
+		a.writeOAuthError(w, r, NewOAuthError(oauthUnsupportedGrantType, CodeInvalidGrantType,
 			"Unsupported grant_type; supported: "+fmt.Sprint(a.GrantTypes())))
 		return
 	}
 	c, err := a.AuthenticateClient(r.Context(), id, secret)
 	if err != nil {
-		e := OAuthErrorOf(err)
-		if e.RFC == OAuthInvalidClient && via == ClientAuthBasic {
+		e := oauthErrorOf(err)
+		if e.RFC == oauthInvalidClient && via == clientAuthBasic {
 			e.Status = http.StatusUnauthorized
 		}
-		a.WriteOAuthError(w, r, e)
+		a.writeOAuthError(w, r, e)
 		return
 	}
 	req := &TokenRequest{GrantType: grantType, Client: c, Public: c.Service.ClientSecretHash == "", Via: via,
 		Form: form, ClientIP: a.ClientIP(r), UserAgent: r.UserAgent()}
 	tr, err := g(r.Context(), req)
 	if err != nil {
-		e := OAuthErrorOf(err)
-		if e.RFC == OAuthInvalidClient && via == ClientAuthBasic {
+		e := oauthErrorOf(err)
+		if e.RFC == oauthInvalidClient && via == clientAuthBasic {
 			e.Status = http.StatusUnauthorized
 		}
-		a.WriteOAuthError(w, r, e)
+		a.writeOAuthError(w, r, e)
 		return
 	}
 	w.Header().Set("Pragma", "no-cache")
@@ -297,14 +297,14 @@ func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
 // it can be revoked like any token), without a user.
 func (a *Authos) grantClientCredentials(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	if req.Public {
-		return nil, NewOAuthError(OAuthUnauthorizedClient, CodeUnauthorized, "Public clients cannot use client_credentials")
+		return nil, NewOAuthError(oauthUnauthorizedClient, CodeUnauthorized, "Public clients cannot use client_credentials")
 	}
 	scope, oe := narrowScope(req.Form.Get("scope"), nil)
 	if oe != nil {
 		return nil, oe
 	}
-	if slices.Contains(scope, ScopeOpenID) || slices.Contains(scope, ScopeOfflineAccess) {
-		return nil, NewOAuthError(OAuthInvalidScope, CodeBadRequest, "openid and offline_access need a user; client_credentials has none")
+	if slices.Contains(scope, scopeOpenID) || slices.Contains(scope, scopeOfflineAccess) {
+		return nil, NewOAuthError(oauthInvalidScope, CodeBadRequest, "openid and offline_access need a user; client_credentials has none")
 	}
 	return a.mintClientToken(ctx, req.Client, joinScope(scope))
 }

@@ -34,15 +34,15 @@ const (
 	AlgRS256 = "RS256"
 )
 
-// AccessTokenType is the typ header of access tokens (RFC 9068).
-const AccessTokenType = "at+jwt"
+// typAccessToken is the typ header of access tokens (RFC 9068).
+const typAccessToken = "at+jwt"
 
 // maxTokenBytes caps a bearer token before it is parsed (CVE-2025-30204).
 const maxTokenBytes = 8 << 10
 
-// AccessClaims are the claims of an access token (RFC 9068 profile of
+// accessClaims are the claims of an access token (RFC 9068 profile of
 // RFC 7519).
-type AccessClaims struct {
+type accessClaims struct {
 	jwt.RegisteredClaims
 	SessionID       string   `json:"sid,omitempty"`
 	Email           string   `json:"email,omitempty"`
@@ -224,12 +224,12 @@ func signingMethod(alg string) jwt.SigningMethod {
 
 // mintAccessToken signs claims with the current key. iat and jti are taken
 // from the arguments so that a refresh retry can reproduce the same token.
-func (a *Authos) mintAccessToken(claims AccessClaims) (string, error) {
+func (a *Authos) mintAccessToken(claims accessClaims) (string, error) {
 	a.keys.mu.RLock()
 	signer, kid, alg := a.keys.signer, a.keys.signerKID, a.keys.signerAlg
 	a.keys.mu.RUnlock()
 	t := jwt.NewWithClaims(signingMethod(alg), claims)
-	t.Header["typ"] = AccessTokenType
+	t.Header["typ"] = typAccessToken
 	t.Header["kid"] = kid
 	s, err := t.SignedString(signer)
 	if err != nil {
@@ -275,11 +275,11 @@ func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*
 	return p, nil
 }
 
-func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*AccessClaims, error) {
+func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*accessClaims, error) {
 	if raw == "" || len(raw) > maxTokenBytes || strings.Count(raw, ".") != 2 {
 		return nil, NewError(CodeJWTError, "Malformed token")
 	}
-	claims := &AccessClaims{}
+	claims := &accessClaims{}
 	_, err := a.parser(audience).ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		if !accessTokenType(t.Header["typ"]) {
 			return nil, errors.New("not an access token")
@@ -329,7 +329,7 @@ const audienceMismatch = "Invalid token: its audience (aud) is not accepted here
 func accessTokenType(typ any) bool {
 	s, _ := typ.(string)
 	s = strings.ToLower(s)
-	return s == AccessTokenType || s == "application/"+AccessTokenType
+	return s == typAccessToken || s == "application/"+typAccessToken
 }
 
 // parser returns the token parser for audience, built once per audience
@@ -378,13 +378,13 @@ func (a *Authos) reloadKeysFor(ctx context.Context, kid string) bool {
 	return true
 }
 
-// JWKS is a JSON Web Key Set (RFC 7517).
-type JWKS struct {
-	Keys []JWK `json:"keys"`
+// jwkSet is a JSON Web Key Set (RFC 7517).
+type jwkSet struct {
+	Keys []jwk `json:"keys"`
 }
 
-// JWK is one public key.
-type JWK struct {
+// jwk is one public key.
+type jwk struct {
 	KeyType string `json:"kty"`
 	KeyID   string `json:"kid"`
 	Use     string `json:"use"`
@@ -396,8 +396,8 @@ type JWK struct {
 	E       string `json:"e,omitempty"`
 }
 
-// JWKS returns every public key that may still verify a live token.
-func (a *Authos) JWKS() JWKS {
+// jwks returns every public key that may still verify a live token.
+func (a *Authos) jwks() jwkSet {
 	a.keys.mu.RLock()
 	keys := make([]verifyKey, 0, len(a.keys.verify))
 	for _, k := range a.keys.verify {
@@ -405,10 +405,10 @@ func (a *Authos) JWKS() JWKS {
 	}
 	a.keys.mu.RUnlock()
 	slices.SortFunc(keys, func(x, y verifyKey) int { return y.createdAt.Compare(x.createdAt) })
-	set := JWKS{Keys: []JWK{}}
+	set := jwkSet{Keys: []jwk{}}
 	b64 := base64.RawURLEncoding
 	for _, k := range keys {
-		j := JWK{KeyID: k.id, Use: "sig", Alg: k.alg}
+		j := jwk{KeyID: k.id, Use: "sig", Alg: k.alg}
 		switch pub := k.public.(type) {
 		case ed25519.PublicKey:
 			j.KeyType, j.Curve, j.X = "OKP", "Ed25519", b64.EncodeToString(pub)
@@ -457,7 +457,7 @@ func (a *Authos) setDiscovery(key string, value any) {
 
 func (a *Authos) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	writeJSONCached(w, a.JWKS())
+	writeJSONCached(w, a.jwks())
 }
 
 func (a *Authos) handleDiscovery(w http.ResponseWriter, r *http.Request) {

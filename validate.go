@@ -39,10 +39,10 @@ var reservedSlugs = []string{"api", "www", "mail", "ftp", "admin", "root", "supp
 	"news", "status", "health", "ping", "cdn", "assets", "static", "platform", "auth", "scim", "saml",
 	"oauth", "webhooks", "well-known"}
 
-// ValidateSlug checks an organization slug and returns the slug lower-cased:
+// validateSlug checks an organization slug and returns the slug lower-cased:
 // SLUG_TOO_SHORT (< 3), SLUG_TOO_LONG (> 50), INVALID_SLUG (not ASCII
 // letters, digits, '-' or '_'), RESERVED_SLUG.
-func ValidateSlug(slug string) (string, error) {
+func validateSlug(slug string) (string, error) {
 	n := utf8.RuneCountInString(slug)
 	switch {
 	case n < 3:
@@ -63,10 +63,10 @@ func ValidateSlug(slug string) (string, error) {
 	return lower, nil
 }
 
-// ValidateName checks a display name and returns the trimmed name:
+// validateName checks a display name and returns the trimmed name:
 // NAME_TOO_SHORT (< 2 characters after trimming), NAME_TOO_LONG (> 100),
 // BAD_REQUEST when it holds control characters or invalid UTF-8.
-func ValidateName(name string) (string, error) {
+func validateName(name string) (string, error) {
 	if !cleanText(name, false) {
 		return "", NewError(CodeBadRequest, "Name must not contain control characters")
 	}

@@ -119,7 +119,7 @@ func (s *Service) orgsOf(ctx context.Context, ev authos.Event) ([]string, error)
 	if ev.OrgID != "" {
 		return []string{ev.OrgID}, nil
 	}
-	t, ok := s.a.LookupEventType(ev.Type)
+	t, ok := s.eventType(ev.Type)
 	if !ok || t.Scope != event.ScopeUser || ev.TargetID == "" {
 		return nil, nil
 	}

@@ -192,6 +192,16 @@ func (s *Service) checkURL(raw string) error {
 
 // checkEvents validates and normalises an event list: at least one type,
 // each in the catalog or "*".
+// eventType returns the catalog entry of typ (the catalog is sorted by type).
+func (s *Service) eventType(typ string) (authos.EventType, bool) {
+	types := s.a.EventTypes()
+	i, ok := slices.BinarySearchFunc(types, typ, func(t authos.EventType, typ string) int { return strings.Compare(t.Type, typ) })
+	if !ok {
+		return authos.EventType{}, false
+	}
+	return types[i], true
+}
+
 func (s *Service) checkEvents(events []string) ([]string, error) {
 	if len(events) == 0 {
 		return nil, authos.NewError(authos.CodeInvalidWebhookEvent, `events must list at least one event type (or "*")`)
@@ -204,7 +214,7 @@ func (s *Service) checkEvents(events []string) ([]string, error) {
 		if ev == AllEvents {
 			return []string{AllEvents}, nil
 		}
-		if _, ok := s.a.LookupEventType(ev); !ok {
+		if _, ok := s.eventType(ev); !ok {
 			if len(ev) > 100 || authos.CheckIdentifier("event", ev) != nil {
 				ev = "(invalid)"
 			}

@@ -267,7 +267,7 @@ func TestAPIKeyStopsWithItsCreator(t *testing.T) {
 		// Rows from before: no creator → refused; a creator but no role →
 		// capped at admin, so an owner's old key cannot do owner work.
 		legacy := func(id, createdBy string, scopes ...string) string {
-			plain := authos.APIKeyPrefix + "legacy" + id + "_secretsecretsecretsecret"
+			plain := "ak_legacy" + id + "_secretsecretsecretsecret"
 			sum := sha256.Sum256([]byte(plain))
 			if err := st.CreateAPIKey(context.Background(), store.APIKey{ID: "legacy-" + id, OrgID: k.org.ID, Name: "old",
 				Prefix: "legacy" + id, SecretHash: hex.EncodeToString(sum[:]), Scopes: scopes, CreatedBy: createdBy,

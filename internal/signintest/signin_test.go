@@ -402,7 +402,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 // endpoint and the code grant are left out, and discovery says so.
 func TestSignInStoreRequired(t *testing.T) {
 	inst := authostest.New(t, func(c *authos.Config) { c.Store = authostest.CoreOnly(memory.New()) })
-	if slices.Contains(inst.Routes(), "GET /auth/authorize") || slices.Contains(inst.GrantTypes(), authos.GrantAuthorizationCode) {
+	if slices.Contains(inst.Routes(), "GET /auth/authorize") || slices.Contains(inst.GrantTypes(), "authorization_code") {
 		t.Errorf("a store without SignInStore: routes %v, grants %v", inst.Routes(), inst.GrantTypes())
 	}
 	if d := inst.Discovery(); d["authorization_endpoint"] != nil || len(d["response_types_supported"].([]string)) != 0 {

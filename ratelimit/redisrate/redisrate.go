@@ -18,9 +18,9 @@ import (
 const DefaultKeyPrefix = "authos:rl:"
 
 // gcraScript applies one event to the theoretical arrival time (TAT) stored
-// at KEYS[1], in microseconds of the server's clock, exactly like
-// authos.MemoryRateLimiter. ARGV[1] is the interval in microseconds, ARGV[2]
-// the burst. It returns {allowed (0/1), remaining, retry after in µs}; a
+// at KEYS[1], in microseconds of the server's clock, exactly like the core's
+// in-process limiter (the default RateLimiter). ARGV[1] is the interval in
+// microseconds, ARGV[2] the burst. It returns {allowed (0/1), remaining, retry after in µs}; a
 // refused event leaves the key untouched.
 var gcraScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end

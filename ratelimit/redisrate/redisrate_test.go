@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/ratelimit/redisrate"
 	"github.com/redis/go-redis/v9"
 )
@@ -295,7 +296,8 @@ func TestNewFromURLErrorsHidePassword(t *testing.T) {
 }
 
 // TestMatchesMemoryLimiter replays the same calls, all within the first
-// second, on authos.MemoryRateLimiter with a fixed clock and on Redis.
+// second, on the core's default in-process limiter (Config.RateLimiter
+// left nil) with a fixed clock and on Redis.
 func TestMatchesMemoryLimiter(t *testing.T) {
 	c := newClient(t)
 	type step struct {
@@ -326,7 +328,10 @@ func TestMatchesMemoryLimiter(t *testing.T) {
 	for name, steps := range tables {
 		t.Run(name, func(t *testing.T) {
 			fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-			mem := authos.NewMemoryRateLimiter(func() time.Time { return fixed })
+			mem := authostest.New(t, func(c *authos.Config) {
+				c.RateLimiter = nil
+				c.Now = func() time.Time { return fixed }
+			}).Config().RateLimiter
 			red := redisrate.New(c, redisrate.WithKeyPrefix(testPrefix(t, c)))
 			call := 0
 			for _, s := range steps {
