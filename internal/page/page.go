@@ -59,7 +59,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f5f
 main{max-width:28rem;margin:0 auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 h1{font-size:1.4rem;margin-top:0}
 label{display:block;margin:1rem 0 .3rem;font-weight:600}
-input[type=password],input[type=text]{box-sizing:border-box;width:100%;padding:.55rem;border:1px solid #b8bfca;border-radius:4px;font-size:1rem}
+input[type=password],input[type=text],input[type=email]{box-sizing:border-box;width:100%;padding:.55rem;border:1px solid #b8bfca;border-radius:4px;font-size:1rem}
 input.code{font-size:1.4rem;letter-spacing:.15em;text-transform:uppercase;width:11rem}
 button{margin:1.2rem .5rem 0 0;padding:.65rem 1.2rem;border:0;border-radius:4px;background:#2456c7;color:#fff;font-size:1rem;cursor:pointer}
 button.secondary{background:#5b6473}
@@ -69,6 +69,8 @@ a{color:#2456c7}
 .box{border:1px solid #d5dae1;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}
 dt{font-weight:600}dd{margin:0 0 .5rem 0}
 .actions{margin-top:1.5rem}
+ul.methods{list-style:none;padding:0;margin:.5rem 0}
+a.button{display:block;text-align:center;padding:.6rem 1rem;margin:.5rem 0;border:1px solid #b8bfca;border-radius:4px;text-decoration:none;color:#1d2430}
 `
 
 // DefaultLayout is the built-in document around every page. It executes
