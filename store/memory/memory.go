@@ -23,6 +23,7 @@ var (
 	_ store.SCIMStore    = (*Store)(nil)
 	_ store.WebhookStore = (*Store)(nil)
 	_ store.OAuthStore   = (*Store)(nil)
+	_ store.SAMLStore    = (*Store)(nil)
 	_ store.SignInStore  = (*Store)(nil)
 )
 

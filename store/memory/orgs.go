@@ -298,6 +298,7 @@ func (v *view) DeleteOrg(_ context.Context, id string) error {
 	v.dropSCIMOrg(id)
 	v.dropWebhookOrg(id)
 	v.dropOAuthOrg(id)
+	delete(v.st.samlConns, id)
 	for k, inv := range v.st.invitations {
 		if inv.OrgID == id {
 			delete(v.st.invitations, k)

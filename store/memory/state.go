@@ -46,6 +46,10 @@ type state struct {
 	oauthProviders  map[string]store.OAuthProvider // by providerKey(org id, provider)
 	oauthStates     map[string]store.OAuthState    // by hash
 	oauthIdentities map[string]store.OAuthIdentity // by id
+	// SAML single sign-on.
+	samlConns map[string]store.SAMLConnection // by org id
+	samlReqs  map[string]store.SAMLRequest    // by RelayState hash
+	samlUsed  map[string]time.Time            // samlAssertionKey -> expiry
 }
 
 func newState() *state {
@@ -84,6 +88,10 @@ func newState() *state {
 		oauthProviders:  map[string]store.OAuthProvider{},
 		oauthStates:     map[string]store.OAuthState{},
 		oauthIdentities: map[string]store.OAuthIdentity{},
+
+		samlConns: map[string]store.SAMLConnection{},
+		samlReqs:  map[string]store.SAMLRequest{},
+		samlUsed:  map[string]time.Time{},
 	}
 }
 
@@ -124,6 +132,10 @@ func (st *state) clone() *state {
 		oauthProviders:  cloneMap(st.oauthProviders, copyOAuthProvider),
 		oauthStates:     cloneMap(st.oauthStates, copyOAuthState),
 		oauthIdentities: cloneMap(st.oauthIdentities, copyOAuthIdentity),
+
+		samlConns: cloneMap(st.samlConns, copySAMLConnection),
+		samlReqs:  cloneMap(st.samlReqs, copySAMLRequest),
+		samlUsed:  maps.Clone(st.samlUsed),
 	}
 }
 

@@ -23,6 +23,7 @@ var (
 	_ store.SCIMStore    = (*view)(nil)
 	_ store.WebhookStore = (*view)(nil)
 	_ store.OAuthStore   = (*view)(nil)
+	_ store.SAMLStore    = (*view)(nil)
 	_ store.SignInStore  = (*view)(nil)
 )
 

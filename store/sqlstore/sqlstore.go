@@ -46,6 +46,8 @@ var (
 	_ store.SignInStore  = (*handle)(nil)
 	_ store.OAuthStore   = (*Store)(nil)
 	_ store.OAuthStore   = (*handle)(nil)
+	_ store.SAMLStore    = (*Store)(nil)
+	_ store.SAMLStore    = (*handle)(nil)
 )
 
 // New returns a Store over db speaking dialect d. The schema must already be

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Storage) {
 		capability[webhookStorage, webhookTx]("Webhook", "store.WebhookStore", webhookTests),
 		capability[signInStorage, signInTx]("SignIn", "store.SignInStore", signInTests),
 		capability[oauthStorage, oauthTx]("OAuth", "store.OAuthStore", oauthTests),
+		capability[samlStorage, samlTx]("SAML", "store.SAMLStore", samlTests),
 		core("Outbox", outboxTests),
 		core("Orgs", orgTests),
 		core("Members", memberTests),

@@ -1,0 +1,215 @@
+package storetest
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authos/authos/store"
+)
+
+// samlStorage is a backend that offers store.SAMLStore, and samlTx one of
+// its transactions.
+type (
+	samlStorage interface {
+		store.Storage
+		store.SAMLStore
+	}
+	samlTx interface {
+		store.Tx
+		store.SAMLStore
+	}
+)
+
+var samlTests = []capTest[samlStorage]{
+	{"ConnectionCRUD", testSAMLConnectionCRUD},
+	{"DomainsOwnedOnce", testSAMLDomains},
+	{"RequestSingleUse", testSAMLRequestSingleUse},
+	{"RequestConcurrent", testSAMLRequestConcurrent},
+	{"AssertionReplay", testSAMLAssertionReplay},
+	{"AssertionConcurrent", testSAMLAssertionConcurrent},
+	{"InTx", testSAMLInTx},
+}
+
+func normSAMLConnection(c store.SAMLConnection) store.SAMLConnection {
+	c.IDPMetadata, c.SPKey, c.SPCert, c.Domains = nb(c.IDPMetadata), nb(c.SPKey), nb(c.SPCert), ns(c.Domains)
+	c.IDPCertNotAfter, c.CreatedAt, c.UpdatedAt = nt(c.IDPCertNotAfter), nt(c.CreatedAt), nt(c.UpdatedAt)
+	return c
+}
+
+func newSAMLConnection(id, orgID string, domains ...string) store.SAMLConnection {
+	return store.SAMLConnection{ID: id, OrgID: orgID, IDPMetadata: []byte("<EntityDescriptor/>"), IDPMetadataURL: "https://idp.example.com/md",
+		IDPEntityID: "https://idp.example.com", IDPCertNotAfter: at(365 * 24 * time.Hour), Domains: domains, DefaultRole: "member",
+		EmailAttribute: "mail", NameAttribute: "displayName", GroupsAttribute: "groups", Enabled: true, PasswordSignInDisabled: true,
+		SPKey: []byte("sealed-" + id), SPCert: []byte("der-" + id), CreatedAt: base, UpdatedAt: base}
+}
+
+func testSAMLConnectionCRUD(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	addOrg(t, s, newOrg("o1", "acme", base))
+	wantErr(t, "Put for a missing org", s.PutSAMLConnection(ctx, newSAMLConnection("c0", "nope", "nope.example")), store.ErrNotFound)
+	_, err := s.GetSAMLConnection(ctx, "o1")
+	wantErr(t, "Get before Put", err, store.ErrNotFound)
+	c := newSAMLConnection("c1", "o1", "a.example", "b.example")
+	must(t, "Put", s.PutSAMLConnection(ctx, c))
+	got, err := s.GetSAMLConnection(ctx, "o1")
+	must(t, "Get", err)
+	checkEqual(t, "Get", got, c, normSAMLConnection)
+	got, err = s.FindSAMLConnectionByDomain(ctx, "b.example")
+	must(t, "FindSAMLConnectionByDomain", err)
+	checkEqual(t, "FindSAMLConnectionByDomain", got, c, normSAMLConnection)
+
+	// Replacing keeps the id and creation time, and the new domain list.
+	r := newSAMLConnection("other-id", "o1", "c.example")
+	r.CreatedAt, r.UpdatedAt, r.Enabled, r.AllowIDPInitiated, r.IDPMetadataURL = at(time.Hour), at(time.Hour), false, true, ""
+	must(t, "Put again", s.PutSAMLConnection(ctx, r))
+	want := r
+	want.ID, want.CreatedAt = "c1", base
+	got, err = s.GetSAMLConnection(ctx, "o1")
+	must(t, "Get after replace", err)
+	checkEqual(t, "Get after replace", got, want, normSAMLConnection)
+	_, err = s.FindSAMLConnectionByDomain(ctx, "a.example")
+	wantErr(t, "Find a dropped domain", err, store.ErrNotFound)
+
+	must(t, "Delete", s.DeleteSAMLConnection(ctx, "o1"))
+	wantErr(t, "Delete again", s.DeleteSAMLConnection(ctx, "o1"), store.ErrNotFound)
+	_, err = s.FindSAMLConnectionByDomain(ctx, "c.example")
+	wantErr(t, "Find after delete", err, store.ErrNotFound)
+
+	// Deleting the organization deletes its connection.
+	must(t, "Put", s.PutSAMLConnection(ctx, newSAMLConnection("c2", "o1", "d.example")))
+	must(t, "DeleteOrg", s.DeleteOrg(ctx, "o1"))
+	_, err = s.GetSAMLConnection(ctx, "o1")
+	wantErr(t, "Get after org deletion", err, store.ErrNotFound)
+	_, err = s.FindSAMLConnectionByDomain(ctx, "d.example")
+	wantErr(t, "Find after org deletion", err, store.ErrNotFound)
+}
+
+func testSAMLDomains(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	addOrg(t, s, newOrg("o1", "acme", base))
+	addOrg(t, s, newOrg("o2", "globex", base))
+	must(t, "Put o1", s.PutSAMLConnection(ctx, newSAMLConnection("c1", "o1", "a.example")))
+	wantErr(t, "Put o2 with o1's domain", s.PutSAMLConnection(ctx, newSAMLConnection("c2", "o2", "b.example", "a.example")), store.ErrConflict)
+	_, err := s.GetSAMLConnection(ctx, "o2")
+	wantErr(t, "o2 after the refused Put", err, store.ErrNotFound)
+	must(t, "Put o2", s.PutSAMLConnection(ctx, newSAMLConnection("c2", "o2", "b.example")))
+	got, err := s.FindSAMLConnectionByDomain(ctx, "a.example")
+	must(t, "Find", err)
+	if got.OrgID != "o1" {
+		t.Errorf("a.example belongs to %q; want o1", got.OrgID)
+	}
+	// Once o1 lets it go, o2 may take it.
+	must(t, "Put o1 without it", s.PutSAMLConnection(ctx, newSAMLConnection("c1", "o1", "c.example")))
+	must(t, "Put o2 with it", s.PutSAMLConnection(ctx, newSAMLConnection("c2", "o2", "a.example", "b.example")))
+}
+
+func testSAMLRequestSingleUse(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	r := store.SAMLRequest{Hash: "h1", RequestID: "id-1", ConnectionID: "c1", Flow: []byte("sealed"), CreatedAt: base, ExpiresAt: at(10 * time.Minute)}
+	must(t, "Create", s.CreateSAMLRequest(ctx, r))
+	wantErr(t, "Create same hash", s.CreateSAMLRequest(ctx, r), store.ErrConflict)
+	_, err := s.ConsumeSAMLRequest(ctx, "nope", at(time.Minute))
+	wantErr(t, "Consume unknown", err, store.ErrNotFound)
+	got, err := s.ConsumeSAMLRequest(ctx, "h1", at(time.Minute))
+	must(t, "Consume", err)
+	want := r
+	want.UsedAt = at(time.Minute)
+	checkEqual(t, "Consume", got, want, func(r store.SAMLRequest) store.SAMLRequest {
+		r.Flow, r.CreatedAt, r.ExpiresAt, r.UsedAt = nb(r.Flow), nt(r.CreatedAt), nt(r.ExpiresAt), nt(r.UsedAt)
+		return r
+	})
+	_, err = s.ConsumeSAMLRequest(ctx, "h1", at(2*time.Minute))
+	wantErr(t, "Consume again", err, store.ErrUsed)
+	must(t, "Create h2", s.CreateSAMLRequest(ctx, store.SAMLRequest{Hash: "h2", RequestID: "id-2", ConnectionID: "c1", CreatedAt: base, ExpiresAt: at(time.Minute)}))
+	_, err = s.ConsumeSAMLRequest(ctx, "h2", at(time.Minute))
+	wantErr(t, "Consume at expiry", err, store.ErrExpired)
+	n, err := s.DeleteExpiredSAML(ctx, at(10*time.Minute))
+	must(t, "DeleteExpiredSAML", err)
+	if n != 2 {
+		t.Errorf("DeleteExpiredSAML removed %d; want 2", n)
+	}
+	_, err = s.ConsumeSAMLRequest(ctx, "h2", at(time.Minute))
+	wantErr(t, "Consume after cleanup", err, store.ErrNotFound)
+}
+
+func testSAMLRequestConcurrent(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	must(t, "Create", s.CreateSAMLRequest(ctx, store.SAMLRequest{Hash: "h", RequestID: "id", ConnectionID: "c", CreatedAt: base, ExpiresAt: at(time.Hour)}))
+	var ok, used atomic.Int32
+	parallel(12, func(int) {
+		_, err := s.ConsumeSAMLRequest(ctx, "h", at(time.Minute))
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, store.ErrUsed):
+			used.Add(1)
+		default:
+			t.Errorf("ConsumeSAMLRequest: %v", err)
+		}
+	})
+	if ok.Load() != 1 || used.Load() != 11 {
+		t.Errorf("concurrent consumes: %d succeeded, %d ErrUsed; want 1, 11", ok.Load(), used.Load())
+	}
+}
+
+func testSAMLAssertionReplay(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	must(t, "Use", s.UseSAMLAssertion(ctx, "c1", "a1", at(5*time.Minute), base))
+	wantErr(t, "Use again", s.UseSAMLAssertion(ctx, "c1", "a1", at(5*time.Minute), at(time.Minute)), store.ErrUsed)
+	must(t, "Use in another connection", s.UseSAMLAssertion(ctx, "c2", "a1", at(5*time.Minute), at(time.Minute)))
+	// Once its record has expired, the id is accepted (the assertion
+	// itself has expired by then).
+	must(t, "Use after expiry", s.UseSAMLAssertion(ctx, "c1", "a1", at(20*time.Minute), at(5*time.Minute)))
+	wantErr(t, "Use again after renewal", s.UseSAMLAssertion(ctx, "c1", "a1", at(20*time.Minute), at(6*time.Minute)), store.ErrUsed)
+	n, err := s.DeleteExpiredSAML(ctx, at(10*time.Minute))
+	must(t, "DeleteExpiredSAML", err)
+	if n != 1 {
+		t.Errorf("DeleteExpiredSAML removed %d; want 1 (c2's)", n)
+	}
+	wantErr(t, "Use after cleanup of others", s.UseSAMLAssertion(ctx, "c1", "a1", at(30*time.Minute), at(11*time.Minute)), store.ErrUsed)
+}
+
+func testSAMLAssertionConcurrent(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	var ok, used atomic.Int32
+	parallel(12, func(int) {
+		err := s.UseSAMLAssertion(ctx, "c", "a", at(time.Hour), base)
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, store.ErrUsed):
+			used.Add(1)
+		default:
+			t.Errorf("UseSAMLAssertion: %v", err)
+		}
+	})
+	if ok.Load() != 1 || used.Load() != 11 {
+		t.Errorf("concurrent uses: %d succeeded, %d ErrUsed; want 1, 11", ok.Load(), used.Load())
+	}
+}
+
+func testSAMLInTx(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	addOrg(t, s, newOrg("o1", "acme", base))
+	boom := errors.New("boom")
+	err := s.Tx(ctx, func(stx store.Tx) error {
+		tx := within[samlTx](t, stx)
+		if err := tx.PutSAMLConnection(ctx, newSAMLConnection("c1", "o1", "a.example")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("Tx: %v; want boom", err)
+	}
+	_, err = s.GetSAMLConnection(ctx, "o1")
+	wantErr(t, "connection after rollback", err, store.ErrNotFound)
+	must(t, "Tx", s.Tx(ctx, func(stx store.Tx) error {
+		return within[samlTx](t, stx).PutSAMLConnection(ctx, newSAMLConnection("c1", "o1", "a.example"))
+	}))
+	if _, err := s.FindSAMLConnectionByDomain(ctx, "a.example"); err != nil {
+		t.Fatalf("connection after commit: %v", err)
+	}
+}
