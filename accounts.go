@@ -580,7 +580,7 @@ func (a *Authos) RevokeUserSession(ctx context.Context, p *Principal, sessionID,
 		if s.UserID != p.UserID {
 			return nil, store.ErrNotFound
 		}
-		return []string{s.ID}, tx.RevokeSession(ctx, s.ID, now)
+		return a.revokeWithFamilies(ctx, tx, s.ID, now)
 	}, p.UserID)
 }
 

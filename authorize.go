@@ -316,7 +316,7 @@ func (a *Authos) authorizeClient(ctx context.Context, r AuthorizeRequest) (Servi
 	if err := CheckIdentifier("client_id", r.ClientID); err != nil {
 		return ServiceClient{}, err
 	}
-	s, err := a.st.GetServiceByClientID(ctx, r.ClientID)
+	s, err := a.serviceByClientID(ctx, r.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return ServiceClient{}, NewError(CodeUnauthorized, "Unknown client")
 	}
@@ -329,7 +329,7 @@ func (a *Authos) authorizeClient(ctx context.Context, r AuthorizeRequest) (Servi
 	if !matchRedirect(s, r.RedirectURI) {
 		return ServiceClient{}, NewError(CodeInvalidURL, "redirect_uri is not registered for this client")
 	}
-	o, err := a.st.GetOrg(ctx, s.OrgID)
+	o, err := a.orgOf(ctx, s)
 	if err != nil {
 		return ServiceClient{}, dbError(err)
 	}
@@ -379,7 +379,7 @@ func (a *Authos) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		redirect(a.errorRedirect(req.RedirectURI, req.State, aerr))
 		return
 	}
-	if err := requireActive(c.Org); err != nil {
+	if err := requireActive(c.Org); err != nil && signInRequiresOrg(c) {
 		redirect(a.errorRedirect(req.RedirectURI, req.State, redirectErr(oauthAccessDenied, CodeOrganizationNotActive, AsError(err).PublicMessage())))
 		return
 	}
@@ -495,7 +495,8 @@ func (a *Authos) issueCode(ctx context.Context, c ServiceClient, sis store.SignI
 
 // mayUseService checks that userID may sign in to c: the account exists,
 // is enabled and verified, the organization is active and the user's
-// membership, if any, is not suspended.
+// membership, if any, is not suspended (and exists, for a members-only
+// service). The host client has no organization to check.
 func (a *Authos) mayUseService(ctx context.Context, tx store.Tx, userID string, c ServiceClient) error {
 	u, err := tx.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -504,7 +505,7 @@ func (a *Authos) mayUseService(ctx context.Context, tx store.Tx, userID string, 
 	if err != nil {
 		return dbError(err)
 	}
-	if err := checkAccount(u); err != nil {
+	if err := checkAccount(u); err != nil || !signInRequiresOrg(c) {
 		return err
 	}
 	o, err := tx.GetOrg(ctx, c.Org.ID)
@@ -514,7 +515,7 @@ func (a *Authos) mayUseService(ctx context.Context, tx store.Tx, userID string, 
 	if err := requireActive(o); err != nil {
 		return err
 	}
-	return refuseSuspended(ctx, tx, o.ID, userID)
+	return admitToService(ctx, tx, c.Service, userID)
 }
 
 // Sign-in sessions.
@@ -635,7 +636,8 @@ const signInErrorContent = `<p class="error" role="alert">{{.Error}}</p>
 
 // signInPages holds the parsed templates of the sign-in flow.
 type signInPages struct {
-	errorPage *template.Template
+	errorPage  *template.Template
+	logoutPage *template.Template
 }
 
 func newSignInPages(a *Authos) (*signInPages, error) {
@@ -643,7 +645,11 @@ func newSignInPages(a *Authos) (*signInPages, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &signInPages{errorPage: t}, nil
+	lp, err := newLogoutPage(a)
+	if err != nil {
+		return nil, err
+	}
+	return &signInPages{errorPage: t, logoutPage: lp}, nil
 }
 
 // signInErrorPage shows err with its catalog code (so support can read it
@@ -684,7 +690,7 @@ func (a *Authos) signInRoutes() []route {
 			route{pattern: "GET /auth/authorize", handler: http.HandlerFunc(a.handleAuthorize)},
 			route{pattern: "POST /auth/authorize/complete", handler: http.HandlerFunc(a.handleCompleteAuthorization), auth: true, limited: true})
 	}
-	return rs
+	return append(rs, a.endpointRoutes()...)
 }
 
 // signInOffered reports whether the store keeps the sign-in flow's state
@@ -719,6 +725,7 @@ func (a *Authos) serverMetadata() map[string]any {
 		m["code_challenge_methods_supported"] = []string{"S256"}
 		m["authorization_response_iss_parameter_supported"] = true
 	}
+	a.endpointMetadata(m)
 	return m
 }
 

@@ -89,6 +89,10 @@ type Config struct {
 	RateLimiter RateLimiter
 	// RateLimits applied to the auth endpoints.
 	RateLimits RateLimits
+	// SignIn is the host's own front end as a built-in public client of
+	// the authorization server; its tokens carry the management audience.
+	// Off unless SignIn.RedirectURIs is set.
+	SignIn HostClient
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// MaxBodyBytes caps JSON request bodies. Default 64 KiB.
@@ -181,6 +185,9 @@ type RateLimits struct {
 	// PerAccountDaily caps those requests per email from all addresses
 	// together (against mail flooding). Default 20 a day.
 	PerAccountDaily Limit
+	// PerClient limits the token, revocation and introspection endpoints
+	// per client_id. Default 300/min, burst 100.
+	PerClient Limit
 	// Disabled turns all auth rate limiting off.
 	Disabled bool
 }
@@ -318,6 +325,14 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RateLimiter == nil {
 		c.RateLimiter = newMemoryRateLimiter(c.Now)
+	}
+	if err := c.SignIn.check(); err != nil {
+		return c, err
+	}
+	c.SignIn.RedirectURIs = slices.Clone(c.SignIn.RedirectURIs)
+	c.SignIn.PostLogoutRedirectURIs = slices.Clone(c.SignIn.PostLogoutRedirectURIs)
+	if c.RateLimits.PerClient == (Limit{}) {
+		c.RateLimits.PerClient = Limit{Rate: 300, Period: time.Minute, Burst: 100}
 	}
 	if c.RateLimits.PerIP == (Limit{}) {
 		c.RateLimits.PerIP = Limit{Rate: 60, Period: time.Minute, Burst: 30}

@@ -32,6 +32,7 @@ func (c Config) checkDurations() error {
 		{"RateLimits.PerIP.Period", c.RateLimits.PerIP.Period},
 		{"RateLimits.PerAccount.Period", c.RateLimits.PerAccount.Period},
 		{"RateLimits.PerAccountDaily.Period", c.RateLimits.PerAccountDaily.Period},
+		{"RateLimits.PerClient.Period", c.RateLimits.PerClient.Period},
 		{"InvitationLimits.PerOrg.Period", c.InvitationLimits.PerOrg.Period},
 		{"InvitationLimits.PerInviter.Period", c.InvitationLimits.PerInviter.Period},
 	}

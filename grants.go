@@ -93,7 +93,7 @@ func (a *Authos) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 	}
 	scope, _ := parseScope(c.Scope)
 	s := store.Session{
-		ID: randx.ID(), UserID: user.ID, AMR: c.AMR, Audience: req.Client.Service.ClientID,
+		ID: randx.ID(), UserID: user.ID, AMR: c.AMR, Audience: a.audienceOf(req.Client),
 		OrgID: req.Client.Org.ID, ServiceID: req.Client.Service.ID, UserAgent: truncate(req.UserAgent, 512),
 		IP: req.ClientIP, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.SessionLifetime),
 	}
@@ -131,18 +131,19 @@ func (a *Authos) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 			return err
 		}
 		return a.emit(ctx, tx, Event{Type: event.UserLogin, ActorID: user.ID, TargetID: user.ID, OrgID: s.OrgID,
-			Data: map[string]any{"session_id": s.ID, "amr": s.AMR, "ip": s.IP, "client_id": s.Audience}})
+			Data: map[string]any{"session_id": s.ID, "amr": s.AMR, "ip": s.IP, "client_id": req.Client.Service.ClientID}})
 	})
 	if err != nil {
 		return nil, dbError(err)
 	}
-	tr, err := a.tokenPair(user, s, req.Client.Org.Slug, req.Client.Service.Slug, refresh, now, randx.ID())
+	tr, err := a.tokenPair(user, s, tokenContext{org: req.Client.Org.Slug, service: req.Client.Service.Slug, scope: joinScope(scope)},
+		refresh, now, randx.ID())
 	if err != nil {
 		return nil, err
 	}
 	tr.Scope = joinScope(scope)
 	if hasScope(scope, scopeOpenID) {
-		tr.IDToken, err = a.mintIDToken(idTokenInput{user: user, clientID: s.Audience, scope: scope, nonce: c.Nonce,
+		tr.IDToken, err = a.mintIDToken(idTokenInput{user: user, clientID: req.Client.Service.ClientID, scope: scope, nonce: c.Nonce,
 			amr: s.AMR, authTime: c.AuthTime, signInID: c.SignInSessionID, org: req.Client.Org.Slug,
 			accessToken: tr.AccessToken, iat: now})
 		if err != nil {
@@ -162,18 +163,33 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 		return nil, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "refresh_token is required")
 	}
 	var g serviceGrant
-	check := func(tx store.Tx, s Session) error {
-		if s.Audience != req.Client.Service.ClientID || s.ServiceID != req.Client.Service.ID {
-			return NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
+	var scope []string
+	// The scope is checked inside the rotation: a refused request leaves the
+	// refresh token as it was.
+	check := func(tx store.Tx, s Session) (string, error) {
+		if s.Audience != a.audienceOf(req.Client) || s.ServiceID != req.Client.Service.ID {
+			return "", NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
 		}
 		t, err := tx.GetToken(ctx, purposeServiceGrant, grantKey(s.ID), a.now())
-		if errors.Is(err, store.ErrNotFound) {
-			return nil // a family another grant started (device_code): no scope was granted
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// a family another grant started (device_code): no scope was granted
+		case err != nil:
+			return "", NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The grant of this refresh token has ended")
+		default:
+			if err := json.Unmarshal(t.Data, &g); err != nil {
+				return "", err
+			}
 		}
-		if err != nil {
-			return NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The grant of this refresh token has ended")
+		granted, _ := parseScope(g.Scope)
+		if granted == nil {
+			granted = []string{} // nothing granted: nothing to ask for
 		}
-		return json.Unmarshal(t.Data, &g)
+		var oe *OAuthError
+		if scope, oe = narrowScope(req.Form.Get("scope"), granted); oe != nil {
+			return "", oe
+		}
+		return joinScope(scope), nil
 	}
 	tr, user, err := a.refresh(ctx, token, check)
 	if err != nil {
@@ -187,17 +203,9 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 		}
 		return nil, err
 	}
-	granted, _ := parseScope(g.Scope)
-	if granted == nil {
-		granted = []string{} // nothing granted: nothing to ask for
-	}
-	scope, oe := narrowScope(req.Form.Get("scope"), granted)
-	if oe != nil {
-		return nil, oe
-	}
 	tr.Scope = joinScope(scope)
 	if hasScope(scope, scopeOpenID) {
-		tr.IDToken, err = a.mintIDToken(idTokenInput{user: user, clientID: tr.Session.Audience, scope: scope,
+		tr.IDToken, err = a.mintIDToken(idTokenInput{user: user, clientID: req.Client.Service.ClientID, scope: scope,
 			amr: tr.Session.AMR, authTime: g.AuthTime, signInID: g.SignInID, org: req.Client.Org.Slug,
 			accessToken: tr.AccessToken, iat: a.now()})
 		if err != nil {
@@ -218,7 +226,7 @@ func (a *Authos) mintClientToken(_ context.Context, c ServiceClient, scope strin
 			Issuer: a.cfg.Issuer, Subject: c.Service.ClientID, Audience: jwt.ClaimStrings{c.Service.ClientID},
 			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now), ID: randx.ID(),
 		},
-		SessionID: "cc_" + randx.ID(), Org: c.Org.Slug, Service: c.Service.Slug,
+		SessionID: "cc_" + randx.ID(), Org: c.Org.Slug, Service: c.Service.Slug, Scope: scope,
 	})
 	if err != nil {
 		return nil, err

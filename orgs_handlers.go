@@ -93,11 +93,6 @@ type serviceList struct {
 	Services []ServiceView `json:"services"`
 }
 
-type servicePatch struct {
-	ServiceInput
-	RotateSecret bool `json:"rotate_secret,omitempty"`
-}
-
 type apiKeyCreated struct {
 	APIKey APIKeyView `json:"api_key"`
 	Key    string     `json:"key"`
@@ -202,9 +197,9 @@ func (a *Authos) orgRoutes() []route {
 			}
 			return serviceEnvelope{serviceView(s, "")}, err
 		})),
-		a.orgRoute("PATCH /api/organizations/{org}/services/{service}", access{role: admin, scope: "services:write", service: true}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in servicePatch) (serviceEnvelope, error) {
+		a.orgRoute("PATCH /api/organizations/{org}/services/{service}", access{role: admin, scope: "services:write", service: true}, HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in ServiceUpdate) (serviceEnvelope, error) {
 			o, _ := org(r)
-			s, err := a.updateService(r.Context(), o, r.PathValue("service"), keyService(p), in.ServiceInput, in.RotateSecret)
+			s, err := a.updateService(r.Context(), o, r.PathValue("service"), keyService(p), in)
 			return serviceEnvelope{s}, err
 		})),
 		a.orgRoute("DELETE /api/organizations/{org}/services/{service}", access{role: owner, scope: "services:write", service: true}, HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {

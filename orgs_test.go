@@ -201,7 +201,7 @@ func TestInvitationExpiryRotationAndOrgScopedTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := a.UpdateService(ctx, acme, "web", ServiceInput{}, true)
+	rotated, err := a.UpdateService(ctx, acme, "web", ServiceUpdate{RotateSecret: true})
 	if err != nil || rotated.ClientSecret == "" || rotated.ClientSecret == v.ClientSecret {
 		t.Fatalf("rotation: %+v %v", rotated, err)
 	}

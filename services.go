@@ -33,30 +33,50 @@ type ServiceInput struct {
 	ServiceType         *string   `json:"service_type,omitempty"`
 	RedirectURIs        *[]string `json:"redirect_uris,omitempty"`
 	DeviceActivationURI *string   `json:"device_activation_uri,omitempty"`
+	// PostLogoutRedirectURIs are where RP-initiated logout may return the
+	// browser (exact match).
+	PostLogoutRedirectURIs *[]string `json:"post_logout_redirect_uris,omitempty"`
+	// MembersOnly admits only the organization's members to sign in;
+	// otherwise any verified account may.
+	MembersOnly *bool `json:"members_only,omitempty"`
+}
+
+// ServiceUpdate changes a service (the body of PATCH
+// /api/organizations/{org}/services/{service}): the fields of ServiceInput
+// that are set, and RotateSecret, which replaces the client secret of a
+// confidential service.
+type ServiceUpdate struct {
+	ServiceInput
+	RotateSecret bool `json:"rotate_secret,omitempty"`
 }
 
 // ServiceView is a service as clients see it; ClientSecret is set only in
 // the response that creates or rotates it.
 type ServiceView struct {
-	ID                  string    `json:"id"`
-	Slug                string    `json:"slug"`
-	Name                string    `json:"name"`
-	ServiceType         string    `json:"service_type"`
-	RedirectURIs        []string  `json:"redirect_uris"`
-	DeviceActivationURI string    `json:"device_activation_uri,omitempty"`
-	ClientID            string    `json:"client_id"`
-	ClientSecret        string    `json:"client_secret,omitempty"`
-	Confidential        bool      `json:"confidential"`
-	CreatedAt           time.Time `json:"created_at"`
+	ID                     string    `json:"id"`
+	Slug                   string    `json:"slug"`
+	Name                   string    `json:"name"`
+	ServiceType            string    `json:"service_type"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	DeviceActivationURI    string    `json:"device_activation_uri,omitempty"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	MembersOnly            bool      `json:"members_only"`
+	ClientID               string    `json:"client_id"`
+	ClientSecret           string    `json:"client_secret,omitempty"`
+	Confidential           bool      `json:"confidential"`
+	CreatedAt              time.Time `json:"created_at"`
 }
 
 func serviceView(s Service, secret string) ServiceView {
-	uris := s.RedirectURIs
-	if uris == nil {
-		uris = []string{}
+	orEmpty := func(l []string) []string {
+		if l == nil {
+			return []string{}
+		}
+		return l
 	}
-	return ServiceView{ID: s.ID, Slug: s.Slug, Name: s.Name, ServiceType: s.Type, RedirectURIs: uris,
-		DeviceActivationURI: s.DeviceActivationURI, ClientID: s.ClientID, ClientSecret: secret,
+	return ServiceView{ID: s.ID, Slug: s.Slug, Name: s.Name, ServiceType: s.Type, RedirectURIs: orEmpty(s.RedirectURIs),
+		DeviceActivationURI: s.DeviceActivationURI, PostLogoutRedirectURIs: orEmpty(s.PostLogoutRedirectURIs),
+		MembersOnly: s.MembersOnly, ClientID: s.ClientID, ClientSecret: secret,
 		Confidential: confidential(s.Type), CreatedAt: s.CreatedAt}
 }
 
@@ -83,15 +103,21 @@ func applyServiceInput(s *Service, in ServiceInput) error {
 		s.Type = *in.ServiceType
 	}
 	if in.RedirectURIs != nil {
-		if len(*in.RedirectURIs) > 20 {
-			return NewError(CodeBadRequest, "At most 20 redirect URIs")
+		l, err := uriList(*in.RedirectURIs)
+		if err != nil {
+			return err
 		}
-		for _, u := range *in.RedirectURIs {
-			if err := ValidateURL(u, CodeInvalidURL); err != nil {
-				return err
-			}
+		s.RedirectURIs = l
+	}
+	if in.PostLogoutRedirectURIs != nil {
+		l, err := uriList(*in.PostLogoutRedirectURIs)
+		if err != nil {
+			return err
 		}
-		s.RedirectURIs = slices.Clone(*in.RedirectURIs)
+		s.PostLogoutRedirectURIs = l
+	}
+	if in.MembersOnly != nil {
+		s.MembersOnly = *in.MembersOnly
 	}
 	if in.DeviceActivationURI != nil {
 		if *in.DeviceActivationURI != "" {
@@ -102,6 +128,19 @@ func applyServiceInput(s *Service, in ServiceInput) error {
 		s.DeviceActivationURI = *in.DeviceActivationURI
 	}
 	return nil
+}
+
+// uriList validates a list of redirect URIs (at most 20) and copies it.
+func uriList(l []string) ([]string, error) {
+	if len(l) > 20 {
+		return nil, NewError(CodeBadRequest, "At most 20 redirect URIs")
+	}
+	for _, u := range l {
+		if err := ValidateURL(u, CodeInvalidURL); err != nil {
+			return nil, err
+		}
+	}
+	return slices.Clone(l), nil
 }
 
 // CreateService registers an application of an active organization; the
@@ -186,14 +225,16 @@ func (a *Authos) GetService(ctx context.Context, o Organization, slug string) (S
 	return s, dbError(err)
 }
 
-// UpdateService changes a service; rotate replaces the client secret of a
-// confidential service and returns the new one once.
-func (a *Authos) UpdateService(ctx context.Context, o Organization, slug string, in ServiceInput, rotate bool) (ServiceView, error) {
-	return a.updateService(ctx, o, slug, "", in, rotate)
+// UpdateService changes the organization's service slug; in.RotateSecret
+// replaces the client secret of a confidential service and returns the new
+// one once (the old one stops authenticating at once).
+func (a *Authos) UpdateService(ctx context.Context, o Organization, slug string, in ServiceUpdate) (ServiceView, error) {
+	return a.updateService(ctx, o, slug, "", in)
 }
 
 // updateService is UpdateService confined to the service only, when set.
-func (a *Authos) updateService(ctx context.Context, o Organization, slug, only string, in ServiceInput, rotate bool) (ServiceView, error) {
+func (a *Authos) updateService(ctx context.Context, o Organization, slug, only string, up ServiceUpdate) (ServiceView, error) {
+	in, rotate := up.ServiceInput, up.RotateSecret
 	var secret string
 	var out Service
 	err := a.st.Tx(ctx, func(tx store.Tx) error {

@@ -253,12 +253,18 @@ func (a *Authos) createSession(ctx context.Context, user User, lc LoginContext) 
 	if err != nil {
 		return nil, dbError(err)
 	}
-	return a.tokenPair(user, s, lc.Org, lc.Service, refresh, now, randx.ID())
+	return a.tokenPair(user, s, tokenContext{org: lc.Org, service: lc.Service}, refresh, now, randx.ID())
 }
 
-// tokenPair mints the access token for session s issued at iat with jti;
-// org and service are the slugs of the session's context.
-func (a *Authos) tokenPair(user User, s Session, org, service, refresh string, iat time.Time, jti string) (*TokenResponse, error) {
+// tokenContext is what an access token says beside its user and session:
+// the slugs of the session's organization and service, and the granted
+// scope (services only).
+type tokenContext struct {
+	org, service, scope string
+}
+
+// tokenPair mints the access token for session s issued at iat with jti.
+func (a *Authos) tokenPair(user User, s Session, tc tokenContext, refresh string, iat time.Time, jti string) (*TokenResponse, error) {
 	exp := iat.Add(a.cfg.AccessTokenTTL)
 	claims := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -266,7 +272,7 @@ func (a *Authos) tokenPair(user User, s Session, org, service, refresh string, i
 			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(iat), ID: jti,
 		},
 		SessionID: s.ID, Email: user.Email, AMR: s.AMR, IsPlatformOwner: user.IsPlatformOwner,
-		Org: org, Service: service,
+		Org: tc.org, Service: tc.service, Scope: tc.scope,
 	}
 	at, err := a.mintAccessToken(claims)
 	if err != nil {
@@ -288,17 +294,26 @@ func (a *Authos) successor(presented string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Refresh rotates a refresh token and returns a new pair. A retry with the
-// same token within the grace window returns the same pair; any other reuse
-// of a rotated token revokes the whole session (SESSION_REVOKED).
+// Refresh rotates a refresh token of the management API and returns a new
+// pair. A retry with the same token within the grace window returns the
+// same pair; any other reuse of a rotated token revokes the whole session
+// (SESSION_REVOKED). A refresh token issued to a service (its audience is
+// the service's client_id) is refused with UNAUTHORIZED and left as it
+// was: only its client redeems it, at the token endpoint.
 func (a *Authos) Refresh(ctx context.Context, refreshToken string) (*TokenResponse, error) {
-	tr, _, err := a.refresh(ctx, refreshToken, nil)
+	tr, _, err := a.refresh(ctx, refreshToken, func(_ store.Tx, s Session) (string, error) {
+		if s.Audience != a.cfg.ManagementAudience || s.ServiceID != "" {
+			return "", NewError(CodeUnauthorized, "This refresh token belongs to an application; its client redeems it at the token endpoint")
+		}
+		return "", nil
+	})
 	return tr, err
 }
 
-// refresh is Refresh; check, when set, vets the token's session inside the
-// rotation's transaction (its error undoes the rotation and is returned).
-func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx store.Tx, s Session) error) (*TokenResponse, User, error) {
+// refresh is Refresh; check vets the token's session inside the rotation's
+// transaction (its error undoes the rotation and is returned) and returns
+// the scope of the new access token.
+func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx store.Tx, s Session) (string, error)) (*TokenResponse, User, error) {
 	if refreshToken == "" || len(refreshToken) > 512 {
 		return nil, User{}, NewError(CodeUnauthorized, "Invalid refresh token")
 	}
@@ -306,10 +321,10 @@ func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx
 	next := a.successor(refreshToken)
 	nextHash := hashx.SHA256Hex(next)
 	var (
-		rot          store.Rotation
-		user         User
-		org, service string
-		reused       bool
+		rot    store.Rotation
+		user   User
+		tc     tokenContext
+		reused bool
 	)
 	// Rotation and the checks of the session's context commit together: a
 	// refused refresh (inactive organization, disabled account) leaves the
@@ -326,10 +341,8 @@ func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx
 		if err != nil {
 			return err
 		}
-		if check != nil {
-			if err := check(tx, rot.Session); err != nil {
-				return err
-			}
+		if tc.scope, err = check(tx, rot.Session); err != nil {
+			return err
 		}
 		if user, err = tx.GetUser(ctx, rot.Session.UserID); err != nil {
 			return err
@@ -337,7 +350,7 @@ func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx
 		if err := checkAccount(user); err != nil {
 			return err
 		}
-		org, service, err = a.sessionContext(ctx, tx, rot.Session)
+		tc.org, tc.service, err = a.sessionContext(ctx, tx, rot.Session)
 		return err
 	})
 	var oe *OAuthError
@@ -359,7 +372,7 @@ func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx
 	}
 	// The access token is derived from the rotation too (iat and jti), so a
 	// retry gets the same pair.
-	tr, err := a.tokenPair(user, rot.Session, org, service, next, rot.Old.RotatedAt, "rt-"+nextHash[:32])
+	tr, err := a.tokenPair(user, rot.Session, tc, next, rot.Old.RotatedAt, "rt-"+nextHash[:32])
 	return tr, user, err
 }
 

@@ -139,11 +139,11 @@ func (a *Authos) finishFlow(ctx context.Context, req store.AuthRequest, hash str
 		return nil, err
 	}
 	now := a.now()
-	svc, err := a.st.GetService(ctx, req.ServiceID)
-	if err != nil {
+	svc, err := a.serviceByClientID(ctx, req.ClientID)
+	if err != nil || svc.ID != req.ServiceID {
 		return nil, WrapError(CodeBadRequest, "The application no longer exists", err)
 	}
-	o, err := a.st.GetOrg(ctx, svc.OrgID)
+	o, err := a.orgOf(ctx, svc)
 	if err != nil {
 		return nil, dbError(err)
 	}

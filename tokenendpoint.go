@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -43,8 +44,10 @@ type OAuthError struct {
 	RFC         string    // e.g. "invalid_grant"
 	Code        ErrorCode // e.g. OAUTH_CODE_EXPIRED
 	Description string    // public message
-	Status      int       // HTTP status: 400 (0 means 400), 401 for invalid_client with HTTP Basic, 500
+	Status      int       // HTTP status: 400 (0 means 400), 401 for invalid_client with HTTP Basic, 429, 500
 	Err         error     // internal cause, logged and never sent
+	// RetryAfter sets the Retry-After header (429).
+	RetryAfter time.Duration
 }
 
 // Error returns the RFC code and the public description.
@@ -96,8 +99,11 @@ func (a *Authos) writeOAuthError(w http.ResponseWriter, r *http.Request, e *OAut
 		a.log.Error("authos: oauth request failed", attrs...)
 	}
 	h := w.Header()
-	if status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Basic realm="authos"`)
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -257,6 +263,9 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request) (grantType, clien
 // registered for its grant_type.
 func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
 	grantType, id, secret, via, form, oe := parseTokenRequest(w, r)
+	if oe == nil {
+		oe = a.limitClient(r.Context(), id)
+	}
 	if oe != nil {
 		a.writeOAuthError(w, r, oe)
 		return
@@ -267,7 +276,7 @@ func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
 			"Unsupported grant_type; supported: "+fmt.Sprint(a.GrantTypes())))
 		return
 	}
-	c, err := a.AuthenticateClient(r.Context(), id, secret)
+	c, err := a.authenticateAnyClient(r.Context(), id, secret)
 	if err != nil {
 		e := oauthErrorOf(err)
 		if e.RFC == oauthInvalidClient && via == clientAuthBasic {

@@ -50,6 +50,9 @@ type accessClaims struct {
 	Org             string   `json:"org,omitempty"`
 	Service         string   `json:"service,omitempty"`
 	IsPlatformOwner bool     `json:"is_platform_owner,omitempty"`
+	// Scope is what the user granted a service (RFC 9068 §2.2.3), space
+	// separated; empty for the management API's tokens.
+	Scope string `json:"scope,omitempty"`
 }
 
 // verifyKey is a public key that may verify tokens.
@@ -268,6 +271,9 @@ func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*
 		Kind: PrincipalAccessToken, UserID: claims.Subject, Email: claims.Email, SessionID: claims.SessionID,
 		AMR: claims.AMR, Audience: audience, Org: claims.Org, Service: claims.Service,
 		IsPlatformOwner: claims.IsPlatformOwner, TokenID: claims.ID,
+	}
+	if claims.Scope != "" {
+		p.Scopes = strings.Fields(claims.Scope)
 	}
 	if claims.ExpiresAt != nil {
 		p.ExpiresAt = claims.ExpiresAt.Time

@@ -160,10 +160,15 @@ type Service struct {
 	Type                string // web, mobile, desktop, api
 	RedirectURIs        []string
 	DeviceActivationURI string
-	ClientID            string // public; unique
-	ClientSecretHash    string // hex SHA-256 of the secret; empty for public clients
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the
+	// browser back to (exact match).
+	PostLogoutRedirectURIs []string
+	// MembersOnly admits only members of the organization to sign in.
+	MembersOnly      bool
+	ClientID         string // public; unique
+	ClientSecretHash string // hex SHA-256 of the secret; empty for public clients
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // ServiceStore keeps services.

@@ -121,6 +121,10 @@ type SignInStore interface {
 	// from the sign-in session sessionID have started (BindAuthCodeFamily),
 	// sorted; none for an unknown id.
 	ListSignInFamilies(ctx context.Context, sessionID string) ([]string, error)
+	// GetRefreshToken returns the refresh token whose hash is given, rotated
+	// or not, without changing it (token revocation and introspection read
+	// its session), or ErrNotFound.
+	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
 
 	// DeleteExpiredSignIn removes the authorization requests and codes that
 	// expired at or before before, and returns how many. Callers keep used

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -124,13 +127,22 @@ func TestOrganizationLifecycle(t *testing.T) {
 			h.clock.Advance(time.Second) // distinct audit timestamps
 			h.wantOK(h.do("POST", "/api/platform/organizations/"+orgID+"/suspend", po, map[string]string{"reason": "unpaid"}), 200)
 			h.wantError(h.doKey("GET", "/api/organizations/acme", key), 403, authos.CodeOrganizationNotActive)
-			h.wantError(h.do("POST", "/api/auth/refresh", "", map[string]string{"refresh_token": svcTok.RefreshToken}), 403, authos.CodeOrganizationNotActive)
+			// The service's refresh token is redeemed by its client at the token
+			// endpoint only; a suspended organization's client is refused there.
+			h.wantError(h.do("POST", "/api/auth/refresh", "", map[string]string{"refresh_token": svcTok.RefreshToken}), 401, authos.CodeUnauthorized)
+			refreshForm := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {svcTok.RefreshToken},
+				"client_id": {service["client_id"].(string)}, "client_secret": {service["client_secret"].(string)}}
+			if r := h.tokenEndpoint(refreshForm); r.status != 400 || r.str("error") != "unauthorized_client" || r.str("error_code") != string(authos.CodeOrganizationNotActive) {
+				t.Fatalf("refresh of a suspended organization's service: %d %s", r.status, r.raw)
+			}
 			h.wantError(h.do("POST", "/api/organizations/acme/api-keys", alice, map[string]any{"name": "x"}), 403, authos.CodeOrganizationNotActive)
 
 			h.clock.Advance(time.Minute) // past the refresh grace window: the refused refresh did not rotate
 			h.wantOK(h.do("POST", "/api/platform/organizations/"+orgID+"/activate", po, nil), 200)
 			h.wantOK(h.doKey("GET", "/api/organizations/acme", key), 200)
-			h.wantOK(h.do("POST", "/api/auth/refresh", "", map[string]string{"refresh_token": svcTok.RefreshToken}), 200)
+			if r := h.tokenEndpoint(refreshForm); r.status != 200 || r.str("refresh_token") == "" {
+				t.Fatalf("refresh after the organization is active again: %d %s", r.status, r.raw)
+			}
 
 			// The audit log holds each platform action.
 			audit := h.wantOK(h.do("GET", "/api/platform/audit-log?target_id="+orgID, po, nil), 200)
@@ -160,6 +172,23 @@ func userID(t *testing.T, h *harness, token string) string {
 
 // serviceTokens mints a token pair for the service through the login seam
 // every first factor uses (the device and OAuth flows call it the same way).
+// tokenEndpoint posts form to /auth/token and decodes the answer.
+func (h *harness) tokenEndpoint(form url.Values) response {
+	h.t.Helper()
+	resp, err := h.srv.Client().PostForm(h.srv.URL+"/auth/token", form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var body map[string]any
+	_ = json.Unmarshal(raw, &body)
+	return response{status: resp.StatusCode, header: resp.Header, body: body, raw: raw}
+}
+
 func serviceTokens(t *testing.T, h *harness, email, clientID, secret string) *authos.TokenResponse {
 	t.Helper()
 	ctx := context.Background()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/authos/authos"
@@ -55,7 +56,12 @@ func TestMemberSuspension(t *testing.T) {
 			}
 			// A session of the organization created while suspended cannot refresh.
 			later := serviceTokens(t, h, "bob@example.com", s["client_id"].(string), s["client_secret"].(string))
-			h.wantError(h.do("POST", "/api/auth/refresh", "", map[string]string{"refresh_token": later.RefreshToken}), 403, authos.CodeForbidden)
+			// (A service's refresh token is redeemed by its client at the token endpoint.)
+			laterForm := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {later.RefreshToken},
+				"client_id": {s["client_id"].(string)}, "client_secret": {s["client_secret"].(string)}}
+			if r := h.tokenEndpoint(laterForm); r.status != 400 || r.str("error") != "invalid_grant" || r.str("error_code") != string(authos.CodeForbidden) {
+				t.Fatalf("refresh of a suspended member's service session: %d %s", r.status, r.raw)
+			}
 			// Bob's own account is untouched.
 			h.wantOK(h.do("GET", "/api/user", bob, nil), 200)
 			members := h.wantOK(h.do("GET", "/api/organizations/acme/members", alice, nil), 200).body["members"].([]any)
@@ -72,7 +78,9 @@ func TestMemberSuspension(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.wantOK(h.do("GET", "/api/organizations/acme", bob, nil), 200)
-			h.wantOK(h.do("POST", "/api/auth/refresh", "", map[string]string{"refresh_token": later.RefreshToken}), 200)
+			if r := h.tokenEndpoint(laterForm); r.status != 200 {
+				t.Fatalf("refresh after the membership is restored: %d %s", r.status, r.raw)
+			}
 
 			// The last owner can be neither suspended nor removed.
 			aliceID := userID(t, h, alice)

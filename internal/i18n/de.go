@@ -20,6 +20,13 @@ var de = map[string]string{
 	"page.incomplete.hint":   "Öffnen Sie den Link aus Ihrer E-Mail erneut oder kopieren Sie die vollständige Adresse in den Browser.",
 	"page.link.hint":         "Links funktionieren nur einmal und laufen ab. Fordern Sie in der Anwendung einen neuen an.",
 
+	// Die Abmeldeseite (RP-initiated logout).
+	"page.logout.confirm.title": "Abmelden?",
+	"page.logout.confirm":       "Möchten Sie sich abmelden? Sie werden von allen Anwendungen abgemeldet, bei denen Sie sich in diesem Browser angemeldet haben.",
+	"page.logout.button":        "Abmelden",
+	"page.logout.done.title":    "Abgemeldet",
+	"page.logout.done":          "Sie sind abgemeldet. Sie können dieses Fenster schließen.",
+
 	"page.verify.title":        "Bestätigen Sie Ihre E-Mail-Adresse",
 	"page.verify.hint":         "Bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört.",
 	"page.verify.button":       "E-Mail-Adresse bestätigen",

@@ -21,6 +21,13 @@ var en = map[string]string{
 	"page.incomplete.hint":   "Open the link from your email again, or copy the whole address into the browser.",
 	"page.link.hint":         "Links work once and expire. Request a new one from the application.",
 
+	// The sign-out page of RP-initiated logout.
+	"page.logout.confirm.title": "Sign out?",
+	"page.logout.confirm":       "Do you want to sign out? You will be signed out of every application you signed in to with this browser.",
+	"page.logout.button":        "Sign out",
+	"page.logout.done.title":    "Signed out",
+	"page.logout.done":          "You are signed out. You can close this window.",
+
 	// The verify-email page.
 	"page.verify.title":        "Verify your email address",
 	"page.verify.hint":         "Confirm that this email address is yours.",

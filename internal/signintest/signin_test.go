@@ -41,7 +41,7 @@ type signInHarness struct {
 
 const webCallback = "https://app.example.com/callback"
 
-func newSignInHarness(t *testing.T, st store.Storage) *signInHarness {
+func newSignInHarness(t *testing.T, st store.Storage, opts ...func(*authos.Config)) *signInHarness {
 	t.Helper()
 	h := &signInHarness{t: t}
 	handler := http.NotFoundHandler()
@@ -51,6 +51,9 @@ func newSignInHarness(t *testing.T, st store.Storage) *signInHarness {
 		c.Store, c.BaseURL, c.AutoApproveOrgs = st, h.srv.URL, true
 		c.RateLimits.Disabled = true
 		c.Pages.SignInURL = "https://front.example.com/signin"
+		for _, o := range opts {
+			o(c)
+		}
 	})
 	handler = h.inst.Handler()
 	ctx := t.Context()

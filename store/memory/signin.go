@@ -65,6 +65,12 @@ func (s *Store) ListSignInFamilies(ctx context.Context, sessionID string) (ids [
 	return ids, err
 }
 
+// GetRefreshToken implements store.SignInStore.
+func (s *Store) GetRefreshToken(ctx context.Context, hash string) (t store.RefreshToken, err error) {
+	err = s.do(ctx, func(v *view) error { t, err = v.GetRefreshToken(ctx, hash); return err })
+	return t, err
+}
+
 // DeleteExpiredSignIn implements store.SignInStore.
 func (s *Store) DeleteExpiredSignIn(ctx context.Context, before time.Time) (n int, err error) {
 	err = s.do(ctx, func(v *view) error { n, err = v.DeleteExpiredSignIn(ctx, before); return err })
@@ -183,6 +189,14 @@ func (v *view) GetSignInSession(_ context.Context, cookieHash string, now time.T
 
 func (v *view) ListSignInFamilies(_ context.Context, sessionID string) ([]string, error) {
 	return slices.Clone(v.st.families[sessionID]), nil
+}
+
+func (v *view) GetRefreshToken(_ context.Context, hash string) (store.RefreshToken, error) {
+	t, ok := v.st.refresh[hash]
+	if !ok {
+		return store.RefreshToken{}, store.ErrNotFound
+	}
+	return t, nil
 }
 
 func (v *view) DeleteExpiredSignIn(_ context.Context, before time.Time) (int, error) {

@@ -177,6 +177,7 @@ func copyAudit(e store.AuditEntry) store.AuditEntry {
 
 func copyService(s store.Service) store.Service {
 	s.RedirectURIs = slices.Clone(s.RedirectURIs)
+	s.PostLogoutRedirectURIs = slices.Clone(s.PostLogoutRedirectURIs)
 	return s
 }
 

@@ -12,14 +12,14 @@ import (
 // Services and API keys.
 
 const serviceCols = `id, org_id, slug, name, type, redirect_uris, device_activation_uri, client_id,
-	client_secret_hash, created_at, updated_at`
+	client_secret_hash, created_at, updated_at, post_logout_redirect_uris, members_only`
 
 func scanService(sc scanner) (store.Service, error) {
 	var s store.Service
-	var uris sql.NullString
+	var uris, logoutURIs sql.NullString
 	var created, updated sql.NullInt64
 	if err := sc.Scan(&s.ID, &s.OrgID, &s.Slug, &s.Name, &s.Type, &uris, &s.DeviceActivationURI, &s.ClientID,
-		&s.ClientSecretHash, &created, &updated); err != nil {
+		&s.ClientSecretHash, &created, &updated, &logoutURIs, &s.MembersOnly); err != nil {
 		return store.Service{}, err
 	}
 	l, err := decodeList(uris)
@@ -27,6 +27,9 @@ func scanService(sc scanner) (store.Service, error) {
 		return store.Service{}, err
 	}
 	s.RedirectURIs = l
+	if s.PostLogoutRedirectURIs, err = decodeList(logoutURIs); err != nil {
+		return store.Service{}, err
+	}
 	s.CreatedAt, s.UpdatedAt = at(created), at(updated)
 	return s, nil
 }
@@ -34,14 +37,23 @@ func scanService(sc scanner) (store.Service, error) {
 // CreateService inserts s. ErrConflict when the id, the (org, slug) or the
 // client id exists.
 func (h *handle) CreateService(ctx context.Context, s store.Service) error {
-	uris, err := encodeList(s.RedirectURIs)
+	uris, logoutURIs, err := serviceLists(s)
 	if err != nil {
 		return wrap("create service", err)
 	}
 	return h.insert(ctx, "create service", `INSERT INTO authos_services (`+serviceCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		s.ID, s.OrgID, s.Slug, s.Name, s.Type, uris, s.DeviceActivationURI, s.ClientID,
-		s.ClientSecretHash, ms(s.CreatedAt), ms(s.UpdatedAt))
+		s.ClientSecretHash, ms(s.CreatedAt), ms(s.UpdatedAt), logoutURIs, s.MembersOnly)
+}
+
+// serviceLists encodes the redirect URI lists of s.
+func serviceLists(s store.Service) (uris, logoutURIs string, err error) {
+	if uris, err = encodeList(s.RedirectURIs); err != nil {
+		return "", "", err
+	}
+	logoutURIs, err = encodeList(s.PostLogoutRedirectURIs)
+	return uris, logoutURIs, err
 }
 
 // GetService returns the service with id, or ErrNotFound.
@@ -80,7 +92,7 @@ func (h *handle) CountServices(ctx context.Context, orgID string) (int, error) {
 // ErrNotFound when absent; ErrConflict when the slug is taken in the org or
 // the client id by another service.
 func (h *handle) UpdateService(ctx context.Context, s store.Service) error {
-	uris, err := encodeList(s.RedirectURIs)
+	uris, logoutURIs, err := serviceLists(s)
 	if err != nil {
 		return wrap("update service", err)
 	}
@@ -103,9 +115,11 @@ func (h *handle) UpdateService(ctx context.Context, s store.Service) error {
 			return store.ErrConflict
 		}
 		return h.change(ctx, "update service", `UPDATE authos_services SET slug = ?, name = ?, type = ?,
-			redirect_uris = ?, device_activation_uri = ?, client_id = ?, client_secret_hash = ?, updated_at = ?
+			redirect_uris = ?, device_activation_uri = ?, client_id = ?, client_secret_hash = ?, updated_at = ?,
+			post_logout_redirect_uris = ?, members_only = ?
 			WHERE id = ?`,
-			s.Slug, s.Name, s.Type, uris, s.DeviceActivationURI, s.ClientID, s.ClientSecretHash, ms(s.UpdatedAt), s.ID)
+			s.Slug, s.Name, s.Type, uris, s.DeviceActivationURI, s.ClientID, s.ClientSecretHash, ms(s.UpdatedAt),
+			logoutURIs, s.MembersOnly, s.ID)
 	})
 }
 

@@ -222,6 +222,11 @@ func (h *handle) ListSignInFamilies(ctx context.Context, sessionID string) ([]st
 	return out, nil
 }
 
+// GetRefreshToken returns the refresh token with hash, rotated or not, or ErrNotFound.
+func (h *handle) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
+	return h.getRefresh(ctx, hash, false)
+}
+
 // DeleteExpiredSignIn removes requests and codes that expired at or before before.
 func (h *handle) DeleteExpiredSignIn(ctx context.Context, before time.Time) (int, error) {
 	total := 0

@@ -44,6 +44,7 @@ func addService(t *testing.T, s store.Storage, svc store.Service) store.Service 
 
 func normService(x store.Service) store.Service {
 	x.RedirectURIs = ns(x.RedirectURIs)
+	x.PostLogoutRedirectURIs = ns(x.PostLogoutRedirectURIs)
 	x.CreatedAt, x.UpdatedAt = nt(x.CreatedAt), nt(x.UpdatedAt)
 	return x
 }
@@ -67,17 +68,19 @@ func testServiceCreateGet(t *testing.T, s store.Storage) {
 	ctx := t.Context()
 	serviceOrgs(t, s)
 	svc := store.Service{
-		ID:                  "s1",
-		OrgID:               "o1",
-		Slug:                "dashboard",
-		Name:                "Dashboard",
-		Type:                "desktop",
-		RedirectURIs:        []string{"https://app.example.com/cb", "http://127.0.0.1/cb", "com.example.app:/oauth"},
-		DeviceActivationURI: "https://app.example.com/activate",
-		ClientID:            "client-1",
-		ClientSecretHash:    "abc123",
-		CreatedAt:           at(time.Second),
-		UpdatedAt:           at(2 * time.Second),
+		ID:                     "s1",
+		OrgID:                  "o1",
+		Slug:                   "dashboard",
+		Name:                   "Dashboard",
+		Type:                   "desktop",
+		RedirectURIs:           []string{"https://app.example.com/cb", "http://127.0.0.1/cb", "com.example.app:/oauth"},
+		DeviceActivationURI:    "https://app.example.com/activate",
+		PostLogoutRedirectURIs: []string{"https://app.example.com/signed-out", "http://127.0.0.1/bye"},
+		MembersOnly:            true,
+		ClientID:               "client-1",
+		ClientSecretHash:       "abc123",
+		CreatedAt:              at(time.Second),
+		UpdatedAt:              at(2 * time.Second),
 	}
 	addService(t, s, svc)
 	got, err := s.GetService(ctx, "s1")
@@ -186,17 +189,19 @@ func testServiceUpdate(t *testing.T, s store.Storage) {
 	serviceOrgs(t, s)
 	addService(t, s, newService("s1", "o1", "app", "client-1", base))
 	upd := store.Service{
-		ID:                  "s1",
-		OrgID:               "o2", // ignored
-		Slug:                "renamed",
-		Name:                "Renamed",
-		Type:                "mobile",
-		RedirectURIs:        []string{"com.example:/cb"},
-		DeviceActivationURI: "https://example.com/device",
-		ClientID:            "client-1b",
-		ClientSecretHash:    "",
-		CreatedAt:           at(99 * time.Hour), // ignored
-		UpdatedAt:           at(time.Hour),
+		ID:                     "s1",
+		OrgID:                  "o2", // ignored
+		Slug:                   "renamed",
+		Name:                   "Renamed",
+		Type:                   "mobile",
+		RedirectURIs:           []string{"com.example:/cb"},
+		DeviceActivationURI:    "https://example.com/device",
+		PostLogoutRedirectURIs: []string{"com.example:/bye"},
+		MembersOnly:            true,
+		ClientID:               "client-1b",
+		ClientSecretHash:       "",
+		CreatedAt:              at(99 * time.Hour), // ignored
+		UpdatedAt:              at(time.Hour),
 	}
 	must(t, "UpdateService", s.UpdateService(ctx, upd))
 	want := upd
@@ -217,8 +222,9 @@ func testServiceUpdate(t *testing.T, s store.Storage) {
 	_, err = s.GetServiceByClientID(ctx, "client-1")
 	wantErr(t, "GetServiceByClientID(old client id)", err, store.ErrNotFound)
 
-	// Clearing the redirect URIs; keeping slug and client id is no conflict.
-	want.RedirectURIs = nil
+	// Clearing the redirect URIs and members_only; keeping slug and client
+	// id is no conflict.
+	want.RedirectURIs, want.PostLogoutRedirectURIs, want.MembersOnly = nil, nil, false
 	want.Name = "Renamed again"
 	must(t, "UpdateService(no redirect URIs)", s.UpdateService(ctx, want))
 	got, err = s.GetService(ctx, "s1")
@@ -299,9 +305,11 @@ func testServiceCopies(t *testing.T, s store.Storage) {
 	serviceOrgs(t, s)
 	svc := newService("s1", "o1", "app", "client-1", base)
 	svc.RedirectURIs = []string{"https://a.example.com/cb", "https://b.example.com/cb"}
+	svc.PostLogoutRedirectURIs = []string{"https://a.example.com/bye"}
 	want := slices.Clone(svc.RedirectURIs)
 	must(t, "CreateService", s.CreateService(ctx, svc))
 	svc.RedirectURIs[0] = "mutated-input"
+	svc.PostLogoutRedirectURIs[0] = "mutated-input"
 
 	check := func(op string) {
 		t.Helper()
@@ -310,12 +318,16 @@ func testServiceCopies(t *testing.T, s store.Storage) {
 		if !slices.Equal(got.RedirectURIs, want) {
 			t.Errorf("RedirectURIs after %s: got %v; want %v", op, got.RedirectURIs, want)
 		}
+		if !slices.Equal(got.PostLogoutRedirectURIs, []string{"https://a.example.com/bye"}) {
+			t.Errorf("PostLogoutRedirectURIs after %s: got %v", op, got.PostLogoutRedirectURIs)
+		}
 	}
 	check("mutating the input")
 
 	got, err := s.GetService(ctx, "s1")
 	must(t, "GetService", err)
 	got.RedirectURIs[0] = "mutated-get"
+	got.PostLogoutRedirectURIs[0] = "mutated-get"
 	check("mutating GetService's result")
 
 	got, err = s.GetServiceBySlug(ctx, "o1", "app")
@@ -335,7 +347,9 @@ func testServiceCopies(t *testing.T, s store.Storage) {
 
 	upd := svc
 	upd.RedirectURIs = slices.Clone(want)
+	upd.PostLogoutRedirectURIs = []string{"https://a.example.com/bye"}
 	must(t, "UpdateService", s.UpdateService(ctx, upd))
+	upd.PostLogoutRedirectURIs[0] = "mutated-update-input"
 	upd.RedirectURIs[1] = "mutated-update-input"
 	check("mutating UpdateService's input")
 }

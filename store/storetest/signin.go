@@ -39,6 +39,7 @@ var signInTests = []capTest[signInStorage]{
 	{"DeleteExpired", testSignInDeleteExpired},
 	{"Copies", testSignInCopies},
 	{"InTx", testSignInInTx},
+	{"GetRefreshToken", testSignInGetRefreshToken},
 }
 
 // newAuthRequest returns a request created at base that lives 10 minutes.
@@ -301,6 +302,31 @@ func testAuthCodeBindRollback(t *testing.T, s signInStorage) {
 	if c.FamilyID != "" {
 		t.Errorf("FamilyID after rollback: %q; want empty", c.FamilyID)
 	}
+}
+
+func testSignInGetRefreshToken(t *testing.T, s signInStorage) {
+	ctx := t.Context()
+	addSignIn(t, s, "sso1", "u1", "cookie1")
+	must(t, "CreateSession(fam1)", s.CreateSession(ctx, newSession("fam1", "u1", base)))
+	rt := newRefresh("A", "fam1", base)
+	must(t, "CreateRefreshToken(A)", s.CreateRefreshToken(ctx, rt))
+	got, err := s.GetRefreshToken(ctx, "A")
+	must(t, "GetRefreshToken(A)", err)
+	checkEqual(t, "GetRefreshToken(A)", got, rt, normRefresh)
+	_, err = s.RotateRefreshToken(ctx, "A", newRefresh("B", "", at(time.Minute)), at(time.Minute), 0)
+	must(t, "RotateRefreshToken(A)", err)
+	got, err = s.GetRefreshToken(ctx, "A")
+	must(t, "GetRefreshToken(A, rotated)", err)
+	if got.RotatedAt.IsZero() || got.ReplacedBy != "B" || got.SessionID != "fam1" {
+		t.Errorf("GetRefreshToken(A, rotated): %+v; want rotated to B", got)
+	}
+	got, err = s.GetRefreshToken(ctx, "B")
+	must(t, "GetRefreshToken(B)", err)
+	if got.SessionID != "fam1" || !got.RotatedAt.IsZero() {
+		t.Errorf("GetRefreshToken(B): %+v; want the successor of fam1", got)
+	}
+	_, err = s.GetRefreshToken(ctx, "nope")
+	wantErr(t, "GetRefreshToken(unknown)", err, store.ErrNotFound)
 }
 
 func testSignInSession(t *testing.T, s signInStorage) {

@@ -1,0 +1,119 @@
+package authos
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/authos/authos/internal/hashx"
+)
+
+// HostClient is the host's own front end as a built-in public client of
+// the authorization server: it signs people in through /auth/authorize
+// with PKCE like any service, without a secret, and the tokens it redeems
+// at /auth/token carry the management audience, so they work on the
+// management API (/api/...). It belongs to no organization.
+type HostClient struct {
+	// ClientID is its client_id. Default "host" when RedirectURIs is set;
+	// it may not start with "cl_" (the services' client ids).
+	ClientID string
+	// RedirectURIs are its registered redirect URIs (exact match). None
+	// leaves the host client out.
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are where RP-initiated logout may return the
+	// browser (exact match).
+	PostLogoutRedirectURIs []string
+}
+
+// check validates the host client's configuration and fills its default.
+func (h *HostClient) check() error {
+	if len(h.RedirectURIs) == 0 {
+		if h.ClientID != "" || len(h.PostLogoutRedirectURIs) != 0 {
+			return errors.New("authos: Config.SignIn needs RedirectURIs")
+		}
+		return nil
+	}
+	if h.ClientID == "" {
+		h.ClientID = "host"
+	}
+	if CheckIdentifier("client_id", h.ClientID) != nil || strings.HasPrefix(h.ClientID, "cl_") || len(h.ClientID) > 256 {
+		return errors.New("authos: Config.SignIn.ClientID must be a plain identifier that does not start with cl_")
+	}
+	for _, l := range [][]string{h.RedirectURIs, h.PostLogoutRedirectURIs} {
+		if _, err := uriList(l); err != nil {
+			return errors.New("authos: Config.SignIn: " + AsError(err).Message)
+		}
+	}
+	return nil
+}
+
+// hostClient returns the built-in host client when clientID is its id.
+func (a *Authos) hostClient(clientID string) (ServiceClient, bool) {
+	h := a.cfg.SignIn
+	if h.ClientID == "" || clientID != h.ClientID {
+		return ServiceClient{}, false
+	}
+	return ServiceClient{Service: Service{ClientID: h.ClientID, Type: ServiceWeb, Name: a.cfg.ProductName,
+		RedirectURIs: h.RedirectURIs, PostLogoutRedirectURIs: h.PostLogoutRedirectURIs}}, true
+}
+
+// isHostClient reports whether c is the built-in host client.
+func (a *Authos) isHostClient(c ServiceClient) bool {
+	return c.Service.ID == "" && a.cfg.SignIn.ClientID != "" && c.Service.ClientID == a.cfg.SignIn.ClientID
+}
+
+// audienceOf is the aud of the access tokens issued to c: its client_id,
+// or the management audience for the host client.
+func (a *Authos) audienceOf(c ServiceClient) string {
+	if a.isHostClient(c) {
+		return a.cfg.ManagementAudience
+	}
+	return c.Service.ClientID
+}
+
+// serviceByClientID returns the service of clientID, the host client
+// included. store.ErrNotFound when there is none.
+func (a *Authos) serviceByClientID(ctx context.Context, clientID string) (Service, error) {
+	if c, ok := a.hostClient(clientID); ok {
+		return c.Service, nil
+	}
+	return a.st.GetServiceByClientID(ctx, clientID)
+}
+
+// orgOf returns the organization of s; none for the host client.
+func (a *Authos) orgOf(ctx context.Context, s Service) (Organization, error) {
+	if s.OrgID == "" {
+		return Organization{}, nil
+	}
+	return a.st.GetOrg(ctx, s.OrgID)
+}
+
+// authenticateAnyClient is AuthenticateClient: the host client needs no
+// secret (it is public).
+func (a *Authos) authenticateAnyClient(ctx context.Context, clientID, secret string) (ServiceClient, error) {
+	if c, ok := a.hostClient(clientID); ok {
+		return c, nil
+	}
+	return a.AuthenticateClient(ctx, clientID, secret)
+}
+
+// limitClient applies the per-client limit of the token, revocation and
+// introspection endpoints (RATE_LIMIT_EXCEEDED, 429 with Retry-After),
+// keyed by the client_id presented, before the client is authenticated.
+func (a *Authos) limitClient(ctx context.Context, clientID string) *OAuthError {
+	rl := a.cfg.RateLimits
+	if rl.Disabled || rl.PerClient == (Limit{}) {
+		return nil
+	}
+	err := a.allow(ctx, "client:"+hashx.SHA256Hex(clientID), rl.PerClient)
+	if err == nil {
+		return nil
+	}
+	e := AsError(err)
+	return &OAuthError{RFC: "temporarily_unavailable", Code: e.Code, Description: e.PublicMessage(),
+		Status: e.Code.HTTPStatus(), RetryAfter: e.RetryAfter, Err: err}
+}
+
+// signInRequiresOrg reports whether sign-in to c checks an organization
+// (every service; not the host client).
+func signInRequiresOrg(c ServiceClient) bool { return c.Service.OrgID != "" }

@@ -1,0 +1,122 @@
+package authos
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authos/authos/internal/httpx"
+	"github.com/authos/authos/store"
+)
+
+// UserInfo is the answer of the UserInfo endpoint (OpenID Connect Core
+// §5.3.2): the subject, and the claims of the scopes the user granted
+// (email: email and email_verified; profile: name).
+type UserInfo struct {
+	Subject       string `json:"sub"`
+	Email         string `json:"email,omitempty"`
+	EmailVerified *bool  `json:"email_verified,omitempty"`
+	Name          string `json:"name,omitempty"`
+}
+
+// GetUserInfo returns the claims about the user of accessToken, an access
+// token issued through the sign-in flow with the openid scope to a
+// service (or to the host client). Errors: the token's (JWT_ERROR,
+// TOKEN_EXPIRED, SESSION_REVOKED), UNAUTHORIZED when the account is gone
+// or disabled, FORBIDDEN when the token lacks the openid scope.
+func (a *Authos) GetUserInfo(ctx context.Context, accessToken string) (UserInfo, error) {
+	aud, err := a.serviceAudience(ctx, accessToken)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	p, err := a.VerifyAccessToken(ctx, accessToken, aud)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	if !slices.Contains(p.Scopes, scopeOpenID) {
+		return UserInfo{}, NewError(CodeForbidden, "The access token was not granted the openid scope")
+	}
+	u, err := a.st.GetUser(ctx, p.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return UserInfo{}, NewError(CodeUnauthorized, "The account no longer exists")
+	}
+	if err != nil {
+		return UserInfo{}, dbError(err)
+	}
+	if u.Disabled {
+		return UserInfo{}, NewError(CodeUnauthorized, "Account is disabled")
+	}
+	info := UserInfo{Subject: u.ID}
+	if slices.Contains(p.Scopes, scopeEmail) {
+		verified := u.EmailVerified
+		info.Email, info.EmailVerified = u.Email, &verified
+	}
+	if slices.Contains(p.Scopes, scopeProfile) {
+		info.Name = u.Name
+	}
+	return info, nil
+}
+
+// serviceAudience reads, before verifying anything, the single audience
+// of an access token and checks that it is one the UserInfo endpoint
+// serves: a registered service's client_id, or the management audience
+// (the host client's tokens). The signature and the rest are verified
+// next, against that audience.
+func (a *Authos) serviceAudience(ctx context.Context, raw string) (string, error) {
+	if raw == "" || len(raw) > maxTokenBytes {
+		return "", NewError(CodeJWTError, "Malformed token")
+	}
+	var c jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil || len(c.Audience) != 1 {
+		return "", NewError(CodeJWTError, "Invalid token")
+	}
+	aud := c.Audience[0]
+	if aud == a.cfg.ManagementAudience {
+		return aud, nil
+	}
+	if CheckIdentifier("client_id", aud) != nil {
+		return "", NewError(CodeJWTError, "Invalid token")
+	}
+	if _, err := a.serviceByClientID(ctx, aud); errors.Is(err, store.ErrNotFound) {
+		return "", NewError(CodeJWTError, "Invalid token")
+	} else if err != nil {
+		return "", dbError(err)
+	}
+	return aud, nil
+}
+
+// handleUserInfo serves GET and POST /auth/userinfo (OpenID Connect Core
+// §5.3) with the access token in the Authorization header (RFC 6750 §2.1).
+// Errors are RFC 6750 §3 challenges: invalid_token (401) or
+// insufficient_scope (403).
+func (a *Authos) handleUserInfo(w http.ResponseWriter, r *http.Request) {
+	raw := BearerToken(r)
+	var err error
+	var info UserInfo
+	if raw == "" {
+		err = NewError(CodeUnauthorized, "Authentication required")
+	} else {
+		info, err = a.GetUserInfo(r.Context(), raw)
+	}
+	if err != nil {
+		e := AsError(err)
+		oe := &OAuthError{RFC: "invalid_token", Code: e.Code, Description: e.PublicMessage(), Status: http.StatusUnauthorized, Err: err}
+		switch {
+		case e.Code.HTTPStatus() >= 500:
+			oe = oauthErrorOf(err)
+		case e.Code == CodeForbidden:
+			oe.RFC, oe.Status = "insufficient_scope", http.StatusForbidden
+			w.Header().Set("WWW-Authenticate", `Bearer realm="authos", error="insufficient_scope", scope="openid"`)
+		case raw == "":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="authos"`)
+		default:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="authos", error="invalid_token"`)
+		}
+		a.writeOAuthError(w, r, oe)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, info) // Cache-Control: no-store
+}
