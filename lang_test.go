@@ -15,7 +15,7 @@ import (
 )
 
 // Every error code's description and every error message written in the
-// packages that people sign in through (the root, mfa, device) has a
+// packages that people sign in through (the root, mfa, device, oauth) has a
 // translation in every shipped language. (scim and billing answer
 // directories and payment providers, not people.) A message built from
 // parts is listed in internal/i18n/errors.go as a pattern with %s.
@@ -30,7 +30,7 @@ func TestErrorMessagesTranslated(t *testing.T) {
 			}
 		}
 		n := 0
-		for _, dir := range []string{".", "mfa", "device"} {
+		for _, dir := range []string{".", "mfa", "device", "oauth"} {
 			for _, m := range errorMessages(t, dir) {
 				n++
 				if !i18n.HasError(lang, m.text) {

@@ -18,6 +18,7 @@ import (
 	"github.com/authos/authos/device"
 	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mfa"
+	"github.com/authos/authos/oauth"
 	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store/memory"
 	"github.com/authos/authos/webhook"
@@ -115,6 +116,9 @@ func openapiService(t *testing.T) ([]string, http.Handler) {
 		t.Fatal(err)
 	}
 	if _, err := webhook.New(a, webhook.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oauth.New(a, oauth.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	return a.Routes(), a.Handler()

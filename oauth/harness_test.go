@@ -1,0 +1,300 @@
+package oauth_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/internal/oapitest"
+	"github.com/authos/authos/oauth"
+	"github.com/authos/authos/store"
+)
+
+const (
+	webCallback = "https://app.example.com/callback"
+	password    = "correct horse battery"
+)
+
+// harness is an authos instance with package oauth on a local server, an
+// active organization "acme" (owner owner@example.com) with a confidential
+// web service, and a mockoidc provider.
+type harness struct {
+	t     *testing.T
+	inst  *authostest.Instance
+	svc   *oauth.Service
+	st    store.Storage
+	srv   *httptest.Server
+	org   authos.Organization
+	web   authos.ServiceView
+	owner string // the owner's access token
+	idp   *mockoidc.MockOIDC
+
+	mu        sync.Mutex
+	authorize []url.Values // what the provider's authorization endpoint received
+	token     []url.Values // what its token endpoint received
+}
+
+func newHarness(t *testing.T, st store.Storage, configure ...func(*oauth.Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, st: st}
+	handler := http.NotFoundHandler()
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(h.srv.Close)
+	h.inst = authostest.New(t, func(c *authos.Config) {
+		c.Store, c.BaseURL, c.AutoApproveOrgs = st, h.srv.URL, true
+		c.RateLimits.Disabled = true
+		c.Pages.SignInURL = "https://front.example.com/signin"
+	})
+	var err error
+	if h.idp, err = mockoidc.NewServer(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.idp.AddMiddleware(h.record); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.idp.Start(ln, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.idp.Shutdown() })
+	cfg := oauth.Config{AllowPrivateTargets: true}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	if h.svc, err = oauth.New(h.inst.Authos, cfg); err != nil {
+		t.Fatal(err)
+	}
+	// The JSON API is checked against openapi.yaml; the browser routes
+	// answer redirects and pages.
+	api, raw := oapitest.Handler(t, h.inst.Handler()), h.inst.Handler()
+	handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		raw.ServeHTTP(w, r)
+	})
+	ctx := t.Context()
+	h.owner = authostest.Token(t, h.inst, "owner@example.com", authostest.Password(password))
+	p, err := h.inst.VerifyAccessToken(ctx, h.owner, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.org, _, err = h.inst.CreateOrganization(ctx, p.UserID, authos.CreateOrgInput{Slug: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	str := func(s string) *string { return &s }
+	h.web, err = h.inst.CreateService(ctx, p.UserID, h.org, authos.ServiceInput{Slug: str("webapp"), Name: str("Web app"),
+		ServiceType: str(authos.ServiceWeb), RedirectURIs: &[]string{webCallback}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// record keeps the form of every request to the provider's authorization
+// and token endpoints.
+func (h *harness) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/authorize") || strings.HasSuffix(r.URL.Path, "/token") {
+			_ = r.ParseForm()
+			h.mu.Lock()
+			if strings.HasSuffix(r.URL.Path, "/authorize") {
+				h.authorize = append(h.authorize, r.Form)
+			} else {
+				h.token = append(h.token, r.Form)
+			}
+			h.mu.Unlock()
+		}
+		if !strings.HasSuffix(r.URL.Path, "/token") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// mockoidc sends expires_in in nanoseconds (a time.Duration);
+		// RFC 6749 §5.1 says seconds, as real providers send it.
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		var m map[string]any
+		if json.Unmarshal(body, &m) == nil {
+			if v, ok := m["expires_in"].(float64); ok && v > 1e6 {
+				m["expires_in"] = int64(v / 1e9)
+				body, _ = json.Marshal(m)
+			}
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+	})
+}
+
+func (h *harness) lastAuthorize() url.Values {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.authorize) == 0 {
+		h.t.Fatal("the provider received no authorization request")
+	}
+	return h.authorize[len(h.authorize)-1]
+}
+
+func (h *harness) lastToken() url.Values {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.token) == 0 {
+		h.t.Fatal("the provider received no token request")
+	}
+	return h.token[len(h.token)-1]
+}
+
+// result is an HTTP answer with its body read.
+type result struct {
+	status int
+	header http.Header
+	body   string
+	json   map[string]any
+}
+
+func (h *harness) do(method, path, token string, body any) result {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return send(h.t, http.DefaultClient, req)
+}
+
+func send(t *testing.T, c *http.Client, req *http.Request) result {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := result{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	_ = json.Unmarshal(b, &r.json)
+	return r
+}
+
+// wantCode checks an error answer's status and error_code.
+func wantCode(t *testing.T, r result, status int, code authos.ErrorCode) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d; want %d (%s)", r.status, status, r.body)
+	}
+	if got, _ := r.json["error_code"].(string); got != string(code) {
+		t.Fatalf("error_code %q; want %s (%s)", got, code, r.body)
+	}
+}
+
+// browser is a client with its own cookie jar that follows no redirect.
+func browser(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func get(t *testing.T, b *http.Client, u string) result {
+	t.Helper()
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return send(t, b, req)
+}
+
+func location(t *testing.T, r result) *url.URL {
+	t.Helper()
+	if r.status != http.StatusFound && r.status != http.StatusSeeOther {
+		t.Fatalf("status %d; want a redirect (%s)", r.status, r.body)
+	}
+	u, err := url.Parse(r.header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// setOrgProvider configures the organization's own provider as its admin.
+func (h *harness) setOrgProvider(name string, in map[string]any) {
+	h.t.Helper()
+	r := h.do("PUT", "/api/organizations/acme/oauth-providers/"+name, h.owner, in)
+	if r.status != 200 {
+		h.t.Fatalf("PUT provider: %d %s", r.status, r.body)
+	}
+}
+
+// useIdP makes the mockoidc provider the organization's own "acme-sso".
+func (h *harness) useIdP() {
+	h.setOrgProvider("acme-sso", map[string]any{"client_id": h.idp.ClientID, "client_secret": h.idp.ClientSecret, "issuer": h.idp.Issuer()})
+}
+
+// verifier is the PKCE verifier of the service's own authorization request.
+const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+
+func challenge(v string) string {
+	s := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(s[:])
+}
+
+// flow starts a sign-in for the web service in browser b and returns the
+// flow id the sign-in page received.
+func (h *harness) flow(b *http.Client, state, nonce string) string {
+	h.t.Helper()
+	q := url.Values{"response_type": {"code"}, "client_id": {h.web.ClientID}, "redirect_uri": {webCallback},
+		"scope": {"openid email profile"}, "state": {state}, "nonce": {nonce},
+		"code_challenge": {challenge(verifier)}, "code_challenge_method": {"S256"}}
+	u := location(h.t, get(h.t, b, h.srv.URL+"/auth/authorize?"+q.Encode()))
+	f := u.Query().Get("flow")
+	if f == "" {
+		h.t.Fatalf("no flow in %s", u)
+	}
+	return f
+}
+
+// countUsers counts the accounts (the owner included).
+func (h *harness) countUsers(emails ...string) int {
+	n := 0
+	for _, e := range emails {
+		if _, err := h.st.GetUserByEmail(context.Background(), e); err == nil {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,184 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/authos/authos"
+)
+
+// discoveryTTL is how long a provider's discovery document is reused.
+const discoveryTTL = time.Hour
+
+type oidcEntry struct {
+	p  *oidc.Provider
+	at time.Time
+}
+
+// oidcProvider returns the discovered provider of c's issuer. For a
+// Microsoft issuer of several tenants the discovery document names a
+// tenant placeholder as issuer; the ID token's iss is then checked against
+// its tid instead.
+func (s *Service) oidcProvider(ctx context.Context, c conn) (*oidc.Provider, error) {
+	now := time.Now()
+	s.mu.Lock()
+	e, ok := s.discovery[c.issuer]
+	s.mu.Unlock()
+	if ok && now.Sub(e.at) < discoveryTTL {
+		return e.p, nil
+	}
+	if err := s.guard.CheckURL(c.issuer); err != nil {
+		return nil, err
+	}
+	dctx := s.ctx(ctx)
+	if c.multiTenant {
+		dctx = oidc.InsecureIssuerURLContext(dctx, c.issuer)
+	}
+	p, err := oidc.NewProvider(dctx, c.issuer)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.discovery[c.issuer] = &oidcEntry{p: p, at: now}
+	s.mu.Unlock()
+	return p, nil
+}
+
+// config returns the OAuth 2.0 client of c (and its OpenID provider).
+func (s *Service) config(ctx context.Context, c conn) (*oauth2.Config, *oidc.Provider, error) {
+	oc := &oauth2.Config{ClientID: c.clientID, ClientSecret: c.secret, RedirectURL: s.redirectURI(c.name), Scopes: c.scopes}
+	if c.kind == kindGitHub {
+		oc.Endpoint = oauth2.Endpoint{AuthURL: "https://github.com/login/oauth/authorize",
+			TokenURL: "https://github.com/login/oauth/access_token", AuthStyle: oauth2.AuthStyleInParams}
+		if e := s.cfg.GitHubEndpoints; e.AuthURL != "" {
+			oc.Endpoint.AuthURL = e.AuthURL
+		}
+		if e := s.cfg.GitHubEndpoints; e.TokenURL != "" {
+			oc.Endpoint.TokenURL = e.TokenURL
+		}
+		return oc, nil, nil
+	}
+	p, err := s.oidcProvider(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	oc.Endpoint = p.Endpoint()
+	oc.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	return oc, p, nil
+}
+
+// profile is what a provider asserts about the person.
+type profile struct {
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+}
+
+// errProvider is a provider failure (OAUTH_ERROR).
+func errProvider(err error) error {
+	return authos.WrapError(authos.CodeOAuthError, "The sign-in provider did not answer as expected; try again later", err)
+}
+
+// oidcClaims are the ID token claims read.
+type oidcClaims struct {
+	Issuer        string `json:"iss"`
+	Email         string `json:"email"`
+	EmailVerified any    `json:"email_verified"` // a boolean, or "true" from some providers
+	Name          string `json:"name"`
+	TenantID      string `json:"tid"`
+}
+
+// verifyIDToken checks the ID token of tok: signature, issuer, audience,
+// expiry (go-oidc) and nonce, and reads the profile.
+func (s *Service) verifyIDToken(ctx context.Context, c conn, p *oidc.Provider, tok *oauth2.Token, nonce string) (profile, error) {
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return profile{}, errProvider(errors.New("no id_token in the token response"))
+	}
+	v := p.Verifier(&oidc.Config{ClientID: c.clientID, SkipIssuerCheck: c.multiTenant, Now: s.a.Now})
+	idt, err := v.Verify(s.ctx(ctx), raw)
+	if err != nil {
+		return profile{}, errProvider(err)
+	}
+	if nonce == "" || idt.Nonce != nonce {
+		return profile{}, errProvider(errors.New("the ID token's nonce does not match"))
+	}
+	var cl oidcClaims
+	if err := idt.Claims(&cl); err != nil {
+		return profile{}, errProvider(err)
+	}
+	if c.multiTenant {
+		base := strings.TrimSuffix(c.issuer, "/v2.0")
+		base = base[:strings.LastIndex(base, "/")]
+		if cl.TenantID == "" || cl.Issuer != base+"/"+cl.TenantID+"/v2.0" {
+			return profile{}, errProvider(fmt.Errorf("the ID token's issuer %q does not match its tenant", cl.Issuer))
+		}
+	}
+	verified := cl.EmailVerified == true || cl.EmailVerified == "true"
+	return profile{Subject: idt.Subject, Email: cl.Email, EmailVerified: verified, Name: cl.Name}, nil
+}
+
+// gitHubProfile reads the user and email APIs of GitHub.
+func (s *Service) gitHubProfile(ctx context.Context, tok *oauth2.Token) (profile, error) {
+	api := "https://api.github.com"
+	if s.cfg.GitHubEndpoints.APIURL != "" {
+		api = strings.TrimRight(s.cfg.GitHubEndpoints.APIURL, "/")
+	}
+	var u struct {
+		ID    int64  `json:"id"`
+		Login string `json:"login"`
+		Name  string `json:"name"`
+	}
+	if err := s.getJSON(ctx, api+"/user", tok.AccessToken, &u); err != nil {
+		return profile{}, errProvider(err)
+	}
+	if u.ID <= 0 {
+		return profile{}, errProvider(errors.New("github: the user has no id"))
+	}
+	var emails []struct {
+		Email    string `json:"email"`
+		Primary  bool   `json:"primary"`
+		Verified bool   `json:"verified"`
+	}
+	if err := s.getJSON(ctx, api+"/user/emails", tok.AccessToken, &emails); err != nil {
+		return profile{}, errProvider(err)
+	}
+	p := profile{Subject: fmt.Sprint(u.ID), Name: u.Name}
+	if p.Name == "" {
+		p.Name = u.Login
+	}
+	for _, e := range emails {
+		if e.Primary {
+			p.Email, p.EmailVerified = e.Email, e.Verified
+		}
+	}
+	return p, nil
+}
+
+// getJSON GETs url with the bearer token and decodes a 200 answer into v.
+func (s *Service) getJSON(ctx context.Context, url, token string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	res, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = res.Body.Close() }()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", url, res.StatusCode)
+	}
+	return json.NewDecoder(res.Body).Decode(v)
+}
