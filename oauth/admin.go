@@ -153,6 +153,7 @@ func (s *Service) PutProvider(ctx context.Context, actorID string, o authos.Orga
 	if err != nil {
 		return ProviderView{}, err
 	}
+	s.addMethod(provider)
 	return s.providerView(out), nil
 }
 

@@ -69,6 +69,8 @@ func (s *Service) routes() []authos.Route {
 			return none{}, s.Unlink(r.Context(), p, r.PathValue("provider"), in.CurrentPassword)
 		})))},
 		{Pattern: "GET /api/provider-tokens/{provider}", Handler: http.HandlerFunc(s.handleProviderToken)},
+		{Pattern: "GET /auth/social/{provider}", Handler: a.LimitByIP(http.HandlerFunc(s.handleStart))},
+		{Pattern: "GET /auth/social/{provider}/callback", Handler: a.LimitByIP(http.HandlerFunc(s.handleCallback))},
 	}
 }
 

@@ -57,7 +57,6 @@ func newHarness(t *testing.T, st store.Storage, configure ...func(*oauth.Config)
 	h.inst = authostest.New(t, func(c *authos.Config) {
 		c.Store, c.BaseURL, c.AutoApproveOrgs = st, h.srv.URL, true
 		c.RateLimits.Disabled = true
-		c.Pages.SignInURL = "https://front.example.com/signin"
 	})
 	var err error
 	if h.idp, err = mockoidc.NewServer(nil); err != nil {
@@ -281,6 +280,9 @@ func (h *harness) flow(b *http.Client, state, nonce string) string {
 		"scope": {"openid email profile"}, "state": {state}, "nonce": {nonce},
 		"code_challenge": {challenge(verifier)}, "code_challenge_method": {"S256"}}
 	u := location(h.t, get(h.t, b, h.srv.URL+"/auth/authorize?"+q.Encode()))
+	if u.Path != "/auth/signin" {
+		h.t.Fatalf("the authorization endpoint sent the browser to %s, not the hosted sign-in page", u)
+	}
 	f := u.Query().Get("flow")
 	if f == "" {
 		h.t.Fatalf("no flow in %s", u)
@@ -298,3 +300,5 @@ func (h *harness) countUsers(emails ...string) int {
 	}
 	return n
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

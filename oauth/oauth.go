@@ -101,6 +101,8 @@ type Service struct {
 
 	mu        sync.Mutex
 	discovery map[string]*oidcEntry // by issuer
+	methods   methods
+	pages     *pages
 }
 
 // storage is the store with the social login capability.
@@ -167,6 +169,10 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	s := &Service{a: a, st: a.Store().(storage), cfg: cfg, guard: &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets},
 		discovery: map[string]*oidcEntry{}}
 	s.client = newCapClient(s.guard, cfg.Timeout, cfg.MaxResponseBytes)
+	var err error
+	if s.pages, err = newPages(a); err != nil {
+		return nil, fmt.Errorf("oauth: %w", err)
+	}
 	ext := authos.Extend(a)
 	if err := ext.Handle(s.routes()...); err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)

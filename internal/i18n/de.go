@@ -144,4 +144,9 @@ Die Einladung läuft in {{.ExpiresIn}} ab.
 	"duration.hours":   "%d Stunden",
 	"duration.hour":    "1 Stunde",
 	"duration.minutes": "%d Minuten",
+
+	// Social login (package oauth).
+	"page.social.failed": "Die Anmeldung beim Anbieter ist fehlgeschlagen",
+	"page.social.linked": "%s ist jetzt mit Ihrem Konto verknüpft. Sie können diese Seite schließen.",
+	"page.social.done":   "Konto verknüpft",
 }

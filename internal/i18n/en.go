@@ -152,4 +152,9 @@ The invitation expires in {{.ExpiresIn}}.
 	"duration.hours":   "%d hours",
 	"duration.hour":    "1 hour",
 	"duration.minutes": "%d minutes",
+
+	// Social login (package oauth).
+	"page.social.failed": "Sign-in with the provider failed",
+	"page.social.linked": "%s is now linked to your account. You can close this page.",
+	"page.social.done":   "Account linked",
 }
