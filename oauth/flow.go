@@ -153,7 +153,7 @@ func (s *Service) Callback(ctx context.Context, provider string, q url.Values, b
 		}
 	}
 	state := q.Get("state")
-	if state == "" || len(state) != 43 || browser == "" || len(browser) > 64 {
+	if state == "" || len(state) != 43 || len(browser) > 64 {
 		return res, errState()
 	}
 	hash := hashx.SHA256Hex(state)
@@ -163,7 +163,8 @@ func (s *Service) Callback(ctx context.Context, provider string, q url.Values, b
 		return res, errState()
 	case err != nil:
 		return res, authos.WrapError(authos.CodeDatabaseError, "", err)
-	case st.Provider != provider || hashx.SHA256Hex(browser) != st.BrowserHash:
+	case st.Provider != provider || browser == "" || hashx.SHA256Hex(browser) != st.BrowserHash:
+		// Spent all the same: a callback URL seen elsewhere is worthless.
 		return res, errState()
 	}
 	raw, err := s.a.Keyring().Decrypt(st.Data, stateAAD(hash))

@@ -44,6 +44,7 @@ type harness struct {
 	idp   *mockoidc.MockOIDC
 
 	mu        sync.Mutex
+	tamper    bool         // the provider's next ID token gets a broken signature
 	authorize []url.Values // what the provider's authorization endpoint received
 	token     []url.Values // what its token endpoint received
 }
@@ -135,8 +136,14 @@ func (h *harness) record(next http.Handler) http.Handler {
 		if json.Unmarshal(body, &m) == nil {
 			if v, ok := m["expires_in"].(float64); ok && v > 1e6 {
 				m["expires_in"] = int64(v / 1e9)
-				body, _ = json.Marshal(m)
 			}
+			h.mu.Lock()
+			if idt, ok := m["id_token"].(string); ok && h.tamper {
+				h.tamper = false
+				m["id_token"] = idt[:len(idt)-8] + "AAAAAAAA"
+			}
+			h.mu.Unlock()
+			body, _ = json.Marshal(m)
 		}
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
@@ -290,7 +297,7 @@ func (h *harness) flow(b *http.Client, state, nonce string) string {
 	return f
 }
 
-// countUsers counts the accounts (the owner included).
+// countUsers counts the accounts of emails.
 func (h *harness) countUsers(emails ...string) int {
 	n := 0
 	for _, e := range emails {
