@@ -9,6 +9,7 @@ import (
 
 	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -367,7 +368,7 @@ func (a *Authos) ResetPassword(ctx context.Context, token, password string) erro
 		}
 		// Every lock of the account goes: the account-wide ceiling and the
 		// per-address locks.
-		if err := tx.ClearLoginFailureScope(ctx, LockoutKey(u.Email)); err != nil {
+		if err := tx.ClearLoginFailureScope(ctx, lockoutkey.Account(u.Email)); err != nil {
 			return err
 		}
 		if err := voidCredentialTokens(ctx, tx, u.ID); err != nil {
@@ -610,7 +611,7 @@ func (a *Authos) limitAccount(ctx context.Context, action, email string) error {
 	}
 	key := "acct:" + action + ":" + hashx.SHA256Hex(strings.ToLower(email))
 	if rl.PerAccount != (Limit{}) {
-		if err := a.allow(ctx, key+"|ip:"+hashx.SHA256Hex(addressBlock(clientIPFrom(ctx))), rl.PerAccount); err != nil {
+		if err := a.allow(ctx, key+"|ip:"+lockoutkey.BlockHash(clientIPFrom(ctx)), rl.PerAccount); err != nil {
 			return err
 		}
 	}

@@ -11,12 +11,10 @@ import (
 
 	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
-
-// APIKey is an organization's API key (the store's shape).
-type APIKey = store.APIKey
 
 // apiKeyPrefix starts every API key.
 const apiKeyPrefix = "ak_"
@@ -63,7 +61,7 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func apiKeyView(k APIKey) APIKeyView {
+func apiKeyView(k store.APIKey) APIKeyView {
 	return APIKeyView{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: slices.Clone(k.Scopes), ServiceID: k.ServiceID,
 		CreatedBy: k.CreatedBy, Role: k.Role, CreatedAt: k.CreatedAt, ExpiresAt: timePtr(k.ExpiresAt),
 		RevokedAt: timePtr(k.RevokedAt), LastUsedAt: timePtr(k.LastUsedAt)}
@@ -74,7 +72,7 @@ func apiKeyView(k APIKey) APIKeyView {
 // creator's current role, read with the key. It is "" (the key is refused)
 // when the key has no creator or the creator is no longer an admin or owner
 // of the organization.
-func apiKeyRole(k APIKey) string {
+func apiKeyRole(k store.APIKey) string {
 	ceiling := k.Role
 	if ceiling == "" {
 		ceiling = store.RoleAdmin
@@ -159,7 +157,7 @@ func (a *Authos) CreateAPIKey(ctx context.Context, p *Principal, o Organization,
 	prefix := strings.ToLower(randx.Token(9))
 	prefix = strings.NewReplacer("_", "x", "-", "y").Replace(prefix)
 	key := apiKeyPrefix + prefix + "_" + randx.Token(32)
-	k := APIKey{ID: randx.ID(), OrgID: o.ID, Name: name, Prefix: prefix, SecretHash: hashx.SHA256Hex(key),
+	k := store.APIKey{ID: randx.ID(), OrgID: o.ID, Name: name, Prefix: prefix, SecretHash: hashx.SHA256Hex(key),
 		Scopes: slices.Compact(slices.Sorted(slices.Values(scopes))), CreatedBy: creator, CreatedAt: now}
 	if in.ExpiresAt != nil {
 		k.ExpiresAt = in.ExpiresAt.UTC().Truncate(time.Millisecond)
@@ -261,7 +259,7 @@ func apiKeyFromRequest(r *http.Request) string {
 	if k := r.Header.Get("X-API-Key"); k != "" {
 		return k
 	}
-	if t := BearerToken(r); strings.HasPrefix(t, apiKeyPrefix) {
+	if t := httpx.BearerToken(r); strings.HasPrefix(t, apiKeyPrefix) {
 		return t
 	}
 	return ""

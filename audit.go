@@ -10,14 +10,11 @@ import (
 	"github.com/authos/authos/store"
 )
 
-// AuditEntry is a platform audit-log entry (the store's shape).
-type AuditEntry = store.AuditEntry
-
 // audit is Extension.Audit: appends a platform action to the audit log through tx, so the entry
 // commits or rolls back with the action itself. before and after are
 // marshalled to JSON (nil stays nil). ID and CreatedAt are filled in.
 func (a *Authos) audit(ctx context.Context, tx store.Tx, in AuditInput) error {
-	e := AuditEntry{ID: randx.ID(), ActorID: in.ActorID, Action: in.Action, TargetType: in.TargetType, TargetID: in.TargetID,
+	e := store.AuditEntry{ID: randx.ID(), ActorID: in.ActorID, Action: in.Action, TargetType: in.TargetType, TargetID: in.TargetID,
 		Reason: in.Reason, CreatedAt: a.now()}
 	var err error
 	if e.Before, err = marshalOptional(in.Before); err != nil {
@@ -49,7 +46,7 @@ func marshalOptional(v any) ([]byte, error) {
 }
 
 // ListAudit returns audit entries newest first and the total matching.
-func (a *Authos) ListAudit(ctx context.Context, f store.AuditFilter) ([]AuditEntry, int, error) {
+func (a *Authos) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, int, error) {
 	if f.Limit <= 0 || f.Limit > 100 {
 		f.Limit = 50
 	}

@@ -709,7 +709,7 @@ func (a *Authos) serverMetadata() map[string]any {
 		"issuer":                                a.cfg.Issuer,
 		"jwks_uri":                              base + "/.well-known/jwks.json",
 		"token_endpoint":                        base + "/auth/token",
-		"grant_types_supported":                 a.GrantTypes(),
+		"grant_types_supported":                 a.grantTypes(),
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": a.keys.algorithms(),

@@ -16,9 +16,6 @@ import (
 // User is an account (the store's shape).
 type User = store.User
 
-// Session is a login session (the store's shape).
-type Session = store.Session
-
 // Authos is the core service: accounts, sessions, tokens and middleware. It
 // is safe for concurrent use. Build it with New.
 type Authos struct {

@@ -80,7 +80,7 @@ type Config struct {
 
 	// Password rules for new passwords.
 	Password PasswordPolicy
-	// Hasher of passwords. Default Argon2id with DefaultArgon2Params.
+	// Hasher of passwords. Default Argon2id with defaultArgon2Params.
 	Hasher PasswordHasher
 	// Lockout of the password factor after repeated failures.
 	Lockout Lockout
@@ -299,7 +299,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("authos: Config.Password needs 8 <= MinLength <= MaxLength, 64 <= MaxLength <= 1024")
 	}
 	if c.Hasher == nil {
-		h, err := NewArgon2id(DefaultArgon2Params, 0)
+		h, err := NewArgon2id(defaultArgon2Params, 0)
 		if err != nil {
 			return c, err
 		}

@@ -166,7 +166,7 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 	var scope []string
 	// The scope is checked inside the rotation: a refused request leaves the
 	// refresh token as it was.
-	check := func(tx store.Tx, s Session) (string, error) {
+	check := func(tx store.Tx, s store.Session) (string, error) {
 		if s.Audience != a.audienceOf(req.Client) || s.ServiceID != req.Client.Service.ID {
 			return "", NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
 		}

@@ -13,9 +13,6 @@ import (
 	"github.com/authos/authos/store"
 )
 
-// Invitation is an invitation into an organization (the store's shape).
-type Invitation = store.Invitation
-
 // InvitationView is an invitation as clients see it (never its token).
 type InvitationView struct {
 	ID           string    `json:"id"`
@@ -28,7 +25,7 @@ type InvitationView struct {
 	ExpiresAt    time.Time `json:"expires_at"`
 }
 
-func invitationView(inv Invitation, orgSlug string) InvitationView {
+func invitationView(inv store.Invitation, orgSlug string) InvitationView {
 	return InvitationView{ID: inv.ID, Organization: orgSlug, Email: inv.Email, Role: inv.Role, Status: inv.Status,
 		InvitedBy: inv.InvitedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt}
 }
@@ -97,7 +94,7 @@ func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in 
 	}
 	token := randx.Token(32)
 	now := a.now()
-	inv := Invitation{ID: randx.ID(), OrgID: o.ID, Email: email, Role: in.Role, TokenHash: hashx.SHA256Hex(token),
+	inv := store.Invitation{ID: randx.ID(), OrgID: o.ID, Email: email, Role: in.Role, TokenHash: hashx.SHA256Hex(token),
 		InvitedBy: actorID, Status: store.InvitationPending, CreatedAt: now, ExpiresAt: now.Add(a.cfg.InvitationTTL)}
 	err := a.st.Tx(ctx, func(tx store.Tx) error {
 		cur, err := activeOrgInTx(ctx, tx, o.ID)

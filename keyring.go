@@ -90,8 +90,8 @@ func decodeBase64Any(s string) ([]byte, error) {
 	return nil, errors.New("invalid base64")
 }
 
-// KeyID is the id of the key that encrypts.
-func (k *Keyring) KeyID() string { return k.keys[0].id }
+// keyID is the id of the key that encrypts.
+func (k *Keyring) keyID() string { return k.keys[0].id }
 
 // Encrypt seals plaintext with the newest key, bound to aad.
 func (k *Keyring) Encrypt(plaintext, aad []byte) ([]byte, error) {
@@ -126,7 +126,7 @@ func (k *Keyring) Decrypt(ciphertext, aad []byte) ([]byte, error) {
 // the newest, so the caller can re-encrypt it.
 func (k *Keyring) NeedsRotation(ciphertext []byte) bool {
 	id, _, err := splitCiphertext(ciphertext)
-	return err != nil || id != k.KeyID()
+	return err != nil || id != k.keyID()
 }
 
 func splitCiphertext(c []byte) (id string, sealed []byte, err error) {

@@ -4,44 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/authos/authos/event"
-	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/i18n"
+	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/store"
 )
-
-// LockoutKey is the key of an email's account-wide failed-password counter
-// (see Lockout and store.LoginFailureStore). Counters are keyed by email,
-// not by account, so unknown emails lock like known ones and a lock reveals
-// nothing. It is also the scope of the email's per-address counters
-// (LockoutKeyFor), so store.LoginFailureStore.ClearLoginFailureScope with it
-// clears every lock of the account.
-func LockoutKey(email string) string { return "pwd:" + hashx.SHA256Hex(strings.ToLower(email)) }
-
-// LockoutKeyFor is the key of the failed-password counter of email for
-// requests from clientIP: IPv4 addresses count one by one, IPv6 addresses
-// by /64 (one subscriber's block).
-func LockoutKeyFor(email, clientIP string) string {
-	return LockoutKey(email) + "|ip:" + hashx.SHA256Hex(addressBlock(clientIP))
-}
-
-// addressBlock is the unit an address is counted in: the IPv4 address, or
-// the /64 of an IPv6 address. Anything unparsable counts as itself.
-func addressBlock(ip string) string {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	addr = addr.Unmap()
-	if addr.Is4() {
-		return addr.String()
-	}
-	return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
-}
 
 // passwordGate is the lockout state of one password check: the account-wide
 // counter and the counter of the requesting address.
@@ -54,7 +23,7 @@ type passwordGate struct {
 // openGate reads both counters of email for clientIP and refuses with
 // ACCOUNT_LOCKED while either is locked.
 func (a *Authos) openGate(ctx context.Context, email, clientIP string) (*passwordGate, error) {
-	g := &passwordGate{email: email, clientIP: clientIP, accountKey: LockoutKey(email), addrKey: LockoutKeyFor(email, clientIP)}
+	g := &passwordGate{email: email, clientIP: clientIP, accountKey: lockoutkey.Account(email), addrKey: lockoutkey.Address(email, clientIP)}
 	now := a.now()
 	var err error
 	if g.account, err = a.st.GetLoginFailures(ctx, g.accountKey); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/authos/authos/internal/httpx"
 )
 
 // Principal kinds.
@@ -50,27 +52,6 @@ func PrincipalFrom(ctx context.Context) *Principal {
 	return p
 }
 
-// BearerToken extracts the token of an "Authorization: Bearer <token>"
-// header. It returns "" when the header is absent, not Bearer, or malformed.
-func BearerToken(r *http.Request) string {
-	return parseBearer(r.Header.Get("Authorization"))
-}
-
-func parseBearer(h string) string {
-	if len(h) > maxTokenBytes+16 {
-		return ""
-	}
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	tok = strings.TrimSpace(tok)
-	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
-		return ""
-	}
-	return tok
-}
-
 // RequireAuth is middleware that requires an access token for the
 // management audience. The principal is available to next through
 // PrincipalFrom. Missing token: UNAUTHORIZED; expired: TOKEN_EXPIRED; bad
@@ -100,7 +81,7 @@ func (a *Authos) RequireAudience(audience string) func(http.Handler) http.Handle
 // Authenticate checks the request's bearer token for audience (empty: the
 // management audience) without HTTP plumbing; see RequireAuth for errors.
 func (a *Authos) Authenticate(r *http.Request, audience string) (*Principal, error) {
-	raw := BearerToken(r)
+	raw := httpx.BearerToken(r)
 	if raw == "" {
 		if r.Header.Get("Authorization") != "" {
 			return nil, NewError(CodeJWTError, "Malformed Authorization header")

@@ -199,16 +199,16 @@ func requireActive(o Organization) error {
 	return nil
 }
 
-// MembershipView is a membership as clients see it.
-type MembershipView struct {
+// membershipJSON is a membership as clients see it.
+type membershipJSON struct {
 	OrgID    string    `json:"org_id"`
 	UserID   string    `json:"user_id"`
 	Role     string    `json:"role"`
 	JoinedAt time.Time `json:"joined_at"`
 }
 
-func membershipView(m Membership) MembershipView {
-	return MembershipView{OrgID: m.OrgID, UserID: m.UserID, Role: m.Role, JoinedAt: m.CreatedAt}
+func membershipView(m Membership) membershipJSON {
+	return membershipJSON{OrgID: m.OrgID, UserID: m.UserID, Role: m.Role, JoinedAt: m.CreatedAt}
 }
 
 // UserOrganization is one of the caller's organizations with the role.

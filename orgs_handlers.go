@@ -57,7 +57,7 @@ func org(r *http.Request) (Organization, Membership) {
 
 type orgCreated struct {
 	Organization OrgView        `json:"organization"`
-	Membership   MembershipView `json:"membership"`
+	Membership   membershipJSON `json:"membership"`
 }
 
 type orgList struct {
@@ -172,7 +172,7 @@ func (a *Authos) orgRoutes() []route {
 			l, err := a.MyInvitations(r.Context(), p.UserID)
 			return invitationList{l}, err
 		})},
-		{pattern: "POST /api/invitations/accept", auth: true, handler: HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in tokenRequest) (MembershipView, error) {
+		{pattern: "POST /api/invitations/accept", auth: true, handler: HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in tokenRequest) (membershipJSON, error) {
 			m, err := a.AcceptInvitation(r.Context(), p.UserID, in.Token)
 			return membershipView(m), err
 		})},
@@ -253,18 +253,13 @@ type transitionRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-type tierRequest struct {
-	TierChange
-	Reason string `json:"reason,omitempty"`
-}
-
 type auditList struct {
-	Entries []AuditView `json:"entries"`
-	Total   int         `json:"total"`
+	Entries []auditEntryJSON `json:"entries"`
+	Total   int              `json:"total"`
 }
 
-// AuditView is an audit entry as clients see it.
-type AuditView struct {
+// auditEntryJSON is an audit entry as clients see it.
+type auditEntryJSON struct {
 	ID         string `json:"id"`
 	ActorID    string `json:"actor_id"`
 	Action     string `json:"action"`
@@ -309,12 +304,13 @@ func (a *Authos) platformRoutes() []route {
 			return platformOrgList{l, total}, err
 		})),
 		transition("approve"), transition("reject"), transition("suspend"), transition("activate"),
-		po("PATCH /api/platform/organizations/{id}/tier", HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in tierRequest) (OrgView, error) {
-			o, err := a.SetOrganizationTier(r.Context(), p.UserID, r.PathValue("id"), in.TierChange, in.Reason)
+		po("PATCH /api/platform/organizations/{id}/tier", HandleJSON(a, http.StatusOK, func(r *http.Request, p *Principal, in TierChange) (OrgView, error) {
+			in.OrgID = r.PathValue("id")
+			o, err := a.SetOrganizationTier(r.Context(), p.UserID, in)
 			return a.viewOf(o), err
 		})),
 		po("DELETE /api/platform/organizations/{id}", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, _ none) (none, error) {
-			return none{}, a.PlatformDeleteOrganization(r.Context(), p.UserID, r.PathValue("id"), r.URL.Query().Get("reason"))
+			return none{}, a.PlatformDeleteOrganization(r.Context(), p.UserID, OrgDeletion{OrgID: r.PathValue("id"), Reason: r.URL.Query().Get("reason")})
 		})),
 		po("POST /api/platform/owners", HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *Principal, in userIDRequest) (none, error) {
 			return none{}, a.SetPlatformOwner(r.Context(), p.UserID, in.UserID, true)
@@ -336,9 +332,9 @@ func (a *Authos) platformRoutes() []route {
 			q := r.URL.Query()
 			es, total, err := a.ListAudit(r.Context(), store.AuditFilter{ActorID: q.Get("actor_id"), Action: q.Get("action"),
 				TargetType: q.Get("target_type"), TargetID: q.Get("target_id"), Limit: queryInt(r, "limit"), Offset: queryInt(r, "offset")})
-			out := auditList{Entries: make([]AuditView, 0, len(es)), Total: total}
+			out := auditList{Entries: make([]auditEntryJSON, 0, len(es)), Total: total}
 			for _, e := range es {
-				out.Entries = append(out.Entries, AuditView{ID: e.ID, ActorID: e.ActorID, Action: e.Action, TargetType: e.TargetType,
+				out.Entries = append(out.Entries, auditEntryJSON{ID: e.ID, ActorID: e.ActorID, Action: e.Action, TargetType: e.TargetType,
 					TargetID: e.TargetID, Before: rawJSON(e.Before), After: rawJSON(e.After), Reason: e.Reason,
 					CreatedAt: e.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")})
 			}

@@ -44,15 +44,15 @@ func TestPlatformGovernance(t *testing.T) {
 	}
 	// Overrides win over the tier; 0 clears; -1 is unlimited.
 	ten, unlimited, zero := 10, -1, 0
-	got, err = a.SetOrganizationTier(ctx, po.ID, b.ID, TierChange{Tier: TierFree, MaxServices: &ten, MaxMembers: &unlimited}, "deal")
+	got, err = a.SetOrganizationTier(ctx, po.ID, TierChange{OrgID: b.ID, Tier: TierFree, MaxServices: &ten, MaxMembers: &unlimited, Reason: "deal"})
 	if l := a.LimitsOf(got); err != nil || l.MaxServices != 10 || l.MaxMembers != -1 || l.Tier != TierFree {
 		t.Fatalf("overrides: %+v %v", l, err)
 	}
-	got, _ = a.SetOrganizationTier(ctx, po.ID, b.ID, TierChange{Tier: TierFree, MaxServices: &zero}, "")
+	got, _ = a.SetOrganizationTier(ctx, po.ID, TierChange{OrgID: b.ID, Tier: TierFree, MaxServices: &zero})
 	if l := a.LimitsOf(got); l.MaxServices != 2 || l.MaxMembers != -1 {
 		t.Fatalf("cleared override: %+v", l)
 	}
-	if _, err := a.SetOrganizationTier(ctx, po.ID, b.ID, TierChange{Tier: "gold"}, ""); !errors.Is(err, CodeBadRequest) {
+	if _, err := a.SetOrganizationTier(ctx, po.ID, TierChange{OrgID: b.ID, Tier: "gold"}); !errors.Is(err, CodeBadRequest) {
 		t.Errorf("unknown tier: %v", err)
 	}
 	// Listing with a filter.
@@ -80,7 +80,7 @@ func TestPlatformGovernance(t *testing.T) {
 		t.Errorf("audit total %d, missing %v", total, want)
 	}
 	// Deleting cascades.
-	if err := a.PlatformDeleteOrganization(ctx, alice.ID, b.ID, "cleanup"); err != nil {
+	if err := a.PlatformDeleteOrganization(ctx, alice.ID, OrgDeletion{OrgID: b.ID, Reason: "cleanup"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.st.GetOrg(ctx, b.ID); !errors.Is(err, store.ErrNotFound) {

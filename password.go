@@ -38,8 +38,8 @@ type Argon2Params struct {
 	KeyLen  uint32
 }
 
-// DefaultArgon2Params are the OWASP ASVS 5.0 parameters: m=19456 KiB, t=2, p=1.
-var DefaultArgon2Params = Argon2Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+// defaultArgon2Params are the OWASP ASVS 5.0 parameters: m=19456 KiB, t=2, p=1.
+var defaultArgon2Params = Argon2Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // Argon2id is the default PasswordHasher. Hashes are PHC strings
 // ($argon2id$v=19$m=19456,t=2,p=1$salt$hash); each hash allocates Memory
@@ -49,12 +49,13 @@ type Argon2id struct {
 	sem    chan struct{}
 }
 
-// NewArgon2id returns a hasher with p (zero fields take the defaults) that
-// runs at most concurrency hashes at once (<= 0: GOMAXPROCS). Parameters
-// below the ASVS minimum (m=19456 KiB with t=2, m=12288 with t>=3, or
+// NewArgon2id returns a hasher with p (zero fields take the defaults, the
+// OWASP ASVS 5.0 parameters m=19456 KiB, t=2, p=1, 16-byte salt, 32-byte
+// key) that runs at most concurrency hashes at once (<= 0: GOMAXPROCS).
+// Parameters below the ASVS minimum (m=19456 KiB with t=2, m=12288 with t>=3, or
 // m=47104 with t=1) are refused.
 func NewArgon2id(p Argon2Params, concurrency int) (*Argon2id, error) {
-	d := DefaultArgon2Params
+	d := defaultArgon2Params
 	if p.Memory == 0 {
 		p.Memory = d.Memory
 	}

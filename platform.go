@@ -155,17 +155,22 @@ func (a *Authos) TransitionOrganization(ctx context.Context, actorID string, t O
 	return out, dbError(err)
 }
 
-// TierChange sets an organization's tier and limit overrides; nil
-// overrides are kept, 0 clears one, -1 means unlimited.
+// TierChange sets the tier and limit overrides of organization OrgID
+// (SetOrganizationTier; also the body of PATCH
+// /api/platform/organizations/{id}/tier); nil overrides are kept, 0 clears
+// one, -1 means unlimited.
 type TierChange struct {
+	OrgID       string `json:"-"`
 	Tier        string `json:"tier"`
 	MaxServices *int   `json:"max_services,omitempty"`
 	MaxMembers  *int   `json:"max_users,omitempty"`
+	Reason      string `json:"reason,omitempty"` // recorded in the audit log
 }
 
 // SetOrganizationTier changes tier and overrides (platform owner, or the
 // billing integration with an empty actor), audited in the same transaction.
-func (a *Authos) SetOrganizationTier(ctx context.Context, actorID, orgID string, ch TierChange, reason string) (Organization, error) {
+func (a *Authos) SetOrganizationTier(ctx context.Context, actorID string, ch TierChange) (Organization, error) {
+	orgID, reason := ch.OrgID, ch.Reason
 	if _, ok := a.cfg.Tiers[ch.Tier]; !ok {
 		return Organization{}, NewError(CodeBadRequest, "Unknown tier "+ch.Tier)
 	}
@@ -205,8 +210,17 @@ func (a *Authos) SetOrganizationTier(ctx context.Context, actorID, orgID string,
 	return out, dbError(err)
 }
 
-// PlatformDeleteOrganization deletes any organization (platform owner), audited.
-func (a *Authos) PlatformDeleteOrganization(ctx context.Context, actorID, orgID, reason string) error {
+// OrgDeletion is a platform owner's deletion of organization OrgID
+// (PlatformDeleteOrganization).
+type OrgDeletion struct {
+	OrgID  string
+	Reason string // recorded in the audit log
+}
+
+// PlatformDeleteOrganization deletes any organization (platform owner) with
+// its members, services and keys, audited in the same transaction.
+func (a *Authos) PlatformDeleteOrganization(ctx context.Context, actorID string, d OrgDeletion) error {
+	orgID, reason := d.OrgID, d.Reason
 	return dbError(a.st.Tx(ctx, func(tx store.Tx) error {
 		o, err := orgInTx(ctx, tx, orgID)
 		if err != nil {

@@ -88,7 +88,7 @@ type TokenResponse struct {
 	Scope   string `json:"scope,omitempty"`
 	IDToken string `json:"id_token,omitempty"`
 	// Session is the session the pair belongs to (not serialized).
-	Session Session `json:"-"`
+	Session store.Session `json:"-"`
 }
 
 // CompleteLogin finishes every login, whatever the first factor: it checks
@@ -264,7 +264,7 @@ type tokenContext struct {
 }
 
 // tokenPair mints the access token for session s issued at iat with jti.
-func (a *Authos) tokenPair(user User, s Session, tc tokenContext, refresh string, iat time.Time, jti string) (*TokenResponse, error) {
+func (a *Authos) tokenPair(user User, s store.Session, tc tokenContext, refresh string, iat time.Time, jti string) (*TokenResponse, error) {
 	exp := iat.Add(a.cfg.AccessTokenTTL)
 	claims := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -301,7 +301,7 @@ func (a *Authos) successor(presented string) string {
 // the service's client_id) is refused with UNAUTHORIZED and left as it
 // was: only its client redeems it, at the token endpoint.
 func (a *Authos) Refresh(ctx context.Context, refreshToken string) (*TokenResponse, error) {
-	tr, _, err := a.refresh(ctx, refreshToken, func(_ store.Tx, s Session) (string, error) {
+	tr, _, err := a.refresh(ctx, refreshToken, func(_ store.Tx, s store.Session) (string, error) {
 		if s.Audience != a.cfg.ManagementAudience || s.ServiceID != "" {
 			return "", NewError(CodeUnauthorized, "This refresh token belongs to an application; its client redeems it at the token endpoint")
 		}
@@ -313,7 +313,7 @@ func (a *Authos) Refresh(ctx context.Context, refreshToken string) (*TokenRespon
 // refresh is Refresh; check vets the token's session inside the rotation's
 // transaction (its error undoes the rotation and is returned) and returns
 // the scope of the new access token.
-func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx store.Tx, s Session) (string, error)) (*TokenResponse, User, error) {
+func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx store.Tx, s store.Session) (string, error)) (*TokenResponse, User, error) {
 	if refreshToken == "" || len(refreshToken) > 512 {
 		return nil, User{}, NewError(CodeUnauthorized, "Invalid refresh token")
 	}
@@ -379,7 +379,7 @@ func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx
 // sessionContext re-reads the organization and service of a session at
 // refresh: tokens of an organization that is no longer active are not
 // renewed (ORGANIZATION_NOT_ACTIVE), and a deleted one ends the session.
-func (a *Authos) sessionContext(ctx context.Context, tx store.Tx, s Session) (org, service string, err error) {
+func (a *Authos) sessionContext(ctx context.Context, tx store.Tx, s store.Session) (org, service string, err error) {
 	if s.OrgID == "" {
 		return "", "", nil
 	}

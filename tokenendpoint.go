@@ -176,8 +176,8 @@ func (a *Authos) grant(t string) (TokenGrant, bool) {
 	return g, ok
 }
 
-// GrantTypes lists the grant types the token endpoint redeems, sorted.
-func (a *Authos) GrantTypes() []string {
+// grantTypes lists the grant types the token endpoint redeems, sorted.
+func (a *Authos) grantTypes() []string {
 	a.grants.mu.RLock()
 	defer a.grants.mu.RUnlock()
 	out := make([]string, 0, len(a.grants.grants))
@@ -273,7 +273,7 @@ func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
 	g, ok := a.grant(grantType)
 	if !ok {
 		a.writeOAuthError(w, r, NewOAuthError(oauthUnsupportedGrantType, CodeInvalidGrantType,
-			"Unsupported grant_type; supported: "+fmt.Sprint(a.GrantTypes())))
+			"Unsupported grant_type; supported: "+fmt.Sprint(a.grantTypes())))
 		return
 	}
 	c, err := a.authenticateAnyClient(r.Context(), id, secret)

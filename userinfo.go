@@ -93,7 +93,7 @@ func (a *Authos) serviceAudience(ctx context.Context, raw string) (string, error
 // Errors are RFC 6750 §3 challenges: invalid_token (401) or
 // insufficient_scope (403).
 func (a *Authos) handleUserInfo(w http.ResponseWriter, r *http.Request) {
-	raw := BearerToken(r)
+	raw := httpx.BearerToken(r)
 	var err error
 	var info UserInfo
 	if raw == "" {

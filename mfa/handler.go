@@ -29,8 +29,9 @@ func (s *Service) routes() []authos.Route {
 		{Pattern: "POST /api/auth/mfa/verify", Handler: a.LimitByIP(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, in verifyRequest) (*authos.TokenResponse, error) {
 			return s.Verify(r.Context(), in.PreauthToken, in.Code)
 		}))},
-		{Pattern: "POST /api/platform/users/{user_id}/mfa/reset", Handler: a.RequirePlatformOwner(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *authos.Principal, in resetRequest) (none, error) {
-			return none{}, s.Reset(r.Context(), userOf(r), r.PathValue("user_id"), in.Reason)
+		{Pattern: "POST /api/platform/users/{user_id}/mfa/reset", Handler: a.RequirePlatformOwner(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, _ *authos.Principal, in ResetRequest) (none, error) {
+			in.UserID = r.PathValue("user_id")
+			return none{}, s.Reset(r.Context(), userOf(r), in)
 		}))},
 	}
 }
@@ -52,10 +53,6 @@ type codeRequest struct {
 type verifyRequest struct {
 	PreauthToken string `json:"preauth_token"`
 	Code         string `json:"code"`
-}
-
-type resetRequest struct {
-	Reason string `json:"reason,omitempty"`
 }
 
 type backupCodesResponse struct {

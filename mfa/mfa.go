@@ -305,12 +305,21 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, p *authos.Principal
 	return shown, nil
 }
 
-// Reset turns off the MFA of userID on a platform owner's behalf (a user who
-// lost both app and backup codes), recording the action in the platform
-// audit log with reason, in the same transaction. No session is revoked;
+// ResetRequest is a platform owner's reset of the MFA of user UserID
+// (Reset; its Reason is also the body of POST
+// /api/platform/users/{user_id}/mfa/reset).
+type ResetRequest struct {
+	UserID string `json:"-"`
+	Reason string `json:"reason,omitempty"` // recorded in the audit log
+}
+
+// Reset turns off the MFA of in.UserID on a platform owner's behalf (a user
+// who lost both app and backup codes), recording the action in the platform
+// audit log with in.Reason, in the same transaction. No session is revoked;
 // the user enrolls again. PLATFORM_OWNER_REQUIRED when actorID is not a
 // platform owner, NOT_FOUND for an unknown user, MFA_NOT_ENABLED.
-func (s *Service) Reset(ctx context.Context, actorID, userID, reason string) error {
+func (s *Service) Reset(ctx context.Context, actorID string, in ResetRequest) error {
+	userID, reason := in.UserID, in.Reason
 	if len(reason) > maxReasonLen {
 		return authos.NewError(authos.CodeBadRequest, fmt.Sprintf("reason is longer than %d bytes", maxReasonLen))
 	}

@@ -363,7 +363,7 @@ func TestPlatformReset(t *testing.T) {
 			t.Errorf("events = %v; want %v", got, want)
 		}
 		// The Go method checks the actor too.
-		if err := h.mf.Reset(ctx, frank.ID, owner.ID, ""); !errors.Is(err, authos.CodePlatformOwnerRequired) {
+		if err := h.mf.Reset(ctx, frank.ID, mfa.ResetRequest{UserID: owner.ID}); !errors.Is(err, authos.CodePlatformOwnerRequired) {
 			t.Errorf("Reset by a non-owner: got %v; want PLATFORM_OWNER_REQUIRED", err)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -23,7 +24,7 @@ func (h *harness) status(access string) (enabled bool, remaining int) {
 // harness's client address (loopback).
 func (h *harness) failureCount(email string) int {
 	h.t.Helper()
-	lf, err := h.st.GetLoginFailures(context.Background(), authos.LockoutKeyFor(email, "127.0.0.1"))
+	lf, err := h.st.GetLoginFailures(context.Background(), lockoutkey.Address(email, "127.0.0.1"))
 	if err != nil {
 		h.t.Fatal(err)
 	}

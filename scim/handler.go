@@ -15,6 +15,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/store"
 )
 
@@ -127,7 +128,7 @@ func (s *Service) protocol() http.Handler {
 			s.writeError(w, r, err, "")
 			return
 		}
-		tok := authos.BearerToken(r)
+		tok := httpx.BearerToken(r)
 		if tok == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
 			s.writeError(w, r, authos.NewError(authos.CodeUnauthorized, "A SCIM bearer token is required"), "")

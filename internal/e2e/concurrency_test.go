@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/lockoutkey"
 )
 
 // noLimits turns the per-IP limit off: these tests fire 50 requests from
@@ -77,7 +78,7 @@ func TestParallelWrongPasswords(t *testing.T) {
 					t.Fatalf("login %d: %d %s", i, r.status, r.raw)
 				}
 			}
-			lf, err := st.GetLoginFailures(context.Background(), authos.LockoutKey("victim@example.com"))
+			lf, err := st.GetLoginFailures(context.Background(), lockoutkey.Account("victim@example.com"))
 			if err != nil {
 				t.Fatal(err)
 			}

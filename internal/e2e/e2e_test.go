@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/store"
 )
 
@@ -107,7 +108,7 @@ func accountLifecycle(t *testing.T, h *harness, st store.Storage) {
 	if locked.header.Get("Retry-After") == "" {
 		t.Error("ACCOUNT_LOCKED without Retry-After")
 	}
-	lf, err := st.GetLoginFailures(context.Background(), authos.LockoutKeyFor(email, "127.0.0.1"))
+	lf, err := st.GetLoginFailures(context.Background(), lockoutkey.Address(email, "127.0.0.1"))
 	if err != nil || lf.Count != 10 || !lf.LockedUntil.After(h.clock.Now()) {
 		t.Fatalf("stored failures of the address = %+v, %v", lf, err)
 	}
@@ -167,7 +168,7 @@ func accountLifecycle(t *testing.T, h *harness, st store.Storage) {
 
 // lockoutKeyFor mirrors the key the core uses for an email's failures.
 func lockoutKeyFor(email string) string {
-	return authos.LockoutKey(email)
+	return lockoutkey.Account(email)
 }
 
 func decodeSegment(t *testing.T, seg string) map[string]any {

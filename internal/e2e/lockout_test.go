@@ -12,6 +12,7 @@ import (
 	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/store"
 )
 
@@ -80,16 +81,16 @@ func TestLockoutIsPerAddress(t *testing.T) {
 			// The owner, from an address without failures, is not.
 			h.wantOK(h.loginFrom(owner, email, pw), 200)
 
-			addr := failures(t, st, authos.LockoutKeyFor(email, attacker))
+			addr := failures(t, st, lockoutkey.Address(email, attacker))
 			if addr.Count != 10 || !addr.LockedUntil.After(h.clock.Now()) {
 				t.Errorf("attacker address counter = %+v; want 10 failures, locked", addr)
 			}
-			if got := failures(t, st, authos.LockoutKeyFor(email, owner)); got.Count != 0 || !got.LockedUntil.IsZero() {
+			if got := failures(t, st, lockoutkey.Address(email, owner)); got.Count != 0 || !got.LockedUntil.IsZero() {
 				t.Errorf("owner address counter = %+v; want empty", got)
 			}
 			// The owner's success restarts the account-wide count (consecutive
 			// failures), without lifting the attacker's lock.
-			if got := failures(t, st, authos.LockoutKey(email)); got.Count != 0 {
+			if got := failures(t, st, lockoutkey.Account(email)); got.Count != 0 {
 				t.Errorf("account counter after the owner's login = %+v; want cleared", got)
 			}
 			h.wantError(h.loginFrom(attacker, email, pw), 401, authos.CodeAccountLocked)
@@ -117,10 +118,10 @@ func TestLockoutCountsIPv6By64(t *testing.T) {
 	}
 	h.wantError(h.loginFrom("2001:db8:1:2::99", email, pw), 401, authos.CodeAccountLocked)
 	h.wantOK(h.loginFrom("2001:db8:1:3::1", email, pw), 200) // another /64
-	if authos.LockoutKeyFor(email, "2001:db8:1:2::1") != authos.LockoutKeyFor(email, "2001:db8:1:2:aaaa::") ||
-		authos.LockoutKeyFor(email, "192.0.2.1") == authos.LockoutKeyFor(email, "192.0.2.2") ||
-		authos.LockoutKeyFor(email, "::ffff:192.0.2.1") != authos.LockoutKeyFor(email, "192.0.2.1") {
-		t.Error("LockoutKeyFor does not count IPv4 per address and IPv6 per /64")
+	if lockoutkey.Address(email, "2001:db8:1:2::1") != lockoutkey.Address(email, "2001:db8:1:2:aaaa::") ||
+		lockoutkey.Address(email, "192.0.2.1") == lockoutkey.Address(email, "192.0.2.2") ||
+		lockoutkey.Address(email, "::ffff:192.0.2.1") != lockoutkey.Address(email, "192.0.2.1") {
+		t.Error("lockoutkey.Address does not count IPv4 per address and IPv6 per /64")
 	}
 }
 
@@ -152,7 +153,7 @@ func TestAccountCeilingLocksUntilReset(t *testing.T) {
 			}
 			h.clock.Advance(72 * time.Hour)
 			h.wantError(h.loginFrom("198.51.100.51", email, pw), 401, authos.CodeAccountLocked)
-			if lf := failures(t, st, authos.LockoutKey(email)); lf.Count != 6 || !lf.LockedUntil.After(h.clock.Now().Add(365*24*time.Hour)) {
+			if lf := failures(t, st, lockoutkey.Account(email)); lf.Count != 6 || !lf.LockedUntil.After(h.clock.Now().Add(365*24*time.Hour)) {
 				t.Errorf("account counter = %+v; want 6 failures, locked until a reset", lf)
 			}
 			lockEvents := 0
@@ -178,7 +179,7 @@ func TestAccountCeilingLocksUntilReset(t *testing.T) {
 			_, tok := h.mail(email, "Reset")
 			const pw2 = "a new password after the lock"
 			h.wantOK(h.do("POST", "/api/auth/reset-password", "", map[string]string{"token": tok, "password": pw2}), 200)
-			for _, key := range []string{authos.LockoutKey(email), authos.LockoutKeyFor(email, ips[0]), authos.LockoutKeyFor(email, ips[2])} {
+			for _, key := range []string{lockoutkey.Account(email), lockoutkey.Address(email, ips[0]), lockoutkey.Address(email, ips[2])} {
 				if lf := failures(t, st, key); lf.Count != 0 || !lf.LockedUntil.IsZero() {
 					t.Errorf("counter %s after reset = %+v; want cleared", key, lf)
 				}
@@ -205,7 +206,7 @@ func TestResetClearsAddressLocks(t *testing.T) {
 			h.from(ip, "POST", "/api/auth/forgot-password", "", map[string]string{"email": email})
 			_, tok := h.mail(email, "Reset")
 			h.wantOK(h.do("POST", "/api/auth/reset-password", "", map[string]string{"token": tok, "password": "the reset password"}), 200)
-			if lf := failures(t, st, authos.LockoutKeyFor(email, ip)); lf.Count != 0 || !lf.LockedUntil.IsZero() {
+			if lf := failures(t, st, lockoutkey.Address(email, ip)); lf.Count != 0 || !lf.LockedUntil.IsZero() {
 				t.Errorf("address counter after reset = %+v; want cleared", lf)
 			}
 			h.wantOK(h.loginFrom(ip, email, "the reset password"), 200)
@@ -384,8 +385,8 @@ func TestSecondResetRequestKeepsFirstLink(t *testing.T) {
 // which is what a reset clears.
 func TestLockoutKeyScope(t *testing.T) {
 	t.Parallel()
-	k := authos.LockoutKey("A@example.com")
-	if got := store.FailureScope(authos.LockoutKeyFor("a@example.com", "192.0.2.1")); got != k {
+	k := lockoutkey.Account("A@example.com")
+	if got := store.FailureScope(lockoutkey.Address("a@example.com", "192.0.2.1")); got != k {
 		t.Errorf("scope of the address key = %q; want the account key %q", got, k)
 	}
 	if store.FailureScope(k) != k {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -34,10 +35,10 @@ func TestChangePasswordCountsIntoLockout(t *testing.T) {
 			// Locked: the right password no longer gets through, here or at login.
 			h.wantError(change(pw), 401, authos.CodeAccountLocked)
 			h.wantError(h.loginFrom(thief, email, pw), 401, authos.CodeAccountLocked)
-			if lf := failures(t, st, authos.LockoutKeyFor(email, thief)); lf.Count != 10 || !lf.LockedUntil.After(h.clock.Now()) {
+			if lf := failures(t, st, lockoutkey.Address(email, thief)); lf.Count != 10 || !lf.LockedUntil.After(h.clock.Now()) {
 				t.Errorf("address counter = %+v; want 10 failures, locked", lf)
 			}
-			if lf := failures(t, st, authos.LockoutKey(email)); lf.Count != 10 {
+			if lf := failures(t, st, lockoutkey.Account(email)); lf.Count != 10 {
 				t.Errorf("account counter = %+v; want 10 failures", lf)
 			}
 			// The password is unchanged and the owner, elsewhere, signs in.
@@ -156,7 +157,7 @@ func TestReauthenticateNeedsAUserSession(t *testing.T) {
 	if err := h.a.Reauthenticate(ipCtx, p, "a wrong password"); !errors.Is(err, authos.CodeInvalidCredentials) {
 		t.Errorf("Reauthenticate(wrong password) = %v", err)
 	}
-	if lf := failures(t, h.a.Store(), authos.LockoutKeyFor("keys@example.com", "192.0.2.77")); lf.Count != 1 {
+	if lf := failures(t, h.a.Store(), lockoutkey.Address("keys@example.com", "192.0.2.77")); lf.Count != 1 {
 		t.Errorf("address counter = %+v; want 1 failure", lf)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/event"
+	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/store"
 )
 
@@ -237,7 +238,7 @@ func TestRevokingOtherSessionsNeedsReauthentication(t *testing.T) {
 			h.wantError(h.from(thief, "POST", s1+"/revoke", at, map[string]string{"current_password": "a guess"}), 401, authos.CodeInvalidCredentials)
 			h.wantError(h.from(thief, "POST", "/api/user/sessions/revoke-others", at, map[string]string{}), 401, authos.CodeInvalidCredentials)
 			h.wantError(h.from(thief, "POST", "/api/user/sessions/revoke-others", at, map[string]string{"current_password": "another guess"}), 401, authos.CodeInvalidCredentials)
-			if lf := failures(t, st, authos.LockoutKeyFor(email, thief)); lf.Count != 2 {
+			if lf := failures(t, st, lockoutkey.Address(email, thief)); lf.Count != 2 {
 				t.Errorf("address counter = %+v; want the 2 wrong passwords", lf)
 			}
 			for _, l := range []response{other1, other2} {
@@ -263,7 +264,7 @@ func TestRevokingOtherSessionsNeedsReauthentication(t *testing.T) {
 			}
 			h.wantOK(h.do("GET", "/api/user", at, nil), 200)
 			h.wantOK(h.do("GET", "/api/user", bob, nil), 200)
-			if lf := failures(t, st, authos.LockoutKeyFor(email, thief)); lf.Count != 0 {
+			if lf := failures(t, st, lockoutkey.Address(email, thief)); lf.Count != 0 {
 				t.Errorf("address counter after the right password = %+v; want cleared", lf)
 			}
 
@@ -296,7 +297,7 @@ func TestRevokingSessionsCountsIntoLockout(t *testing.T) {
 			}
 			h.wantError(h.from(thief, "POST", "/api/user/sessions/revoke-others", stolen, map[string]string{"current_password": pw}), 401, authos.CodeAccountLocked)
 			h.wantError(h.loginFrom(thief, email, pw), 401, authos.CodeAccountLocked)
-			if lf := failures(t, st, authos.LockoutKey(email)); lf.Count != 10 {
+			if lf := failures(t, st, lockoutkey.Account(email)); lf.Count != 10 {
 				t.Errorf("account counter = %+v; want 10 failures", lf)
 			}
 			h.wantOK(h.do("GET", "/api/user", owner, nil), 200) // the owner's device stays signed in

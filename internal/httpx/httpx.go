@@ -5,7 +5,11 @@ package httpx
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 )
+
+// MaxBearerBytes caps a bearer token before it is parsed (CVE-2025-30204).
+const MaxBearerBytes = 8 << 10
 
 // WriteJSON writes v as JSON with status, uncached (RFC 6749 §5.1: token
 // responses carry Cache-Control: no-store and Pragma: no-cache).
@@ -19,4 +23,26 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	if v != nil {
 		_ = json.NewEncoder(w).Encode(v) // a write error means the client is gone; the status is already sent
 	}
+}
+
+// BearerToken extracts the token of an "Authorization: Bearer <token>"
+// header. It returns "" when the header is absent, not Bearer, or malformed.
+func BearerToken(r *http.Request) string { return ParseBearer(r.Header.Get("Authorization")) }
+
+// ParseBearer returns the token of an Authorization header value of the
+// Bearer scheme (RFC 6750 §2.1), or "": another scheme, no token, a token
+// with whitespace, or a header longer than MaxBearerBytes plus the scheme.
+func ParseBearer(h string) string {
+	if len(h) > MaxBearerBytes+16 {
+		return ""
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	tok = strings.TrimSpace(tok)
+	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+		return ""
+	}
+	return tok
 }

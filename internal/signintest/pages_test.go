@@ -20,6 +20,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
@@ -256,7 +257,7 @@ func TestHostedSignInPage(t *testing.T) {
 
 		wrong := h.submit(b, signin, url.Values{"email": {pagesEmail}, "password": {"not the password"}})
 		wantPage(t, wrong, http.StatusUnauthorized, `role="alert"`, "Invalid email or password", `<label for="password">`)
-		lf, err := st.GetLoginFailures(t.Context(), authos.LockoutKey(pagesEmail))
+		lf, err := st.GetLoginFailures(t.Context(), lockoutkey.Account(pagesEmail))
 		if err != nil || lf.Count != 1 {
 			t.Fatalf("account failures after a wrong password on the page: %+v, %v; want 1", lf, err)
 		}
@@ -266,7 +267,7 @@ func TestHostedSignInPage(t *testing.T) {
 		if idt.Subject != h.userID || !slices.Equal(amr(t, idt), []string{authos.AMRPassword}) {
 			t.Fatalf("ID token sub %s amr %v; want %s [pwd]", idt.Subject, amr(t, idt), h.userID)
 		}
-		if lf, _ := st.GetLoginFailures(t.Context(), authos.LockoutKey(pagesEmail)); lf.Count != 0 {
+		if lf, _ := st.GetLoginFailures(t.Context(), lockoutkey.Account(pagesEmail)); lf.Count != 0 {
 			t.Errorf("failures after the right password: %d; want 0", lf.Count)
 		}
 		if sess, err := st.ListUserSessions(t.Context(), h.userID, h.inst.Now()); err != nil || !slices.ContainsFunc(sess, func(s store.Session) bool {
