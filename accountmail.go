@@ -68,7 +68,7 @@ func (a *Authos) deliverAccountMail(ctx context.Context, m store.OutboxMessage) 
 			if err != nil {
 				return err
 			}
-			return a.enqueueEmail(ctx, tx, TemplateResetPassword, u.Email, EmailData{Name: u.Name, Link: link,
+			return a.enqueueEmail(ctx, tx, templateResetPassword, u.Email, EmailData{Name: u.Name, Link: link,
 				ExpiresIn: humanDuration(a.language(ctx), a.cfg.PasswordResetTTL)})
 		case mailKindVerify:
 			if u.EmailVerified {

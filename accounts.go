@@ -116,7 +116,7 @@ func (a *Authos) queueVerification(ctx context.Context, tx store.Tx, u User) err
 	if err != nil {
 		return err
 	}
-	return a.enqueueEmail(ctx, tx, TemplateVerifyEmail, u.Email, EmailData{Name: u.Name, Link: link,
+	return a.enqueueEmail(ctx, tx, templateVerifyEmail, u.Email, EmailData{Name: u.Name, Link: link,
 		ExpiresIn: humanDuration(a.language(ctx), a.cfg.EmailVerificationTTL)})
 }
 

@@ -80,7 +80,7 @@ func TestTemplateOverride(t *testing.T) {
 	var got []Message
 	a, _ := newTestAuthos(t, func(c *Config) {
 		c.ProductName = "Acme ID"
-		c.Templates = map[string]EmailTemplate{TemplateResetPassword: {
+		c.Templates = map[string]EmailTemplate{templateResetPassword: {
 			Subject: "{{.ProductName}}: new password",
 			Text:    "Go to {{.Link}}",
 			HTML:    `<a href="{{.Link}}">{{.Email}}</a>`,
@@ -112,7 +112,7 @@ func TestTemplateOverride(t *testing.T) {
 		t.Error("unknown template name accepted")
 	}
 	_, err = New(context.Background(), Config{Store: memory.New(), Keyring: kr,
-		Templates: map[string]EmailTemplate{TemplateVerifyEmail: {Subject: "{{", Text: "y"}}})
+		Templates: map[string]EmailTemplate{templateVerifyEmail: {Subject: "{{", Text: "y"}}})
 	if err == nil || errors.Is(err, CodeInternalServerError) {
 		t.Errorf("broken template: %v", err)
 	}

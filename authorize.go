@@ -71,8 +71,8 @@ const (
 	promptCreate = "create"
 )
 
-// AuthorizeRequest is an authorization request's parameters, as sent.
-type AuthorizeRequest struct {
+// authorizeRequest is an authorization request's parameters, as sent.
+type authorizeRequest struct {
 	ResponseType        string
 	ClientID            string
 	RedirectURI         string
@@ -87,20 +87,20 @@ type AuthorizeRequest struct {
 	MaxAge int
 }
 
-// ParseAuthorizeRequest reads an authorization request from its raw query,
+// parseAuthorizeRequest reads an authorization request from its raw query,
 // strictly: each parameter at most once (RFC 6749 §3.1), valid UTF-8
 // without control characters, bounded lengths, max_age a non-negative
 // integer. An error means that nothing in the query can be trusted, not
 // even the redirect URI: the caller shows it and redirects nowhere.
-func ParseAuthorizeRequest(rawQuery string) (AuthorizeRequest, error) {
+func parseAuthorizeRequest(rawQuery string) (authorizeRequest, error) {
 	if len(rawQuery) > 8<<10 {
-		return AuthorizeRequest{}, NewError(CodeBadRequest, "The authorization request is too long")
+		return authorizeRequest{}, NewError(CodeBadRequest, "The authorization request is too long")
 	}
 	q, err := parseFormBody(rawQuery)
 	if err != nil {
-		return AuthorizeRequest{}, err
+		return authorizeRequest{}, err
 	}
-	r := AuthorizeRequest{
+	r := authorizeRequest{
 		ResponseType: q.Get("response_type"), ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
 		Scope: q.Get("scope"), State: q.Get("state"), Nonce: q.Get("nonce"), CodeChallenge: q.Get("code_challenge"),
 		CodeChallengeMethod: q.Get("code_challenge_method"), Prompt: q.Get("prompt"), LoginHint: q.Get("login_hint"),
@@ -108,16 +108,16 @@ func ParseAuthorizeRequest(rawQuery string) (AuthorizeRequest, error) {
 	}
 	switch {
 	case len(r.ClientID) > 256 || len(r.RedirectURI) > 2048 || len(r.Scope) > 512 || len(r.ResponseType) > 64:
-		return AuthorizeRequest{}, NewError(CodeBadRequest, "A parameter of the authorization request is too long")
+		return authorizeRequest{}, NewError(CodeBadRequest, "A parameter of the authorization request is too long")
 	case len(r.State) > maxStateBytes || len(r.Nonce) > maxNonceBytes || len(r.LoginHint) > maxLoginHintBytes:
-		return AuthorizeRequest{}, NewError(CodeBadRequest, "state, nonce or login_hint is too long")
+		return authorizeRequest{}, NewError(CodeBadRequest, "state, nonce or login_hint is too long")
 	case len(r.CodeChallenge) > 128 || len(r.CodeChallengeMethod) > 16 || len(r.Prompt) > 64:
-		return AuthorizeRequest{}, NewError(CodeBadRequest, "A parameter of the authorization request is too long")
+		return authorizeRequest{}, NewError(CodeBadRequest, "A parameter of the authorization request is too long")
 	}
 	if v, ok := q["max_age"]; ok {
 		n, err := strconv.Atoi(v[0])
 		if err != nil || n < 0 || n > maxMaxAge || v[0] != strconv.Itoa(n) {
-			return AuthorizeRequest{}, NewError(CodeBadRequest, "max_age must be a number of seconds")
+			return authorizeRequest{}, NewError(CodeBadRequest, "max_age must be a number of seconds")
 		}
 		r.MaxAge = n
 	}
@@ -138,7 +138,7 @@ func redirectErr(rfc string, code ErrorCode, desc string) *authorizeError {
 
 // checkParams validates what is left of r once its client and redirect
 // URI are known good: response_type, PKCE, scope, prompt.
-func (r AuthorizeRequest) checkParams() ([]string, *authorizeError) {
+func (r authorizeRequest) checkParams() ([]string, *authorizeError) {
 	if r.ResponseType != "code" {
 		return nil, redirectErr("unsupported_response_type", CodeBadRequest, "Only response_type=code is supported")
 	}
@@ -309,7 +309,7 @@ func loopbackRedirect(u *url.URL) bool {
 
 // authorizeClient finds the client of r and checks its redirect URI. Its
 // errors are shown to the person and never sent to the redirect URI.
-func (a *Authos) authorizeClient(ctx context.Context, r AuthorizeRequest) (ServiceClient, error) {
+func (a *Authos) authorizeClient(ctx context.Context, r authorizeRequest) (ServiceClient, error) {
 	if r.ClientID == "" {
 		return ServiceClient{}, NewError(CodeBadRequest, "client_id is missing")
 	}
@@ -359,7 +359,7 @@ func (a *Authos) errorRedirect(redirectURI, state string, e *authorizeError) str
 
 // handleAuthorize serves GET /auth/authorize.
 func (a *Authos) handleAuthorize(w http.ResponseWriter, r *http.Request) {
-	req, err := ParseAuthorizeRequest(r.URL.RawQuery)
+	req, err := parseAuthorizeRequest(r.URL.RawQuery)
 	if err != nil {
 		a.signInErrorPage(w, r, err)
 		return
@@ -424,7 +424,7 @@ func (a *Authos) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // the hosted sign-in page (its sign-up page for prompt=create), or
 // Config.Pages.SignInURL when the host set one, with flow (and
 // login_hint, prompt) added.
-func (a *Authos) signInPageURL(flow string, req AuthorizeRequest) string {
+func (a *Authos) signInPageURL(flow string, req authorizeRequest) string {
 	if !a.hostSignInURL && a.hostedSignIn() {
 		if prompt, _ := parsePrompt(req.Prompt); slices.Contains(prompt, promptCreate) {
 			return a.pageURL(pathSignUp, flow)
@@ -457,7 +457,7 @@ func (a *Authos) signInStore(v any) (store.SignInStore, error) {
 }
 
 // authCodeOf starts the code for req, issued from sis.
-func authCodeOf(req AuthorizeRequest, scope []string, c ServiceClient, sis store.SignInSession) store.AuthCode {
+func authCodeOf(req authorizeRequest, scope []string, c ServiceClient, sis store.SignInSession) store.AuthCode {
 	return store.AuthCode{
 		ClientID: c.Service.ClientID, ServiceID: c.Service.ID, OrgID: c.Org.ID, RedirectURI: req.RedirectURI,
 		Scope: joinScope(scope), Nonce: req.Nonce, CodeChallenge: req.CodeChallenge,

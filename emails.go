@@ -11,11 +11,11 @@ import (
 	"github.com/authos/authos/internal/i18n"
 )
 
-// Email template names.
+// Email template names: the keys of Config.Templates.
 const (
-	TemplateVerifyEmail   = "verify_email"
-	TemplateResetPassword = "reset_password"
-	TemplateInvitation    = "invitation"
+	templateVerifyEmail   = "verify_email"
+	templateResetPassword = "reset_password"
+	templateInvitation    = "invitation"
 )
 
 // EmailTemplate is one email as Go templates: Subject and Text use
@@ -40,7 +40,7 @@ type EmailData struct {
 }
 
 // templateNames are the emails authos sends.
-var templateNames = []string{TemplateVerifyEmail, TemplateResetPassword, TemplateInvitation}
+var templateNames = []string{templateVerifyEmail, templateResetPassword, templateInvitation}
 
 // defaultTemplate is the built-in email name in lang, from the catalog.
 func defaultTemplate(lang, name string) EmailTemplate {

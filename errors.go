@@ -85,8 +85,8 @@ func (c ErrorCode) Resolution() string { return catalog[c].resolution }
 // Group is the catalog group of c (General, Authentication, ...).
 func (c ErrorCode) Group() string { return catalog[c].group }
 
-// Known reports whether c is in the catalog.
-func (c ErrorCode) Known() bool { _, ok := catalog[c]; return ok }
+// known reports whether c is in the catalog.
+func (c ErrorCode) known() bool { _, ok := catalog[c]; return ok }
 
 // Error implements error.
 func (c ErrorCode) Error() string { return string(c) }

@@ -57,7 +57,7 @@ func TestCatalogMatchesTSV(t *testing.T) {
 		}
 	}
 	for code, status := range want {
-		if !code.Known() {
+		if !code.known() {
 			t.Errorf("catalog code %s has no constant", code)
 			continue
 		}

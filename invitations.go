@@ -129,7 +129,7 @@ func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in 
 		link := a.cfg.AcceptInvitationURL + sepFor(a.cfg.AcceptInvitationURL) + "token=" + url.QueryEscape(token)
 		// The organization's name (validated: 2-100 characters, no control
 		// characters) is the only caller-chosen text of the subject.
-		if err := a.enqueueEmail(ctx, tx, TemplateInvitation, email, EmailData{Link: link, OrgName: cur.Name,
+		if err := a.enqueueEmail(ctx, tx, templateInvitation, email, EmailData{Link: link, OrgName: cur.Name,
 			InviterName: inviterName, Role: in.Role, ExpiresIn: humanDuration(a.language(ctx), a.cfg.InvitationTTL)}); err != nil {
 			return err
 		}

@@ -201,7 +201,7 @@ func TestOpenAPIOperationErrorCodes(t *testing.T) {
 		covered := map[string]bool{}
 		for _, c := range op.codes {
 			code := authos.ErrorCode(c)
-			if !code.Known() {
+			if !slices.Contains(authos.Codes(), code) {
 				t.Errorf("%s lists unknown code %s", op.where(), c)
 				continue
 			}

@@ -33,7 +33,7 @@ func FuzzAuthorizeRequest(f *testing.F) {
 	web := Service{Type: ServiceWeb, RedirectURIs: []string{"https://app.example.com/cb"}}
 	desk := Service{Type: ServiceDesktop, RedirectURIs: []string{"http://127.0.0.1/cb", "http://[::1]/cb"}}
 	f.Fuzz(func(t *testing.T, raw string) {
-		r, err := ParseAuthorizeRequest(raw)
+		r, err := parseAuthorizeRequest(raw)
 		if err != nil {
 			if AsError(err).Code != CodeBadRequest {
 				t.Fatalf("error code %s", AsError(err).Code)
@@ -62,7 +62,7 @@ func FuzzAuthorizeRequest(f *testing.F) {
 		if r.MaxAge >= 0 {
 			q.Set("max_age", strconv.Itoa(r.MaxAge))
 		}
-		again, err := ParseAuthorizeRequest(q.Encode())
+		again, err := parseAuthorizeRequest(q.Encode())
 		if err != nil || again != r {
 			t.Fatalf("round trip: %+v vs %+v (%v)", r, again, err)
 		}
@@ -160,7 +160,7 @@ func FuzzTokenRequest(f *testing.F) {
 		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge:
 			e, _ := out["error"].(string)
 			code, _ := out["error_code"].(string)
-			if !slices.Contains(errs, e) || !ErrorCode(code).Known() {
+			if !slices.Contains(errs, e) || !ErrorCode(code).known() {
 				t.Fatalf("status %d: %v", rec.Code, out)
 			}
 			if rec.Code == http.StatusUnauthorized && e != oauthInvalidClient {

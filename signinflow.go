@@ -162,7 +162,7 @@ func (a *Authos) finishFlow(ctx context.Context, req store.AuthRequest, hash str
 	if err := ss.CreateSignInSession(ctx, sis); err != nil {
 		return nil, dbError(err)
 	}
-	ar := AuthorizeRequest{RedirectURI: req.RedirectURI, Nonce: req.Nonce, CodeChallenge: req.CodeChallenge}
+	ar := authorizeRequest{RedirectURI: req.RedirectURI, Nonce: req.Nonce, CodeChallenge: req.CodeChallenge}
 	scope, _ := parseScope(req.Scope)
 	res := &AuthorizationResult{SignInCookie: secret, CookieExpiry: sis.Session.ExpiresAt}
 	to, aerr := a.issueCode(ctx, c, sis, authCodeOf(ar, scope, c, sis), req.State, now)
