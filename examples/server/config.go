@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/oauth"
 )
 
 // Environment variables read by the server (listed in doc.go). All are optional.
@@ -28,6 +29,10 @@ const (
 	envStripeWebhook = "AUTHOS_STRIPE_WEBHOOK_SECRET"
 	envStripeAPIBase = "AUTHOS_STRIPE_API_BASE"
 	envStripePrices  = "AUTHOS_STRIPE_PRICES" // tier=price_id,tier=price_id
+	// Social login: AUTHOS_OAUTH_{GITHUB,GOOGLE,MICROSOFT}_CLIENT_ID and
+	// _CLIENT_SECRET, and generic OpenID Connect providers.
+	envOAuthPrefix   = "AUTHOS_OAUTH_"
+	envOIDCProviders = "AUTHOS_OIDC_PROVIDERS" // name=issuer,client_id,client_secret;...
 )
 
 // Defaults of the server: a working server on an embedded SQLite file.
@@ -83,6 +88,8 @@ type config struct {
 	// addresses: for local development and tests only.
 	AllowPrivateOutbound bool
 	Stripe               stripeConfig
+	// OAuth holds the platform's social login credentials.
+	OAuth oauth.Config
 
 	hasher authos.PasswordHasher // not read from the environment; nil: Argon2id (tests set a fast one)
 	// baseURLFromAddr: AUTHOS_BASE_URL is not set, BaseURL follows Addr.
@@ -145,6 +152,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("%s must be true or false", envAllowPrivate))
 		}
 		c.AllowPrivateOutbound = b
+	}
+	for name, creds := range map[string]*oauth.Credentials{"GITHUB": &c.OAuth.GitHub, "GOOGLE": &c.OAuth.Google, "MICROSOFT": &c.OAuth.Microsoft} {
+		creds.ClientID = get(envOAuthPrefix+name+"_CLIENT_ID", "")
+		creds.ClientSecret = getenv(envOAuthPrefix + name + "_CLIENT_SECRET")
+		if (creds.ClientID == "") != (creds.ClientSecret == "") {
+			errs = append(errs, fmt.Errorf("set both %s%s_CLIENT_ID and _CLIENT_SECRET, or neither", envOAuthPrefix, name))
+		}
+	}
+	if ps, err := oauth.ParseOIDCProviders(get(envOIDCProviders, "")); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", envOIDCProviders, err))
+	} else {
+		c.OAuth.OIDC = ps
 	}
 	c.Stripe = stripeConfig{SecretKey: get(envStripeKey, ""), WebhookSecret: get(envStripeWebhook, ""),
 		APIBase: get(envStripeAPIBase, "")}

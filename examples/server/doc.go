@@ -19,8 +19,13 @@
 //	AUTHOS_AUTO_APPROVE_ORGS        true: new organizations start active
 //	AUTHOS_STRIPE_SECRET_KEY        with AUTHOS_STRIPE_WEBHOOK_SECRET and AUTHOS_STRIPE_PRICES
 //	                                (tier=price_id,...): Stripe billing; AUTHOS_STRIPE_API_BASE for stripe-mock
+//	AUTHOS_OAUTH_GITHUB_CLIENT_ID   with _CLIENT_SECRET (likewise _GOOGLE_, _MICROSOFT_): the platform's
+//	                                social login credentials (organizations may set up their own)
+//	AUTHOS_OIDC_PROVIDERS           generic OpenID Connect providers: name=issuer,client_id,client_secret;...
+//	AUTHOS_ALLOW_PRIVATE_OUTBOUND   true: webhooks and OIDC discovery may reach loopback and private
+//	                                addresses (development and tests only)
 //
-// It mounts the core, MFA, device-flow and SCIM routes (SCIM 2.0 at
+// It mounts the core, MFA, device-flow, SCIM, webhook and social login routes (SCIM 2.0 at
 // AUTHOS_BASE_URL + "/scim/v2"); the core's handler also serves the pages
 // the emailed verification and reset links open.
 //

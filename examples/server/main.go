@@ -67,6 +67,11 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 			logger.Error("webhook delivery stopped", "error", err.Error())
 		}
 	})
+	bg.Go(func() {
+		if err := srv.oauth.Run(bgCtx, 5*time.Minute); err != nil {
+			logger.Error("provider token refresh stopped", "error", err.Error())
+		}
+	})
 	defer func() {
 		stopBackground()
 		bg.Wait()

@@ -20,6 +20,7 @@ import (
 	"github.com/authos/authos/device"
 	"github.com/authos/authos/mailer"
 	"github.com/authos/authos/mfa"
+	"github.com/authos/authos/oauth"
 	"github.com/authos/authos/ratelimit/redisrate"
 	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store"
@@ -34,6 +35,7 @@ import (
 type server struct {
 	authos   *authos.Authos
 	webhooks *webhook.Service
+	oauth    *oauth.Service
 	handler  http.Handler
 	closers  []func() error // run in reverse order by Close
 }
@@ -147,8 +149,13 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
 	s.webhooks = wh
+	oc := cfg.OAuth
+	oc.AllowPrivateTargets = cfg.AllowPrivateOutbound
+	if s.oauth, err = oauth.New(a, oc); err != nil { // social login; its token refresh runs in run()
+		return nil, fmt.Errorf("oauth: %w", err)
+	}
 	if cfg.AllowPrivateOutbound {
-		logger.Warn(envAllowPrivate + " is set: webhooks may reach loopback and private addresses (development only)")
+		logger.Warn(envAllowPrivate + " is set: webhooks and social login providers may reach loopback and private addresses (development only)")
 	}
 
 	if cfg.OwnerEmail != "" {

@@ -1,0 +1,89 @@
+package oauth_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/oauth"
+	"github.com/authos/authos/store/memory"
+)
+
+// FuzzCallbackQuery: whatever query and cookie reach the callback, it
+// never panics, never answers 5xx and never signs anyone in: without a
+// state this browser was given, the answer is the error page with
+// OAUTH_STATE_MISMATCH (or the root's BAD_REQUEST for a malformed query).
+func FuzzCallbackQuery(f *testing.F) {
+	for _, s := range []string{"", "state=", "code=abc", "state=" + strings.Repeat("A", 43) + "&code=x",
+		"state=a&state=b", "error=access_denied&state=" + strings.Repeat("B", 43), "iss=https%3A%2F%2Fevil&state=x&code=y",
+		"code=%ff%fe&state=%00", "state=" + strings.Repeat("C", 5000), ";;;&&&==", "error=server_error", "state=%zz"} {
+		f.Add(s, "")
+		f.Add(s, strings.Repeat("k", 43))
+	}
+	inst := authostest.New(f, func(c *authos.Config) {
+		c.Store = memory.New()
+		c.RateLimits.Disabled = true
+	})
+	if _, err := oauth.New(inst.Authos, oauth.Config{GitHub: oauth.Credentials{ClientID: "c", ClientSecret: "s"}}); err != nil {
+		f.Fatal(err)
+	}
+	h := inst.Handler()
+	f.Fuzz(func(t *testing.T, rawQuery, cookie string) {
+		req := httptest.NewRequest("GET", "/auth/social/github/callback", nil)
+		req.URL.RawQuery = rawQuery
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "authos_social", Value: strings.Map(func(r rune) rune {
+				if r < 0x21 || r > 0x7e || r == ';' || r == '"' || r == ',' || r == '\\' {
+					return -1
+				}
+				return r
+			}, cookie)})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		// The root refuses a malformed query (control characters, bad
+		// escapes) with BAD_REQUEST before the route runs.
+		body := rec.Body.String()
+		if rec.Code != http.StatusBadRequest || (!strings.Contains(body, "OAUTH_STATE_MISMATCH") && !strings.Contains(body, `"error_code":"BAD_REQUEST"`)) {
+			t.Fatalf("query %q: %d %s", rawQuery, rec.Code, rec.Body.String())
+		}
+		if rec.Header().Get("Set-Cookie") != "" {
+			t.Fatalf("query %q set a cookie", rawQuery)
+		}
+	})
+}
+
+// FuzzParseOIDCProviders: never panics; every provider it returns is
+// accepted by New and formats back to an equal entry.
+func FuzzParseOIDCProviders(f *testing.F) {
+	for _, s := range []string{"", "corp=https://idp.example.com,cid,secret", "a=https://x.example,c;b=http://y.example/realms/r,d,",
+		"github=https://x,c,s", "x=ftp://x,c,s", "x=https://x,c,s;x=https://x,c,s", "=;;=", "x=https://x", "x=https://x?q=1,c,s",
+		"X=https://x,c,s", "x=https://x,c,s,t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ps, err := oauth.ParseOIDCProviders(s)
+		if err != nil {
+			return
+		}
+		var parts []string
+		for _, p := range ps {
+			if p.Name == "" || p.ClientID == "" || p.Issuer == "" {
+				t.Fatalf("%q gave %+v", s, p)
+			}
+			parts = append(parts, p.Name+"="+p.Issuer+","+p.ClientID+","+p.ClientSecret)
+		}
+		again, err := oauth.ParseOIDCProviders(strings.Join(parts, ";"))
+		if err != nil || len(again) != len(ps) {
+			t.Fatalf("%q: round trip %v, %v", s, again, err)
+		}
+		for i := range ps {
+			if again[i].Name != ps[i].Name || again[i].Issuer != ps[i].Issuer || again[i].ClientID != ps[i].ClientID || again[i].ClientSecret != ps[i].ClientSecret {
+				t.Fatalf("%q: %+v != %+v", s, again[i], ps[i])
+			}
+		}
+	})
+}
