@@ -41,7 +41,7 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 	mux.HandleFunc("GET /login/oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if q.Get("client_id") != "gh-client" || q.Get("code_challenge_method") != "S256" || q.Get("state") == "" {
-			http.Error(w, "bad request", 400)
+			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
 		f.mu.Lock()
@@ -72,7 +72,7 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 		defer f.mu.Unlock()
 		u, ok := f.tokens[r.Header.Get("Authorization")[len("Bearer "):]]
 		if !ok {
-			http.Error(w, `{"message":"Bad credentials"}`, 401)
+			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
 		}
 		return u, ok
 	}
