@@ -176,16 +176,34 @@ func (p *accountPages) signInPageRoutes(cop *http.CrossOriginProtection) []route
 	}
 }
 
-// flowPage reads the flow of a page request (query on GET, form on POST)
-// and its pending request; it shows the error page and returns false when
-// the request is gone.
-func (p *accountPages) flowPage(w http.ResponseWriter, r *http.Request, flow string) (store.AuthRequest, string, bool) {
-	req, hash, err := p.a.pendingFlow(r.Context(), flowParam(flow))
-	if err != nil {
-		p.a.signInErrorPage(w, r, err)
-		return req, "", false
+// flowRequest is a request of a hosted page with its live flow.
+type flowRequest struct {
+	d    *PageData
+	flow string
+	req  store.AuthRequest
+	hash string
+}
+
+// openFlow starts a request of the page name at path: a POST passes
+// readPost (limit, form, CSRF token), then the flow (query of a GET, form
+// of a POST) must be live, else the error page is shown and ok is false.
+func (p *accountPages) openFlow(w http.ResponseWriter, r *http.Request, name, path, titleKey string) (fr flowRequest, ok bool) {
+	if r.Method == http.MethodPost {
+		if fr.d, ok = p.readPost(w, r, p.tmpl[name], name); !ok {
+			return fr, false
+		}
+		fr.flow = flowParam(r.PostForm.Get("flow"))
+	} else {
+		fr.d, fr.flow = p.data(r, titleKey), flowParam(r.URL.Query().Get("flow"))
 	}
-	return req, hash, true
+	var err error
+	if fr.req, fr.hash, err = p.a.pendingFlow(r.Context(), fr.flow); err != nil {
+		p.a.signInErrorPage(w, r, err)
+		return fr, false
+	}
+	fr.d.Title = fr.d.T(titleKey)
+	p.signInData(fr.d, fr.flow, path)
+	return fr, true
 }
 
 // signInData fills the data every sign-in page shares.
@@ -193,14 +211,6 @@ func (p *accountPages) signInData(d *PageData, flow, path string) {
 	d.Flow, d.Action = flow, p.a.cfg.BaseURL+path
 	d.SignInURL, d.SignUpURL, d.ForgotURL = p.a.pageURL(pathSignIn, flow), p.a.pageURL(pathSignUp, flow), p.a.pageURL(pathForgot, flow)
 	d.MinLength = p.a.cfg.Password.MinLength
-}
-
-// showSignIn renders the password form for the request req of flow.
-func (p *accountPages) showSignIn(w http.ResponseWriter, r *http.Request, status int, d *PageData, flow string, req store.AuthRequest) {
-	p.signInData(d, flow, pathSignIn)
-	d.Title = d.T("page.signin.title")
-	d.Methods = p.a.methodsFor(r.Context(), flowOf(flow, req))
-	p.form(w, r, status, pageSignIn, d)
 }
 
 // form renders the page name with a fresh CSRF token for its form.
@@ -212,30 +222,43 @@ func (p *accountPages) form(w http.ResponseWriter, r *http.Request, status int, 
 	p.render(w, status, p.tmpl[name], d)
 }
 
+// problem shows the form of page name again with err (its catalog status,
+// Retry-After, and the hint key hints has for its code); a server error
+// gets the page without the form.
+func (p *accountPages) problem(w http.ResponseWriter, r *http.Request, name string, d *PageData, err error, hints map[ErrorCode]string) {
+	e := AsError(err)
+	if e.Code.HTTPStatus() >= 500 {
+		p.renderError(w, r, p.tmpl[name], d, err)
+		return
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", retryAfter(e))
+	}
+	d.Error = localMessage(d.Lang, e)
+	if key, ok := hints[e.Code]; ok {
+		d.Hint = d.T(key)
+	}
+	p.form(w, r, e.Code.HTTPStatus(), name, d)
+}
+
 // signInForm (GET /auth/signin?flow=) shows the password form.
 func (p *accountPages) signInForm(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	req, _, ok := p.flowPage(w, r, q.Get("flow"))
+	fr, ok := p.openFlow(w, r, pageSignIn, pathSignIn, "page.signin.title")
 	if !ok {
 		return
 	}
-	d := p.data(r, "page.signin.title")
-	d.Email = req.LoginHint
-	if h := q.Get("login_hint"); h != "" && len(h) <= maxLoginHintBytes {
-		d.Email = h
+	fr.d.Email = fr.req.LoginHint
+	if h := r.URL.Query().Get("login_hint"); h != "" && len(h) <= maxLoginHintBytes {
+		fr.d.Email = h
 	}
-	p.showSignIn(w, r, http.StatusOK, d, q.Get("flow"), req)
+	fr.d.Methods = p.a.methodsFor(r.Context(), flowOf(fr.flow, fr.req))
+	p.form(w, r, http.StatusOK, pageSignIn, fr.d)
 }
 
 // signInPost (POST /auth/signin) checks the password (the lockout of the
 // JSON login applies) and continues the flow.
 func (p *accountPages) signInPost(w http.ResponseWriter, r *http.Request) {
-	d, ok := p.readPost(w, r, p.tmpl[pageSignIn], pageSignIn)
-	if !ok {
-		return
-	}
-	flow := r.PostForm.Get("flow")
-	req, _, ok := p.flowPage(w, r, flow)
+	fr, ok := p.openFlow(w, r, pageSignIn, pathSignIn, "page.signin.title")
 	if !ok {
 		return
 	}
@@ -246,52 +269,40 @@ func (p *accountPages) signInPost(w http.ResponseWriter, r *http.Request) {
 		err = checkAccount(user)
 	}
 	if err != nil {
-		e := AsError(err)
-		if e.Code.HTTPStatus() >= 500 {
-			p.renderError(w, r, p.tmpl[pageSignIn], d, err)
-			return
-		}
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", retryAfter(e))
-		}
-		d.Email, d.Error = truncate(email, maxLoginHintBytes), localMessage(d.Lang, e)
-		if e.Code == CodeEmailNotVerified {
-			d.Hint = d.T("page.signin.unverified")
-		}
-		p.showSignIn(w, r, e.Code.HTTPStatus(), d, flow, req)
+		fr.d.Email = truncate(email, maxLoginHintBytes)
+		fr.d.Methods = p.a.methodsFor(r.Context(), flowOf(fr.flow, fr.req))
+		p.problem(w, r, pageSignIn, fr.d, err, map[ErrorCode]string{CodeEmailNotVerified: "page.signin.unverified"})
 		return
 	}
-	p.a.continueSignIn(w, r, flow, user, []string{AMRPassword})
+	p.a.continueSignIn(w, r, fr.flow, user, []string{AMRPassword})
 }
 
-// mfaPending returns the preauth token of the request's MFA cookie and its
-// stored row when it is live and bound to flow.
-func (p *accountPages) mfaPending(r *http.Request, flow string) (string, store.OneTimeToken, error) {
+// mfaPending returns the preauth token of the request's MFA cookie when
+// it is live and bound to flow.
+func (p *accountPages) mfaPending(r *http.Request, flow string) (string, error) {
 	gone := NewError(CodeUnauthorized, "The sign-in has expired; sign in again")
 	ck, err := r.Cookie(p.a.flowCookieName(mfaCookie))
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
-		return "", store.OneTimeToken{}, gone
+		return "", gone
 	}
 	t, err := p.a.st.GetToken(r.Context(), store.PurposePreAuth, hashx.SHA256Hex(ck.Value), p.a.now())
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUsed) || errors.Is(err, store.ErrExpired) {
-			return "", t, gone
+			return "", gone
 		}
-		return "", t, dbError(err)
+		return "", dbError(err)
 	}
 	if flowOfPreAuth(t.Data) != hashx.SHA256Hex(flow) {
-		return "", t, gone
+		return "", gone
 	}
-	return ck.Value, t, nil
+	return ck.Value, nil
 }
 
 // mfaError shows the second step's refusal of a pending login that is
 // gone, with a link back to the password form of the flow.
-func (p *accountPages) mfaError(w http.ResponseWriter, r *http.Request, d *PageData, flow string, err error) {
-	d.Title, d.Flow = d.T("page.mfa.title"), ""
-	d.SignInURL = p.a.pageURL(pathSignIn, flow)
-	e := AsError(err)
-	if e.Code == CodeUnauthorized {
+func (p *accountPages) mfaError(w http.ResponseWriter, r *http.Request, d *PageData, err error) {
+	d.Flow = ""
+	if e := AsError(err); e.Code == CodeUnauthorized {
 		d.Error = localMessage(d.Lang, e)
 		p.render(w, http.StatusUnauthorized, p.tmpl[pageSignInMFA], d)
 		return
@@ -301,63 +312,48 @@ func (p *accountPages) mfaError(w http.ResponseWriter, r *http.Request, d *PageD
 
 // mfaForm (GET /auth/signin/mfa?flow=) shows the code form.
 func (p *accountPages) mfaForm(w http.ResponseWriter, r *http.Request) {
-	flow := flowParam(r.URL.Query().Get("flow"))
-	if _, _, ok := p.flowPage(w, r, flow); !ok {
+	fr, ok := p.openFlow(w, r, pageSignInMFA, pathSignInMFA, "page.mfa.title")
+	if !ok {
 		return
 	}
-	d := p.data(r, "page.mfa.title")
-	if _, _, err := p.mfaPending(r, flow); err != nil {
-		p.mfaError(w, r, d, flow, err)
+	if _, err := p.mfaPending(r, fr.flow); err != nil {
+		p.mfaError(w, r, fr.d, err)
 		return
 	}
-	p.signInData(d, flow, pathSignInMFA)
-	p.form(w, r, http.StatusOK, pageSignInMFA, d)
+	p.form(w, r, http.StatusOK, pageSignInMFA, fr.d)
 }
 
 // mfaPost (POST /auth/signin/mfa) checks the code with the second-factor
 // hook, then finishes the flow with the factor added to amr.
 func (p *accountPages) mfaPost(w http.ResponseWriter, r *http.Request) {
-	d, ok := p.readPost(w, r, p.tmpl[pageSignInMFA], pageSignInMFA)
-	if !ok {
-		return
-	}
-	flow := flowParam(r.PostForm.Get("flow"))
-	req, hash, ok := p.flowPage(w, r, flow)
+	fr, ok := p.openFlow(w, r, pageSignInMFA, pathSignInMFA, "page.mfa.title")
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	token, _, err := p.mfaPending(r, flow)
-	if err != nil {
-		p.mfaError(w, r, d, flow, err)
-		return
-	}
+	token, err := p.mfaPending(r, fr.flow)
 	p.a.mu.RLock()
 	sf := p.a.secondFactor
 	p.a.mu.RUnlock()
-	if sf == nil {
-		p.mfaError(w, r, d, flow, NewError(CodeUnauthorized, "The sign-in has expired; sign in again"))
+	if err == nil && sf == nil {
+		err = NewError(CodeUnauthorized, "The sign-in has expired; sign in again")
+	}
+	if err != nil {
+		p.mfaError(w, r, fr.d, err)
 		return
 	}
 	amr, err := sf.VerifyCode(ctx, token, r.PostForm.Get("code"))
 	if err != nil {
-		e := AsError(err)
-		switch {
-		case e.Code == CodeUnauthorized || e.Code.HTTPStatus() >= 500:
-			p.mfaError(w, r, d, flow, err)
-		default:
-			if e.RetryAfter > 0 {
-				w.Header().Set("Retry-After", retryAfter(e))
-			}
-			d.Title, d.Error = d.T("page.mfa.title"), localMessage(d.Lang, e)
-			p.signInData(d, flow, pathSignInMFA)
-			p.form(w, r, e.Code.HTTPStatus(), pageSignInMFA, d)
+		if AsError(err).Code == CodeUnauthorized {
+			p.mfaError(w, r, fr.d, err)
+			return
 		}
+		p.problem(w, r, pageSignInMFA, fr.d, err, nil)
 		return
 	}
 	t, err := p.a.st.ConsumeToken(ctx, store.PurposePreAuth, hashx.SHA256Hex(token), p.a.now())
 	if err != nil {
-		p.mfaError(w, r, d, flow, preAuthError(err))
+		p.mfaError(w, r, fr.d, preAuthError(err))
 		return
 	}
 	pa, err := p.a.pendingLogin(ctx, t)
@@ -373,105 +369,69 @@ func (p *accountPages) mfaPost(w http.ResponseWriter, r *http.Request) {
 		lc.AMR = append(lc.AMR, amr)
 	}
 	p.a.setFlowCookie(w, mfaCookie, "", 0)
-	p.a.finishSignIn(w, r, req, hash, pa.User.ID, lc.AMR, t.CreatedAt)
+	p.a.finishSignIn(w, r, fr.req, fr.hash, pa.User.ID, lc.AMR, t.CreatedAt)
 }
 
 // signUpForm (GET /auth/signup?flow=) shows the sign-up form.
 func (p *accountPages) signUpForm(w http.ResponseWriter, r *http.Request) {
-	flow := flowParam(r.URL.Query().Get("flow"))
-	req, _, ok := p.flowPage(w, r, flow)
+	fr, ok := p.openFlow(w, r, pageSignUp, pathSignUp, "page.signup.title")
 	if !ok {
 		return
 	}
-	d := p.data(r, "page.signup.title")
-	d.Email = req.LoginHint
-	p.signInData(d, flow, pathSignUp)
-	p.form(w, r, http.StatusOK, pageSignUp, d)
+	fr.d.Email = fr.req.LoginHint
+	p.form(w, r, http.StatusOK, pageSignUp, fr.d)
 }
 
 // signUpPost (POST /auth/signup) registers the account; the verification
 // link carries the flow, so that its page leads back to it.
 func (p *accountPages) signUpPost(w http.ResponseWriter, r *http.Request) {
-	d, ok := p.readPost(w, r, p.tmpl[pageSignUp], pageSignUp)
+	fr, ok := p.openFlow(w, r, pageSignUp, pathSignUp, "page.signup.title")
 	if !ok {
 		return
 	}
-	flow := flowParam(r.PostForm.Get("flow"))
-	if _, _, ok := p.flowPage(w, r, flow); !ok {
-		return
-	}
-	f := r.PostForm
-	d.Title = d.T("page.signup.title")
-	p.signInData(d, flow, pathSignUp)
+	f, d := r.PostForm, fr.d
 	d.Email, d.Name = truncate(f.Get("email"), maxLoginHintBytes), truncate(f.Get("name"), 200)
 	if f.Get("password") != f.Get("confirm") {
 		d.Error = d.T("page.reset.mismatch")
 		p.form(w, r, http.StatusBadRequest, pageSignUp, d)
 		return
 	}
-	ctx := withFlow(WithClientIP(r.Context(), p.a.ClientIP(r)), flow)
+	ctx := withFlow(WithClientIP(r.Context(), p.a.ClientIP(r)), fr.flow)
 	u, err := p.a.Register(ctx, RegisterInput{Email: f.Get("email"), Password: f.Get("password"), Name: f.Get("name")})
 	if err != nil {
-		e := AsError(err)
-		if e.Code.HTTPStatus() >= 500 {
-			p.renderError(w, r, p.tmpl[pageSignUp], d, err)
-			return
-		}
-		d.Error = localMessage(d.Lang, e)
-		if e.Code == CodeUserAlreadyExists {
-			d.Hint = d.T("page.signup.exists")
-		}
-		p.form(w, r, e.Code.HTTPStatus(), pageSignUp, d)
+		p.problem(w, r, pageSignUp, d, err, map[ErrorCode]string{CodeUserAlreadyExists: "page.signup.exists"})
 		return
 	}
 	d.Title, d.Notice, d.Hint = d.T("page.signup.done.title"), d.T("page.signup.done", u.Email), d.T("page.signup.done.hint")
-	d.CSRFToken = ""
 	p.render(w, http.StatusOK, p.tmpl[pageSignUp], d)
 }
 
 // forgotForm (GET /auth/forgot?flow=) asks for the email address.
 func (p *accountPages) forgotForm(w http.ResponseWriter, r *http.Request) {
-	flow := flowParam(r.URL.Query().Get("flow"))
-	req, _, ok := p.flowPage(w, r, flow)
+	fr, ok := p.openFlow(w, r, pageForgot, pathForgot, "page.forgot.title")
 	if !ok {
 		return
 	}
-	d := p.data(r, "page.forgot.title")
-	d.Email, d.Hint = req.LoginHint, d.T("page.forgot.hint")
-	p.signInData(d, flow, pathForgot)
-	p.form(w, r, http.StatusOK, pageForgot, d)
+	fr.d.Email, fr.d.Hint = fr.req.LoginHint, fr.d.T("page.forgot.hint")
+	p.form(w, r, http.StatusOK, pageForgot, fr.d)
 }
 
 // forgotPost (POST /auth/forgot) queues the reset email (the same answer
 // whether or not the account exists); its link carries the flow.
 func (p *accountPages) forgotPost(w http.ResponseWriter, r *http.Request) {
-	d, ok := p.readPost(w, r, p.tmpl[pageForgot], pageForgot)
+	fr, ok := p.openFlow(w, r, pageForgot, pathForgot, "page.forgot.title")
 	if !ok {
 		return
 	}
-	flow := flowParam(r.PostForm.Get("flow"))
-	if _, _, ok := p.flowPage(w, r, flow); !ok {
-		return
-	}
-	d.Title = d.T("page.forgot.title")
-	p.signInData(d, flow, pathForgot)
 	email := r.PostForm.Get("email")
-	ctx := withFlow(WithClientIP(r.Context(), p.a.ClientIP(r)), flow)
+	ctx := withFlow(WithClientIP(r.Context(), p.a.ClientIP(r)), fr.flow)
 	if err := p.a.ForgotPassword(ctx, email); err != nil {
-		e := AsError(err)
-		if e.Code.HTTPStatus() >= 500 {
-			p.renderError(w, r, p.tmpl[pageForgot], d, err)
-			return
-		}
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", retryAfter(e))
-		}
-		d.Email, d.Error = truncate(email, maxLoginHintBytes), localMessage(d.Lang, e)
-		p.form(w, r, e.Code.HTTPStatus(), pageForgot, d)
+		fr.d.Email = truncate(email, maxLoginHintBytes)
+		p.problem(w, r, pageForgot, fr.d, err, nil)
 		return
 	}
-	d.Notice, d.Hint = d.T("page.forgot.done"), d.T("page.forgot.done.hint")
-	p.render(w, http.StatusOK, p.tmpl[pageForgot], d)
+	fr.d.Notice, fr.d.Hint = fr.d.T("page.forgot.done"), fr.d.T("page.forgot.done.hint")
+	p.render(w, http.StatusOK, p.tmpl[pageForgot], fr.d)
 }
 
 // retryAfter is the Retry-After of e in whole seconds.

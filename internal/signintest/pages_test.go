@@ -338,6 +338,21 @@ func TestHostedSignInMFA(t *testing.T) {
 		other := h.open(&http.Client{CheckRedirect: b.CheckRedirect}, toMFA.String())
 		wantPage(t, other, http.StatusUnauthorized, `role="alert"`, "/auth/signin?flow=")
 
+		// The pending login of the page cannot finish as a JSON login.
+		srvURL, _ := url.Parse(h.srv.URL)
+		var preauth string
+		for _, ck := range b.Jar.Cookies(srvURL) {
+			if ck.Name == "authos_mfa" {
+				preauth = ck.Value
+			}
+		}
+		if preauth == "" {
+			t.Fatal("no authos_mfa cookie after the password")
+		}
+		if tr, err := authos.Extend(h.inst.Authos).FinishPreAuth(ctx, preauth, authos.AMROTP); err == nil || tr != nil {
+			t.Fatalf("FinishPreAuth of a page's pending login: %v; want UNAUTHORIZED", err)
+		}
+
 		bad := h.submit(b, step, url.Values{"code": {"000000"}})
 		wantPage(t, bad, http.StatusBadRequest, `role="alert"`, `<label for="code">`)
 		code, _ = totp.GenerateCode(en.Secret, h.inst.Clock.Now())
@@ -483,4 +498,47 @@ func TestSignInMethodSeam(t *testing.T) {
 	}
 	ar2, back2 := h.start(b, h.client(h.two, twoCallback))
 	h.finish(ar2, back2)
+}
+
+// TestHostedSignInRefusals: a form without its CSRF token is refused and
+// counts nothing; wrong passwords on the page lock the account as the JSON
+// login does, after which even the right password is refused on the page.
+func TestHostedSignInRefusals(t *testing.T) {
+	st := memory.New()
+	h := newPagesHarness(t, st)
+	b := (&signInHarness{t: t}).browser()
+	_, to := h.start(b, h.client(h.web, webCallback))
+	flow := to.Query().Get("flow")
+	signin := h.open(b, to.String())
+
+	resp, err := b.PostForm(h.srv.URL+"/auth/signin", url.Values{"flow": {flow}, "email": {pagesEmail}, "password": {"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("POST without the CSRF token: %d; want the 403 page", resp.StatusCode)
+	}
+	if lf, _ := st.GetLoginFailures(t.Context(), authos.LockoutKey(pagesEmail)); lf.Count != 0 {
+		t.Fatalf("a refused form counted %d failures", lf.Count)
+	}
+
+	p := signin
+	locked := false
+	for range 30 {
+		p = h.submit(b, p, url.Values{"email": {pagesEmail}, "password": {"wrong password"}})
+		wantPage(t, p, http.StatusUnauthorized, `role="alert"`)
+		if strings.Contains(p.body, "Too many failed") {
+			locked = true
+			break
+		}
+	}
+	if !locked {
+		t.Fatal("30 wrong passwords on the page never locked the account")
+	}
+	p = h.submit(b, p, url.Values{"email": {pagesEmail}, "password": {pagesPassword}})
+	wantPage(t, p, http.StatusUnauthorized, "Too many failed")
+	if p.resp.Header.Get("Retry-After") == "" {
+		t.Error("the locked page has no Retry-After")
+	}
 }
