@@ -321,8 +321,9 @@ func TestHostedSignInMFA(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, _ := totp.GenerateCode(en.Secret, h.inst.Clock.Now())
-		if _, err := h.mfa.Enable(ctx, p, code, pagesPassword); err != nil {
-			t.Fatal(err)
+		backup, err := h.mfa.Enable(ctx, p, code, pagesPassword)
+		if err != nil || len(backup) == 0 {
+			t.Fatal(backup, err)
 		}
 		h.inst.Clock.Advance(31 * time.Second) // the next code is a new step
 
@@ -361,6 +362,19 @@ func TestHostedSignInMFA(t *testing.T) {
 		if got := amr(t, idt); !slices.Contains(got, authos.AMROTP) || !slices.Contains(got, authos.AMRPassword) {
 			t.Fatalf("ID token amr %v; want pwd and otp", got)
 		}
+
+		// Another browser passes the step with a backup code, once.
+		b2 := (&signInHarness{t: t}).browser()
+		ar2, to2 := h.start(b2, h.client(h.web, webCallback))
+		step2 := h.open(b2, location(t, h.submit(b2, h.open(b2, to2.String()), url.Values{"email": {pagesEmail}, "password": {pagesPassword}})).String())
+		idt2 := h.finish(ar2, location(t, h.submit(b2, step2, url.Values{"code": {backup[0]}})))
+		if got := amr(t, idt2); !slices.Contains(got, authos.AMROTP) {
+			t.Fatalf("backup code: amr %v; want otp", got)
+		}
+		b3 := (&signInHarness{t: t}).browser()
+		_, to3 := h.start(b3, h.client(h.web, webCallback))
+		step3 := h.open(b3, location(t, h.submit(b3, h.open(b3, to3.String()), url.Values{"email": {pagesEmail}, "password": {pagesPassword}})).String())
+		wantPage(t, h.submit(b3, step3, url.Values{"code": {backup[0]}}), http.StatusBadRequest, `role="alert"`)
 	})
 }
 
