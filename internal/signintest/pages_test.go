@@ -533,7 +533,7 @@ func TestHostedSignInRefusals(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 		t.Fatalf("POST without the CSRF token: %d; want the 403 page", resp.StatusCode)
 	}
-	if lf, _ := st.GetLoginFailures(t.Context(), authos.LockoutKey(pagesEmail)); lf.Count != 0 {
+	if lf, _ := st.GetLoginFailures(t.Context(), lockoutkey.Account(pagesEmail)); lf.Count != 0 {
 		t.Fatalf("a refused form counted %d failures", lf.Count)
 	}
 
