@@ -125,6 +125,15 @@ func TestVault(t *testing.T) {
 			t.Fatalf("expires_at %v after the refresh; want about 10 minutes after %v", exp, h.inst.Clock.Now())
 		}
 
+		// The background refresh renews what expires within the hour (the
+		// new token lives 10 minutes), once.
+		if n, err := h.svc.RefreshDue(context.Background()); err != nil || n != 1 {
+			t.Fatalf("RefreshDue = %d, %v; want 1", n, err)
+		}
+		if n := h.refreshRequests(); n != 2 {
+			t.Fatalf("%d refresh requests after the background refresh; want 2", n)
+		}
+
 		// The provider refuses the next refresh: the identity needs consent.
 		h.inst.Clock.Advance(11 * time.Minute)
 		h.idp.QueueError(&mockoidc.ServerError{Code: 400, Error: "invalid_grant", Description: "refresh token revoked"})
@@ -134,8 +143,8 @@ func TestVault(t *testing.T) {
 			t.Fatalf("identity after the refused refresh: %+v, %v", got, err)
 		}
 		wantCode(t, h.vault(h.web.ClientID, h.web.ClientSecret, uid), 409, authos.CodeConflict)
-		if n := h.refreshRequests(); n != 2 {
-			t.Fatalf("%d refresh requests; want 2 (none after the refusal)", n)
+		if n := h.refreshRequests(); n != 3 {
+			t.Fatalf("%d refresh requests; want 3 (none after the refusal)", n)
 		}
 	})
 }

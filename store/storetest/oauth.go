@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,21 +123,10 @@ func testOAuthStateSingleUse(t *testing.T, s oauthStorage) {
 func testOAuthStateConcurrent(t *testing.T, s oauthStorage) {
 	ctx := t.Context()
 	must(t, "CreateOAuthState", s.CreateOAuthState(ctx, store.OAuthState{Hash: "h", Provider: "github", BrowserHash: "b", CreatedAt: base, ExpiresAt: at(time.Hour)}))
-	var ok, used atomic.Int32
-	parallel(12, func(int) {
+	oneWins(t, "ConsumeOAuthState", 12, store.ErrUsed, func(int) error {
 		_, err := s.ConsumeOAuthState(ctx, "h", at(time.Minute))
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, store.ErrUsed):
-			used.Add(1)
-		default:
-			t.Errorf("ConsumeOAuthState: %v", err)
-		}
+		return err
 	})
-	if ok.Load() != 1 || used.Load() != 11 {
-		t.Errorf("concurrent consumes: %d succeeded, %d ErrUsed; want 1, 11", ok.Load(), used.Load())
-	}
 }
 
 func testOAuthIdentityCRUD(t *testing.T, s oauthStorage) {
@@ -221,21 +209,10 @@ func testOAuthLeaseConcurrent(t *testing.T, s oauthStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "a@example.com")
 	must(t, "Create", s.CreateOAuthIdentity(ctx, newOAuthIdentity("i1", "u1", "google", "", "1", base)))
-	var ok, conflict atomic.Int32
-	parallel(12, func(i int) {
+	oneWins(t, "LeaseOAuthIdentity", 12, store.ErrConflict, func(i int) error {
 		_, err := s.LeaseOAuthIdentity(ctx, "i1", fmt.Sprintf("L%d", i), at(time.Minute), at(2*time.Minute))
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, store.ErrConflict):
-			conflict.Add(1)
-		default:
-			t.Errorf("LeaseOAuthIdentity: %v", err)
-		}
+		return err
 	})
-	if ok.Load() != 1 || conflict.Load() != 11 {
-		t.Errorf("concurrent leases: %d succeeded, %d ErrConflict; want 1, 11", ok.Load(), conflict.Load())
-	}
 }
 
 func testOAuthRefreshList(t *testing.T, s oauthStorage) {

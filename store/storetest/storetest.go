@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -308,3 +309,23 @@ func sessionIDs(ss []store.Session) []string {
 
 // name formats a subtest-local operation label.
 func name(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// oneWins runs fn n times at once and checks that exactly one call
+// succeeds and every other fails with loser.
+func oneWins(t *testing.T, op string, n int, loser error, fn func(i int) error) {
+	t.Helper()
+	var wins, lost atomic.Int32
+	parallel(n, func(i int) {
+		switch err := fn(i); {
+		case err == nil:
+			wins.Add(1)
+		case errors.Is(err, loser):
+			lost.Add(1)
+		default:
+			t.Errorf("%s: %v", op, err)
+		}
+	})
+	if wins.Load() != 1 || lost.Load() != int32(n-1) {
+		t.Errorf("%d concurrent %s: %d succeeded, %d got %v; want 1 and %d", n, op, wins.Load(), lost.Load(), loser, n-1)
+	}
+}
