@@ -508,7 +508,7 @@ func FuzzVerifyAccessToken(f *testing.F) {
 // (signature, claims, revocation check, principal in the context).
 func BenchmarkMiddleware(b *testing.B) {
 	a, _ := newTestAuthos(b, nil)
-	u := verifiedUser(b, a, "bench@example.test", "bench password!")
+	u := verifiedUser(b, a, "bench@example.test", "correct horse battery")
 	tr, err := a.CompleteLogin(context.Background(), u, LoginContext{Method: AMRPassword})
 	if err != nil {
 		b.Fatal(err)
@@ -531,7 +531,7 @@ func BenchmarkMiddleware(b *testing.B) {
 // with the same key and no claim checks beyond the library's defaults.
 func BenchmarkRawJWTParse(b *testing.B) {
 	a, _ := newTestAuthos(b, nil)
-	u := verifiedUser(b, a, "bench@example.test", "bench password!")
+	u := verifiedUser(b, a, "bench@example.test", "correct horse battery")
 	tr, err := a.CompleteLogin(context.Background(), u, LoginContext{Method: AMRPassword})
 	if err != nil {
 		b.Fatal(err)

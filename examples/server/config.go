@@ -33,6 +33,7 @@ const (
 	// _CLIENT_SECRET, and generic OpenID Connect providers.
 	envOAuthPrefix   = "AUTHOS_OAUTH_"
 	envOIDCProviders = "AUTHOS_OIDC_PROVIDERS" // name=issuer,client_id,client_secret;...
+	envSignInURIs    = "AUTHOS_SIGNIN_REDIRECT_URIS"
 )
 
 // Defaults of the server: a working server on an embedded SQLite file.
@@ -90,6 +91,9 @@ type config struct {
 	Stripe               stripeConfig
 	// OAuth holds the platform's social login credentials.
 	OAuth oauth.Config
+	// SignInRedirectURIs are the redirect URIs of the host's front end as
+	// the built-in public client "host" (authos.Config.SignIn).
+	SignInRedirectURIs []string
 
 	hasher authos.PasswordHasher // not read from the environment; nil: Argon2id (tests set a fast one)
 	// baseURLFromAddr: AUTHOS_BASE_URL is not set, BaseURL follows Addr.
@@ -179,6 +183,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("billing needs %s, %s and %s (e.g. starter=price_123,pro=price_456)",
 				envStripeKey, envStripeWebhook, envStripePrices))
 		}
+	}
+	for _, uri := range strings.Split(get(envSignInURIs, ""), ",") {
+		if uri = strings.TrimSpace(uri); uri == "" {
+			continue
+		}
+		if u, err := url.Parse(uri); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("%s must be a comma-separated list of absolute http(s) URLs", envSignInURIs))
+			break
+		}
+		c.SignInRedirectURIs = append(c.SignInRedirectURIs, uri)
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("%s must be an absolute http(s) URL such as %s", envBaseURL, defaultBaseURL))

@@ -24,6 +24,9 @@
 //	AUTHOS_OIDC_PROVIDERS           generic OpenID Connect providers: name=issuer,client_id,client_secret;...
 //	AUTHOS_ALLOW_PRIVATE_OUTBOUND   true: webhooks and OIDC discovery may reach loopback and private
 //	                                addresses (development and tests only)
+//	AUTHOS_SIGNIN_REDIRECT_URIS     comma-separated redirect URIs of your own front end, which then signs in
+//	                                through /auth/authorize as the built-in public client "host" (PKCE,
+//	                                no secret); its tokens work on the management API
 //
 // It mounts the core, MFA, device-flow, SCIM, webhook and social login routes (SCIM 2.0 at
 // AUTHOS_BASE_URL + "/scim/v2"); the core's handler also serves the pages

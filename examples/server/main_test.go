@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,8 +110,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.Database != (database{Kind: dbSQLite, Path: "authos.db"}) {
 		t.Errorf("database = %+v, want sqlite:authos.db", c.Database)
 	}
-	if c.OwnerEmail != "" || c.SMTPURL != "" || c.MailboxDir != "" || c.EncryptionKey != "" || c.RedisURL != "" {
+	if c.OwnerEmail != "" || c.SMTPURL != "" || c.MailboxDir != "" || c.EncryptionKey != "" || c.RedisURL != "" || c.SignInRedirectURIs != nil {
 		t.Errorf("unexpected settings: %+v", c)
+	}
+	c, err = loadConfig(env(map[string]string{envSignInURIs: "https://front.example.com/cb, http://localhost:3000/cb"}))
+	if err != nil || !slices.Equal(c.SignInRedirectURIs, []string{"https://front.example.com/cb", "http://localhost:3000/cb"}) {
+		t.Errorf("%s: %v, %v", envSignInURIs, c.SignInRedirectURIs, err)
 	}
 }
 
@@ -154,6 +159,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad base URL", map[string]string{envBaseURL: "localhost:8080"}, envBaseURL},
 		{"bad auto-approve", map[string]string{envAutoApprove: "yes please"}, envAutoApprove},
 		{"stripe without prices", map[string]string{envStripeKey: "sk_test_hunter2", envStripeWebhook: "whsec_x"}, envStripePrices},
+		{"sign-in redirect not a URL", map[string]string{envSignInURIs: "https://front.example.com/cb, /relative"}, envSignInURIs},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

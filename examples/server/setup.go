@@ -116,6 +116,7 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 		Logger:          logger,
 		AutoApproveOrgs: cfg.AutoApprove,
 		Billing:         billing,
+		SignIn:          authos.HostClient{RedirectURIs: cfg.SignInRedirectURIs},
 	})
 	if errors.Is(err, authos.CodeEncryptionError) {
 		cause := errors.Unwrap(err) // authos.Error hides its cause from Error()
