@@ -30,8 +30,8 @@ type RegisterInput struct {
 // same as for a new account. INVALID_EMAIL, WEAK_PASSWORD,
 // USER_ALREADY_EXISTS (a verified, disabled or platform-owner account).
 func (a *Authos) Register(ctx context.Context, in RegisterInput) (User, error) {
-	email := NormalizeEmail(in.Email)
-	if err := ValidateEmail(email); err != nil {
+	email := normalizeEmail(in.Email)
+	if err := validateEmail(email); err != nil {
 		return User{}, err
 	}
 	name, err := optionalName(in.Name)
@@ -188,8 +188,8 @@ func (a *Authos) VerifyEmail(ctx context.Context, token string) (User, error) {
 // and the outbox worker looks the account up. Limited per email and client
 // address (ctx, see WithClientIP) and per email (RateLimits).
 func (a *Authos) ResendVerification(ctx context.Context, email string) error {
-	email = NormalizeEmail(email)
-	if err := ValidateEmail(email); err != nil {
+	email = normalizeEmail(email)
+	if err := validateEmail(email); err != nil {
 		return err
 	}
 	if err := a.limitAccount(ctx, "resend", email); err != nil {
@@ -244,7 +244,7 @@ func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, erro
 // checkPassword checks email and password behind the lockout (see Login)
 // and returns the account; the hosted sign-in page and Login share it.
 func (a *Authos) checkPassword(ctx context.Context, email, password, clientIP string) (User, error) {
-	email = NormalizeEmail(email)
+	email = normalizeEmail(email)
 	if email == "" || password == "" {
 		return User{}, NewError(CodeBadRequest, "email and password are required")
 	}
@@ -304,8 +304,8 @@ func (a *Authos) checkPassword(ctx context.Context, email, password, clientIP st
 // and per email (RateLimits), so requests from other addresses cannot use
 // up the owner's budget.
 func (a *Authos) ForgotPassword(ctx context.Context, email string) error {
-	email = NormalizeEmail(email)
-	if err := ValidateEmail(email); err != nil {
+	email = normalizeEmail(email)
+	if err := validateEmail(email); err != nil {
 		return err
 	}
 	if err := a.limitAccount(ctx, "forgot", email); err != nil {

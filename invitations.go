@@ -76,8 +76,8 @@ type InviteInput struct {
 // INVALID_EMAIL, BAD_REQUEST (role), ORGANIZATION_NOT_ACTIVE,
 // RATE_LIMIT_EXCEEDED, CONFLICT (already a member or already invited).
 func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in InviteInput) (InvitationView, string, error) {
-	email := NormalizeEmail(in.Email)
-	if err := ValidateEmail(email); err != nil {
+	email := normalizeEmail(in.Email)
+	if err := validateEmail(email); err != nil {
 		return InvitationView{}, "", err
 	}
 	if in.Role == "" {

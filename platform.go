@@ -23,8 +23,8 @@ const (
 // It returns the account and one of OwnerCreated, OwnerPromoted,
 // OwnerUnchanged. INVALID_EMAIL, WEAK_PASSWORD.
 func (a *Authos) EnsurePlatformOwner(ctx context.Context, email, password string) (User, string, error) {
-	email = NormalizeEmail(email)
-	if err := ValidateEmail(email); err != nil {
+	email = normalizeEmail(email)
+	if err := validateEmail(email); err != nil {
 		return User{}, "", err
 	}
 	if err := a.cfg.Password.Validate(ctx, password, User{Email: email}); err != nil {
@@ -345,8 +345,8 @@ func activeOrgInTx(ctx context.Context, tx store.Tx, id string) (Organization, e
 // (500) when the mailer refuses or fails within 30 s (the cause is logged,
 // never shown).
 func (a *Authos) SendTestEmail(ctx context.Context, actorID, to string) error {
-	to = NormalizeEmail(to)
-	if err := ValidateEmail(to); err != nil {
+	to = normalizeEmail(to)
+	if err := validateEmail(to); err != nil {
 		return err
 	}
 	product := a.cfg.ProductName

@@ -121,7 +121,7 @@ func applyServiceInput(s *Service, in ServiceInput) error {
 	}
 	if in.DeviceActivationURI != nil {
 		if *in.DeviceActivationURI != "" {
-			if err := ValidateURL(*in.DeviceActivationURI, CodeInvalidURL); err != nil {
+			if err := validateURL(*in.DeviceActivationURI, CodeInvalidURL); err != nil {
 				return err
 			}
 		}
@@ -136,7 +136,7 @@ func uriList(l []string) ([]string, error) {
 		return nil, NewError(CodeBadRequest, "At most 20 redirect URIs")
 	}
 	for _, u := range l {
-		if err := ValidateURL(u, CodeInvalidURL); err != nil {
+		if err := validateURL(u, CodeInvalidURL); err != nil {
 			return nil, err
 		}
 	}

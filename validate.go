@@ -1,38 +1,24 @@
 package authos
 
 import (
-	"net/url"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/authos/authos/internal/validate"
 )
 
-// ValidateEmail checks an email address: one @, non-empty local and domain parts,
-// a dot in the domain, at most 254 bytes, no spaces or control characters.
-// It returns INVALID_EMAIL otherwise.
-func ValidateEmail(email string) error {
-	bad := NewError(CodeInvalidEmail, "Invalid email format")
-	if email == "" || len(email) > 254 || !utf8.ValidString(email) {
-		return bad
-	}
-	for _, r := range email {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return bad
-		}
-	}
-	local, domain, ok := strings.Cut(email, "@")
-	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
-		return bad
-	}
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return bad
+// validateEmail checks an email address (validate.Email): INVALID_EMAIL
+// otherwise.
+func validateEmail(email string) error {
+	if !validate.Email(email) {
+		return NewError(CodeInvalidEmail, "Invalid email format")
 	}
 	return nil
 }
 
-// NormalizeEmail trims spaces; comparison elsewhere is case-insensitive.
-func NormalizeEmail(email string) string { return strings.TrimSpace(email) }
+// normalizeEmail trims spaces; comparison elsewhere is case-insensitive.
+func normalizeEmail(email string) string { return strings.TrimSpace(email) }
 
 // ReservedSlugs may not be used as organization or service slugs.
 var reservedSlugs = []string{"api", "www", "mail", "ftp", "admin", "root", "support", "help", "docs", "blog",
@@ -93,18 +79,11 @@ func CheckIdentifier(what, s string) error {
 	return nil
 }
 
-// ValidateURL checks a URL: absolute http or https with a host, no
-// fragment, no userinfo. It returns code (INVALID_URL, or
-// INVALID_WEBHOOK_URL for webhooks) otherwise.
-func ValidateURL(raw string, code ErrorCode) error {
-	bad := NewError(code, "URL must be an absolute http(s) URL with a host, without fragment or credentials")
-	if len(raw) > 2048 || strings.ContainsAny(raw, " \t\r\n") {
-		return bad
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" ||
-		u.User != nil || u.Fragment != "" || strings.Contains(raw, "#") || u.Opaque != "" {
-		return bad
+// validateURL checks a URL (validate.URL): absolute http or https with a
+// host, no fragment, no userinfo. It returns code (INVALID_URL) otherwise.
+func validateURL(raw string, code ErrorCode) error {
+	if !validate.URL(raw) {
+		return NewError(code, "URL must be an absolute http(s) URL with a host, without fragment or credentials")
 	}
 	return nil
 }

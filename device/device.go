@@ -14,6 +14,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/page"
+	"github.com/authos/authos/internal/validate"
 	"github.com/authos/authos/store"
 )
 
@@ -90,8 +91,8 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if cfg.VerificationURI == "" {
 		cfg.VerificationURI = base + "/activate"
 	}
-	if err := authos.ValidateURL(cfg.VerificationURI, authos.CodeInvalidURL); err != nil {
-		return nil, fmt.Errorf("device: Config.VerificationURI: %w", err)
+	if !validate.URL(cfg.VerificationURI) {
+		return nil, fmt.Errorf("device: Config.VerificationURI %q must be an absolute http(s) URL with a host, without fragment or credentials", cfg.VerificationURI)
 	}
 	if cfg.CodeTTL <= 0 {
 		cfg.CodeTTL = 15 * time.Minute

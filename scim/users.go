@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/authos/authos/internal/validate"
 	elimity "github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/optional"
@@ -109,13 +110,13 @@ func fromDoc(u *store.SCIMUser, doc map[string]any) error {
 // accountEmail is the email the account of a new user is found or created
 // by: userName when it is an address, else the primary (or first) email.
 func accountEmail(u store.SCIMUser) (string, error) {
-	if authos.ValidateEmail(u.UserName) == nil {
-		return authos.NormalizeEmail(u.UserName), nil
+	if validate.Email(u.UserName) {
+		return strings.TrimSpace(u.UserName), nil
 	}
 	for _, primary := range []bool{true, false} {
 		for _, e := range u.Emails {
-			if e.Primary == primary && authos.ValidateEmail(e.Value) == nil {
-				return authos.NormalizeEmail(e.Value), nil
+			if e.Primary == primary && validate.Email(e.Value) {
+				return strings.TrimSpace(e.Value), nil
 			}
 		}
 	}

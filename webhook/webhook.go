@@ -15,6 +15,7 @@ import (
 	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/outbound"
 	"github.com/authos/authos/internal/randx"
+	"github.com/authos/authos/internal/validate"
 	"github.com/authos/authos/store"
 )
 
@@ -181,8 +182,8 @@ type EndpointPatch struct {
 }
 
 func (s *Service) checkURL(raw string) error {
-	if err := authos.ValidateURL(raw, authos.CodeInvalidWebhookURL); err != nil {
-		return err
+	if !validate.URL(raw) {
+		return authos.NewError(authos.CodeInvalidWebhookURL, "URL must be an absolute http(s) URL with a host, without fragment or credentials")
 	}
 	if err := s.guard.CheckURL(raw); err != nil {
 		return authos.WrapError(authos.CodeInvalidWebhookURL, "The webhook URL must reach a public address", err)
