@@ -33,6 +33,13 @@ type SignInMethod struct {
 	// hide the button for this flow (e.g. nothing configured for the
 	// client's organization).
 	Start func(ctx context.Context, f SignInFlow) string
+	// Discover, when set, is asked by the hosted sign-in page's POST before
+	// any password is checked (home-realm discovery): a URL sends the
+	// browser there instead (e.g. the identity provider that owns the
+	// email's domain). With exclusive false the page does so only when no
+	// password was entered; with exclusive true always, which bars password
+	// sign-in for that email. "" lets the page go on.
+	Discover func(ctx context.Context, f SignInFlow, email string) (url string, exclusive bool)
 }
 
 // SignInFlow is what a sign-in method needs to know about a pending
@@ -75,6 +82,23 @@ func (a *Authos) methodsFor(ctx context.Context, f SignInFlow) []pageMethod {
 		}
 	}
 	return out
+}
+
+// discover asks the registered methods' Discover hooks about email and
+// returns the first URL to send the browser to ("" for none).
+func (a *Authos) discover(ctx context.Context, f SignInFlow, email, password string) string {
+	a.mu.RLock()
+	ms := slices.Clone(a.signInMethods)
+	a.mu.RUnlock()
+	for _, m := range ms {
+		if m.Discover == nil {
+			continue
+		}
+		if u, exclusive := m.Discover(ctx, f, email); u != "" && (exclusive || password == "") {
+			return u
+		}
+	}
+	return ""
 }
 
 // pendingFlow returns the live request of flow and the hash it is stored
@@ -358,6 +382,13 @@ func (e Extension) SignInFlow(ctx context.Context, flowID string) (SignInFlow, e
 // error page.
 func (e Extension) ContinueSignIn(w http.ResponseWriter, r *http.Request, flowID string, user User, amr []string) {
 	e.a.continueSignIn(w, r, flowID, user, amr)
+}
+
+// SignInError shows err on the hosted sign-in error page, with its
+// catalog code beside the message (a method's callback that cannot go
+// back into its flow). Internal causes are logged, never shown.
+func (e Extension) SignInError(w http.ResponseWriter, r *http.Request, err error) {
+	e.a.signInErrorPage(w, r, err)
 }
 
 // FailSignIn ends the flow flowID without a sign-in: the browser goes back

@@ -263,6 +263,10 @@ func (p *accountPages) signInPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
+	if to := p.a.discover(r.Context(), flowOf(flow, req), email, r.PostForm.Get("password")); to != "" {
+		redirectNoStore(w, r, to)
+		return
+	}
 	ip := p.a.ClientIP(r)
 	user, err := p.a.checkPassword(WithClientIP(r.Context(), ip), email, r.PostForm.Get("password"), ip)
 	if err == nil {
