@@ -3,7 +3,6 @@ package saml_test
 import (
 	"bytes"
 	"compress/flate"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
@@ -394,8 +393,21 @@ func (s signer) sign(t *testing.T, el *etree.Element) *etree.Element {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := signed.SelectElement("Signature")
-	signed.RemoveChild(sig)
+	// goxmldsig appends the Signature to the copy's child list directly;
+	// rebuild the list with it after the Issuer.
+	var sig *etree.Element
+	kids := signed.Child[:0:0]
+	for _, c := range signed.Child {
+		if e, ok := c.(*etree.Element); ok && e.Tag == "Signature" {
+			sig = e.Copy()
+			continue
+		}
+		kids = append(kids, c)
+	}
+	signed.Child = nil
+	for _, c := range kids {
+		signed.AddChild(c)
+	}
 	signed.InsertChildAt(1, sig)
 	if parent := el.Parent(); parent != nil {
 		i := el.Index()
@@ -407,16 +419,16 @@ func (s signer) sign(t *testing.T, el *etree.Element) *etree.Element {
 
 // forge describes a response to build and sign.
 type forge struct {
-	requestID, issuer, nameID, audience, recipient, destination string
-	noAudience                                                  bool
-	issued, notBefore, notOnOrAfter                             time.Time
-	signResponse, signAssertion                                 bool
-	by                                                          signer
+	requestID, assertionID, issuer, nameID, audience, recipient, destination string
+	noAudience                                                               bool
+	issued, notBefore, notOnOrAfter                                          time.Time
+	signResponse, signAssertion                                              bool
+	by                                                                       signer
 }
 
 func (h *harness) forge(l *login) forge {
 	now := h.inst.Clock.Now()
-	return forge{requestID: l.requestID, issuer: h.idp.srv.URL + "/metadata", nameID: zoe, audience: h.srv.URL + "/saml/corp/metadata",
+	return forge{requestID: l.requestID, assertionID: "_a" + randHex(h.t), issuer: h.idp.srv.URL + "/metadata", nameID: zoe, audience: h.srv.URL + "/saml/corp/metadata",
 		recipient: h.srv.URL + "/saml/corp/acs", destination: h.srv.URL + "/saml/corp/acs",
 		issued: now, notBefore: now.Add(-time.Minute), notOnOrAfter: now.Add(5 * time.Minute),
 		signAssertion: true, by: newSigner(h.idp.key, h.idp.cert)}
@@ -435,7 +447,7 @@ func (f forge) doc(t *testing.T) *etree.Document {
 		`" Version="2.0" IssueInstant="` + ts(f.issued) + `" Destination="` + f.destination + `" InResponseTo="` + f.requestID + `">` +
 		`<saml:Issuer>` + f.issuer + `</saml:Issuer>` +
 		`<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
-		`<saml:Assertion ID="_a` + randHex(t) + `" Version="2.0" IssueInstant="` + ts(f.issued) + `">` +
+		`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="` + f.assertionID + `" Version="2.0" IssueInstant="` + ts(f.issued) + `">` +
 		`<saml:Issuer>` + f.issuer + `</saml:Issuer>` +
 		`<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">` + f.nameID + `</saml:NameID>` +
 		`<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="` + f.requestID +
@@ -454,7 +466,16 @@ func (f forge) doc(t *testing.T) *etree.Document {
 	if f.signResponse {
 		doc.SetRoot(f.by.sign(t, doc.Root()))
 	}
-	return doc
+	// Read back, so that the tree an attack edits is a plain one.
+	s, err := doc.WriteToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := etree.NewDocument()
+	if err := out.ReadFromString(s); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // post sends the document to the ACS with the login's RelayState.
@@ -471,5 +492,3 @@ func (h *harness) postRaw(l *login, raw []byte) answer {
 	h.t.Helper()
 	return h.acs(l.b, url.Values{"SAMLResponse": {base64.StdEncoding.EncodeToString(raw)}, "RelayState": {l.relayState}})
 }
-
-var _ = context.Background

@@ -225,16 +225,16 @@ type assertion struct {
 	NotOnOrAfter time.Time
 }
 
-// oneAssertion checks that the Response holds exactly one assertion
-// (plain or encrypted) as a direct child.
-func oneAssertion(raw []byte) error {
+// countAssertions returns how many assertions (plain or encrypted) the
+// Response holds as direct children.
+func countAssertions(raw []byte) (int, error) {
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {
-		return err
+		return 0, err
 	}
 	root := doc.Root()
 	if root == nil || root.Tag != "Response" {
-		return errors.New("not a Response")
+		return 0, errors.New("not a Response")
 	}
 	n := 0
 	for _, el := range root.ChildElements() {
@@ -242,10 +242,7 @@ func oneAssertion(raw []byte) error {
 			n++
 		}
 	}
-	if n != 1 {
-		return fmt.Errorf("%d assertions", n)
-	}
-	return nil
+	return n, nil
 }
 
 // Reasons a response is refused, mapped to catalog codes by the caller.
@@ -260,6 +257,17 @@ var (
 // errSignature, errExpired or errInvalid around the library's reason (for
 // the log only).
 func (p *provider) parse(raw []byte, requestID string) (*assertion, error) {
+	// More than one assertion beside each other is a wrapping attempt (a
+	// signed assertion carried next to the one to be read).
+	n, err := countAssertions(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", errInvalid, err)
+	case n > 1:
+		return nil, fmt.Errorf("%w: %d assertions", errSignature, n)
+	case n == 0:
+		return nil, fmt.Errorf("%w: no assertion", errInvalid)
+	}
 	a, err := p.sp.ParseXMLResponse(raw, []string{requestID}, p.sp.AcsURL)
 	if err != nil {
 		cause := err
@@ -273,11 +281,11 @@ func (p *provider) parse(raw []byte, requestID string) (*assertion, error) {
 			return nil, fmt.Errorf("%w: %w", errSignature, cause)
 		case errors.Is(cause, crewjam.ErrExpired), errors.Is(cause, crewjam.ErrNotYetValid):
 			return nil, fmt.Errorf("%w: %w", errExpired, cause)
+		case strings.Contains(strings.ToLower(cause.Error()), "signature"):
+			// An absent signature carries no classification.
+			return nil, fmt.Errorf("%w: %w", errSignature, cause)
 		}
 		return nil, fmt.Errorf("%w: %w", errInvalid, cause)
-	}
-	if err := oneAssertion(raw); err != nil {
-		return nil, fmt.Errorf("%w: %w", errInvalid, err)
 	}
 	out := &assertion{ID: a.ID, Attributes: map[string][]string{}}
 	if a.Subject != nil && a.Subject.NameID != nil {
