@@ -263,7 +263,7 @@ func (p *accountPages) signInPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	if to := p.a.discover(r.Context(), flowOf(flow, req), email, r.PostForm.Get("password")); to != "" {
+	if to := p.a.discover(r.Context(), flowOf(fr.flow, fr.req), email, r.PostForm.Get("password")); to != "" {
 		redirectNoStore(w, r, to)
 		return
 	}
