@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -355,8 +356,9 @@ func (s *Service) metadataOf(ctx context.Context, in ConnectionInput) ([]byte, e
 		}
 		return []byte(in.IDPMetadataXML), nil
 	}
-	if err := authos.ValidateURL(in.IDPMetadataURL, authos.CodeInvalidURL); err != nil {
-		return nil, err
+	if u, err := url.Parse(in.IDPMetadataURL); err != nil || len(in.IDPMetadataURL) > 2048 || u.Host == "" || u.User != nil ||
+		u.Scheme != "https" && u.Scheme != "http" {
+		return nil, authos.NewError(authos.CodeInvalidURL, "idp_metadata_url must be an absolute http(s) URL with a host")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.IDPMetadataURL, nil)
 	if err != nil {
