@@ -47,19 +47,8 @@ func FuzzLogoutRequest(f *testing.F) {
 // client's id) or a 400/401 RFC error with a catalog code, never a server
 // error and never cacheable.
 func FuzzTokenClientRequest(f *testing.F) {
-	a, _ := newTestAuthos(f, func(c *Config) { c.AutoApproveOrgs = true; c.RateLimits.Disabled = true })
+	a, web, desk := fuzzClients(f)
 	ctx := f.Context()
-	u := verifiedUser(f, a, "owner@example.com", "correct horse battery")
-	o, _, err := a.CreateOrganization(ctx, u.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	str := func(s string) *string { return &s }
-	web, err := a.CreateService(ctx, u.ID, o, ServiceInput{Slug: str("web"), Name: str("Web"), ServiceType: str(ServiceWeb),
-		RedirectURIs: &[]string{"https://app.example.com/cb"}})
-	if err != nil {
-		f.Fatal(err)
-	}
 	c, err := a.AuthenticateClient(ctx, web.ClientID, web.ClientSecret)
 	if err != nil {
 		f.Fatal(err)
@@ -75,6 +64,7 @@ func FuzzTokenClientRequest(f *testing.F) {
 		{"/auth/revoke", "token=" + cc.AccessToken, basic},
 		{"/auth/revoke", "token=abc&client_id=" + web.ClientID + "&client_secret=" + web.ClientSecret, ""},
 		{"/auth/introspect", "token=a.b.c&client_id=cl_nobody", ""},
+		{"/auth/introspect", "token=" + cc.AccessToken + "&client_id=" + desk.ClientID, ""},
 		{"/auth/revoke", "token=", basic}, {"/auth/revoke", "token=x&token=y", basic},
 		{"/auth/introspect", "token=x", "Bearer abc"}, {"/auth/introspect", "token=x", "Basic %%%"},
 		{"/auth/revoke", "", ""},

@@ -94,12 +94,11 @@ func FuzzAuthorizeRequest(f *testing.F) {
 	})
 }
 
-// FuzzTokenRequest sends any body and Authorization header to the token
-// endpoint of an instance with a confidential and a public service: the
-// answer is 200 with tokens, or a 400/401 RFC 6749 error with a catalog
-// code; never a server error, never cacheable.
-func FuzzTokenRequest(f *testing.F) {
-	a, _ := newTestAuthos(f, func(c *Config) { c.AutoApproveOrgs = true; c.RateLimits.Disabled = true })
+// fuzzClients is an instance with an organization's confidential (web)
+// and public (desktop) services, for the fuzz targets of the OAuth
+// endpoints.
+func fuzzClients(f *testing.F) (a *Authos, web, desk ServiceView) {
+	a, _ = newTestAuthos(f, func(c *Config) { c.AutoApproveOrgs = true; c.RateLimits.Disabled = true })
 	ctx := f.Context()
 	u := verifiedUser(f, a, "owner@example.com", "correct horse battery")
 	o, _, err := a.CreateOrganization(ctx, u.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
@@ -107,16 +106,25 @@ func FuzzTokenRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	str := func(s string) *string { return &s }
-	web, err := a.CreateService(ctx, u.ID, o, ServiceInput{Slug: str("web"), Name: str("Web"), ServiceType: str(ServiceWeb),
+	web, err = a.CreateService(ctx, u.ID, o, ServiceInput{Slug: str("web"), Name: str("Web"), ServiceType: str(ServiceWeb),
 		RedirectURIs: &[]string{"https://app.example.com/cb"}})
 	if err != nil {
 		f.Fatal(err)
 	}
-	desk, err := a.CreateService(ctx, u.ID, o, ServiceInput{Slug: str("desk"), Name: str("Desk"), ServiceType: str(ServiceDesktop),
+	desk, err = a.CreateService(ctx, u.ID, o, ServiceInput{Slug: str("desk"), Name: str("Desk"), ServiceType: str(ServiceDesktop),
 		RedirectURIs: &[]string{"http://127.0.0.1/cb"}})
 	if err != nil {
 		f.Fatal(err)
 	}
+	return a, web, desk
+}
+
+// FuzzTokenRequest sends any body and Authorization header to the token
+// endpoint of an instance with a confidential and a public service: the
+// answer is 200 with tokens, or a 400/401 RFC 6749 error with a catalog
+// code; never a server error, never cacheable.
+func FuzzTokenRequest(f *testing.F) {
+	a, web, desk := fuzzClients(f)
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(web.ClientID)+":"+url.QueryEscape(web.ClientSecret)))
 	for _, s := range []struct{ body, auth string }{
 		{"grant_type=client_credentials", basic},

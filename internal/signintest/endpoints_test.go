@@ -73,13 +73,7 @@ func (h *signInHarness) clientForm(path, clientID, secret string, form url.Value
 		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return formResult{resp.StatusCode, out}
+	return decodeResult(h.t, resp, err)
 }
 
 func (h *signInHarness) introspect(clientID, secret, token string) map[string]any {
@@ -396,13 +390,7 @@ func postJSON(t *testing.T, u string, body any) formResult {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	resp, err := http.Post(u, "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return formResult{resp.StatusCode, out}
+	return decodeResult(t, resp, err)
 }
 
 // TestSignInSessionRevocation: the sign-in session is listed in

@@ -321,6 +321,12 @@ type formResult struct {
 func postForm(t *testing.T, u string, form url.Values) formResult {
 	t.Helper()
 	resp, err := http.PostForm(u, form)
+	return decodeResult(t, resp, err)
+}
+
+// decodeResult reads a JSON answer's status and body.
+func decodeResult(t *testing.T, resp *http.Response, err error) formResult {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
