@@ -1,6 +1,7 @@
 package authostest_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -335,6 +336,13 @@ func hostModule(t *testing.T, files map[string]string) (dir string, run func(arg
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
+			if bytes.Contains(out, []byte("module lookup disabled by GOPROXY=off")) && os.Getenv("AUTHOS_TEST_MODCACHE") == "" {
+				// Tests never reach the network: the host module builds
+				// from the module cache only, which `go test ./...` or
+				// `go mod download` fills. CI fills it and sets
+				// AUTHOS_TEST_MODCACHE=1, so there this is a failure.
+				t.Skipf("the module cache lacks a module the host needs (run `go mod download` first):\n%s", out)
+			}
 			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out)
