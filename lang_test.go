@@ -30,7 +30,7 @@ func TestErrorMessagesTranslated(t *testing.T) {
 			}
 		}
 		n := 0
-		for _, dir := range []string{".", "mfa", "device", "oauth"} {
+		for _, dir := range []string{".", "mfa", "device", "oauth", "saml"} {
 			for _, m := range errorMessages(t, dir) {
 				n++
 				if !i18n.HasError(lang, m.text) {

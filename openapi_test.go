@@ -19,6 +19,7 @@ import (
 	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/oauth"
+	"github.com/authos/authos/saml"
 	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store/memory"
 	"github.com/authos/authos/webhook"
@@ -119,6 +120,9 @@ func openapiService(t *testing.T) ([]string, http.Handler) {
 		t.Fatal(err)
 	}
 	if _, err := oauth.New(a, oauth.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := saml.New(a, saml.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	return a.Routes(), a.Handler()

@@ -75,7 +75,7 @@ func (p *idp) GetSession(w http.ResponseWriter, r *http.Request, req *crewjam.Id
 	return s
 }
 
-func newKeyPair(t *testing.T, cn string) (*rsa.PrivateKey, *x509.Certificate) {
+func newKeyPair(t testing.TB, cn string) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -91,7 +91,7 @@ func newKeyPair(t *testing.T, cn string) (*rsa.PrivateKey, *x509.Certificate) {
 	return key, cert
 }
 
-func newIDP(t *testing.T) *idp {
+func newIDP(t testing.TB) *idp {
 	t.Helper()
 	p := &idp{email: zoe}
 	p.key, p.cert = newKeyPair(t, "idp.example")
@@ -107,7 +107,7 @@ func newIDP(t *testing.T) *idp {
 	return p
 }
 
-func (p *idp) metadata(t *testing.T) string {
+func (p *idp) metadata(t testing.TB) string {
 	t.Helper()
 	b, err := xml.Marshal(p.idp.Metadata())
 	if err != nil {
@@ -350,7 +350,7 @@ func (h *harness) finish(l *login, back *url.URL) *oidc.IDToken {
 	return idt
 }
 
-func randHex(t *testing.T) string {
+func randHex(t testing.TB) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return strings.ToLower(big.NewInt(0).SetBytes(b).Text(16))
@@ -387,7 +387,7 @@ func newSigner(key *rsa.PrivateKey, cert *x509.Certificate) signer {
 
 // sign replaces el (a child of its parent) by its signed copy, the
 // Signature right after the Issuer as the schema wants, and returns it.
-func (s signer) sign(t *testing.T, el *etree.Element) *etree.Element {
+func (s signer) sign(t testing.TB, el *etree.Element) *etree.Element {
 	t.Helper()
 	signed, err := s.ctx.SignEnveloped(el)
 	if err != nil {
@@ -437,7 +437,7 @@ func (h *harness) forge(l *login) forge {
 func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // doc builds the response document, signed as f says.
-func (f forge) doc(t *testing.T) *etree.Document {
+func (f forge) doc(t testing.TB) *etree.Document {
 	t.Helper()
 	aud := `<saml:AudienceRestriction><saml:Audience>` + f.audience + `</saml:Audience></saml:AudienceRestriction>`
 	if f.noAudience {

@@ -362,7 +362,7 @@ func (s *Service) metadataOf(ctx context.Context, in ConnectionInput) ([]byte, e
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.IDPMetadataURL, nil)
 	if err != nil {
-		return nil, authos.WrapError(authos.CodeInvalidURL, "idp_metadata_url is not a valid URL", err)
+		return nil, authos.WrapError(authos.CodeInvalidURL, "idp_metadata_url must be an absolute http(s) URL with a host", err)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {

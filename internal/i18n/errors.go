@@ -310,6 +310,27 @@ var errorMessages = map[string]map[string]string{
 		"An account with this email address exists; sign in with your password, then link %s in your account settings":            "Ein Konto mit dieser E-Mail-Adresse existiert bereits; melden Sie sich mit Ihrem Passwort an und verknüpfen Sie dann %s in Ihren Kontoeinstellungen",
 		"The person must sign in with %s again to renew access":                                                                   "Die Person muss sich erneut mit %s anmelden, um den Zugriff zu erneuern",
 		"%s is too long": "%s ist zu lang",
+
+		// SAML single sign-on (package saml).
+		"Give either idp_metadata_xml or idp_metadata_url":                                                          "Geben Sie entweder idp_metadata_xml oder idp_metadata_url an",
+		"One of the domains belongs to another organization's SAML connection":                                      "Eine der Domains gehört zur SAML-Verbindung einer anderen Organisation",
+		"The identity provider metadata could not be fetched":                                                       "Die Metadaten des Identitätsanbieters konnten nicht abgerufen werden",
+		"The identity provider metadata is not usable SAML 2.0 IdP metadata":                                        "Die Metadaten des Identitätsanbieters sind keine verwendbaren SAML-2.0-IdP-Metadaten",
+		"The identity provider metadata is too large":                                                               "Die Metadaten des Identitätsanbieters sind zu groß",
+		"The membership in this organization is suspended":                                                          "Die Mitgliedschaft in dieser Organisation ist gesperrt",
+		"This organization has no SAML connection":                                                                  "Diese Organisation hat keine SAML-Verbindung",
+		"attribute names must be at most 256 characters":                                                            "Attributnamen dürfen höchstens 256 Zeichen lang sein",
+		"default_role must be member or admin":                                                                      "default_role muss member oder admin sein",
+		"domains must be email domains such as example.com":                                                         "domains müssen E-Mail-Domains wie example.com sein",
+		"domains must list between 1 and 50 email domains":                                                          "domains muss zwischen 1 und 50 E-Mail-Domains enthalten",
+		"idp_metadata_url must be an absolute http(s) URL with a host":                                              "idp_metadata_url muss eine absolute http(s)-URL mit Host sein",
+		"The sign-in response of the identity provider is not valid":                                                "Die Anmeldeantwort des Identitätsanbieters ist ungültig",
+		"The sign-in response of the identity provider is not correctly signed":                                     "Die Anmeldeantwort des Identitätsanbieters ist nicht korrekt signiert",
+		"The sign-in response of the identity provider has expired or is not valid yet":                             "Die Anmeldeantwort des Identitätsanbieters ist abgelaufen oder noch nicht gültig",
+		"The organization's member limit is reached":                                                                "Das Mitgliederlimit der Organisation ist erreicht",
+		"Start the sign-in from the application":                                                                    "Beginnen Sie die Anmeldung in der Anwendung",
+		"The identity provider did not send an email address of the organization's domains":                         "Der Identitätsanbieter hat keine E-Mail-Adresse aus den Domains der Organisation übermittelt",
+		"An account with this email exists already; an organization admin must add it before it signs in with SAML": "Ein Konto mit dieser E-Mail-Adresse existiert bereits; ein Administrator der Organisation muss es hinzufügen, bevor es sich per SAML anmelden kann",
 	},
 }
 
