@@ -262,7 +262,7 @@ func (a *Authos) finishSignIn(w http.ResponseWriter, r *http.Request, req store.
 }
 
 // failSignIn is Extension.FailSignIn.
-func (a *Authos) failSignIn(w http.ResponseWriter, r *http.Request, flow, oauthError, description string) {
+func (a *Authos) failSignIn(w http.ResponseWriter, r *http.Request, flow, oauthError string, code ErrorCode, description string) {
 	if !oauthErrorText(oauthError, 64) || oauthError == "" || !oauthErrorText(description, 500) {
 		a.signInErrorPage(w, r, NewError(CodeInternalServerError, ""))
 		a.log.Error("authos: FailSignIn with an error or description outside RFC 6749 §4.1.2.1", "error", oauthError)
@@ -287,6 +287,9 @@ func (a *Authos) failSignIn(w http.ResponseWriter, r *http.Request, flow, oauthE
 	params := url.Values{"error": {oauthError}}
 	if description != "" {
 		params.Set("error_description", description)
+	}
+	if code != "" {
+		params.Set("error_code", string(code))
 	}
 	redirectNoStore(w, r, a.authResponse(req.RedirectURI, req.State, params))
 }
@@ -393,8 +396,9 @@ func (e Extension) SignInError(w http.ResponseWriter, r *http.Request, err error
 
 // FailSignIn ends the flow flowID without a sign-in: the browser goes back
 // to the client with error=oauthError (e.g. access_denied when the person
-// cancelled at a provider), error_description, state and iss (RFC 6749
-// §4.1.2.1). Both strings must be of the characters RFC 6749 allows.
-func (e Extension) FailSignIn(w http.ResponseWriter, r *http.Request, flowID, oauthError, description string) {
-	e.a.failSignIn(w, r, flowID, oauthError, description)
+// cancelled at a provider), error_description, error_code (the catalog
+// code, when code is not empty), state and iss (RFC 6749 §4.1.2.1). Both
+// strings must be of the characters RFC 6749 allows.
+func (e Extension) FailSignIn(w http.ResponseWriter, r *http.Request, flowID, oauthError string, code ErrorCode, description string) {
+	e.a.failSignIn(w, r, flowID, oauthError, code, description)
 }

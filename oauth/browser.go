@@ -84,13 +84,13 @@ func (s *Service) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if res != nil && res.Flow != "" {
 		switch {
 		case res.Cancelled:
-			authos.Extend(s.a).FailSignIn(w, r, res.Flow, "access_denied", "The sign-in was cancelled at the provider")
+			authos.Extend(s.a).FailSignIn(w, r, res.Flow, "access_denied", "", "The sign-in was cancelled at the provider")
 			return
 		case e.Code == authos.CodeOAuthError || e.Code == authos.CodeOAuthCodeExpired || e.Code == authos.CodeProviderNotConfigured:
 			if e.Code == authos.CodeOAuthError {
 				s.a.Logger().Warn("oauth: provider login failed", "cause", errText(e))
 			}
-			authos.Extend(s.a).FailSignIn(w, r, res.Flow, "access_denied", string(e.Code)+": "+e.PublicMessage())
+			authos.Extend(s.a).FailSignIn(w, r, res.Flow, "access_denied", e.Code, e.PublicMessage())
 			return
 		}
 	}

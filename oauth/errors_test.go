@@ -23,13 +23,14 @@ func wantPage(t *testing.T, r result, status int, code string) {
 }
 
 // wantClientError checks that the browser went back to the client with
-// error=access_denied and the catalog code leading the description.
+// error=access_denied and the catalog code in error_code (none when code
+// is empty).
 func wantClientError(t *testing.T, r result, code string) {
 	t.Helper()
 	u := location(t, r)
 	q := u.Query()
 	if u.Scheme+"://"+u.Host+u.Path != webCallback || q.Get("error") != "access_denied" || q.Get("state") != "s" ||
-		(code != "" && !strings.HasPrefix(q.Get("error_description"), code+":")) {
+		q.Get("error_code") != code || q.Get("error_description") == "" {
 		t.Fatalf("back at the client with %s; want error=access_denied (%s)", u, code)
 	}
 }

@@ -478,7 +478,7 @@ func TestSignInMethodSeam(t *testing.T) {
 			t.Errorf("SignInFlow: %+v, %v", f, err)
 		}
 		if r.URL.Query().Get("cancel") != "" {
-			ext.FailSignIn(w, r, flow, "access_denied", "The person cancelled")
+			ext.FailSignIn(w, r, flow, "access_denied", "", "The person cancelled")
 			return
 		}
 		u, _ := h.inst.Store().GetUserByEmail(r.Context(), pagesEmail)
@@ -494,7 +494,7 @@ func TestSignInMethodSeam(t *testing.T) {
 	signin := h.open(b, to.String())
 	wantPage(t, signin, 200, "Test provider", "/test-idp?flow=")
 	back := location(t, h.open(b, h.srv.URL+"/test-idp?cancel=1&flow="+to.Query().Get("flow")))
-	if q := back.Query(); q.Get("error") != "access_denied" || q.Get("state") != ar.state || q.Get("iss") != h.srv.URL || q.Get("code") != "" {
+	if q := back.Query(); q.Get("error") != "access_denied" || q.Get("state") != ar.state || q.Get("iss") != h.srv.URL || q.Get("code") != "" || q.Get("error_code") != "" {
 		t.Fatalf("FailSignIn redirect %s; want error=access_denied, state, iss", back)
 	}
 
