@@ -32,7 +32,8 @@ const (
 
 // signIn runs the authorization request of conf in the browser b: with
 // b's sign-in session it is answered at once (sso true); otherwise it is
-// completed as the harness's signed-in person. It returns the redirect to
+// completed as the harness's signed-in person (on the hosted sign-in page
+// with the owner's password when h.viaPage). It returns the redirect to
 // the client.
 func (h *signInHarness) signIn(b *http.Client, conf *oauth2.Config, state, verifier string, opts ...oauth2.AuthCodeOption) (back *url.URL, sso bool) {
 	h.t.Helper()
@@ -41,6 +42,12 @@ func (h *signInHarness) signIn(b *http.Client, conf *oauth2.Config, state, verif
 	to := h.location(resp)
 	if to.Host != "front.example.com" {
 		return to, true
+	}
+	if h.viaPage {
+		ph := &pagesHarness{t: h.t}
+		signin := ph.open(b, h.srv.URL+"/auth/signin?flow="+url.QueryEscape(to.Query().Get("flow")))
+		wantPage(h.t, signin, http.StatusOK, `<label for="email">`, `<label for="password">`)
+		return location(h.t, ph.submit(b, signin, url.Values{"email": {ownerEmail}, "password": {ownerPassword}})), false
 	}
 	return h.complete(b, to.Query().Get("flow")), false
 }
@@ -128,7 +135,8 @@ func wantCode(t *testing.T, what string, err error, code authos.ErrorCode) {
 
 // TestUserInfoIntrospectionRevocationLogout: over HTTP, with
 // golang.org/x/oauth2 and coreos/go-oidc, on every backend: discovery
-// names the endpoints; UserInfo answers the claims of the granted scopes;
+// names the endpoints; the person signs in on the hosted page; UserInfo
+// answers the claims of the granted scopes;
 // the access token carries its scope, works with RequireAudience(client_id)
 // and is refused by the management API; introspection tells a client
 // about its own tokens only; revocation by another client changes nothing
@@ -139,6 +147,7 @@ func wantCode(t *testing.T, what string, err error, code authos.ErrorCode) {
 func TestUserInfoIntrospectionRevocationLogout(t *testing.T) {
 	backends.Each(t, func(t *testing.T, st store.Storage) {
 		h := newSignInHarness(t, st, moreServices)
+		h.viaPage = true // the person signs in on the hosted page
 		ctx := t.Context()
 		if _, err := h.inst.UpdateService(ctx, h.org, "webapp", authos.ServiceUpdate{ServiceInput: authos.ServiceInput{
 			PostLogoutRedirectURIs: &[]string{byeURI}}}); err != nil {

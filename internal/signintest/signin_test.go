@@ -37,7 +37,16 @@ type signInHarness struct {
 	desktop  authos.ServiceView
 	ownerTok string // the organization owner's access token (the person who signs in)
 	ownerID  string
+	// viaPage makes signIn sign the owner in on the hosted sign-in page
+	// with ownerEmail and ownerPassword instead of the JSON completion.
+	viaPage bool
 }
+
+// The organization owner's credentials.
+const (
+	ownerEmail    = "owner@example.com"
+	ownerPassword = "olive owner's own passphrase"
+)
 
 const webCallback = "https://app.example.com/callback"
 
@@ -57,7 +66,7 @@ func newSignInHarness(t *testing.T, st store.Storage, opts ...func(*authos.Confi
 	})
 	handler = h.inst.Handler()
 	ctx := t.Context()
-	h.ownerTok = authostest.Token(t, h.inst, "owner@example.com", authostest.Name("Olive Owner"))
+	h.ownerTok = authostest.Token(t, h.inst, ownerEmail, authostest.Name("Olive Owner"), authostest.Password(ownerPassword))
 	p, err := h.inst.VerifyAccessToken(ctx, h.ownerTok, "")
 	if err != nil {
 		t.Fatal(err)
