@@ -21,6 +21,7 @@ import (
 	"github.com/authos/authos/mailer"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/oauth"
+	"github.com/authos/authos/saml"
 	"github.com/authos/authos/ratelimit/redisrate"
 	"github.com/authos/authos/scim"
 	"github.com/authos/authos/store"
@@ -154,6 +155,10 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 	oc.AllowPrivateTargets = cfg.AllowPrivateOutbound
 	if s.oauth, err = oauth.New(a, oc); err != nil { // social login; its token refresh runs in run()
 		return nil, fmt.Errorf("oauth: %w", err)
+	}
+	// SAML SSO per organization; metadata URLs go through the outbound guard.
+	if _, err = saml.New(a, saml.Config{AllowPrivateMetadataURLs: cfg.AllowPrivateOutbound}); err != nil {
+		return nil, fmt.Errorf("saml: %w", err)
 	}
 	if cfg.AllowPrivateOutbound {
 		logger.Warn(envAllowPrivate + " is set: webhooks and social login providers may reach loopback and private addresses (development only)")
