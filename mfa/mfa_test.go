@@ -482,3 +482,35 @@ func TestHandlerEnvelope(t *testing.T) {
 	h.wantError(h.do("POST", "/api/auth/mfa/verify", "", map[string]string{"code": "123456"}), 400, authos.CodeBadRequest)
 	h.wantError(h.do("POST", "/api/auth/mfa/verify", "", map[string]any{"preauth_token": "x", "code": "1", "extra": 1}), 400, authos.CodeBadRequest)
 }
+
+// TestRequiredHonoursPassedFactors: a user with MFA enabled needs the step
+// after a password or a single-factor provider sign-in, not after a
+// one-time password or a sign-in an identity provider reports as
+// multi-factor (amr "mfa").
+func TestRequiredHonoursPassedFactors(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Storage) {
+		h := newHarness(t, st)
+		const email = "mia@example.com"
+		u := h.user(email)
+		for _, amr := range [][]string{{authos.AMRPassword}, {"saml", "mfa"}} {
+			if need, err := h.mf.Required(t.Context(), u, authos.LoginContext{AMR: amr}); err != nil || need {
+				t.Fatalf("before enrolment, amr %v: Required = %v, %v; want false", amr, need, err)
+			}
+		}
+		h.enroll(h.accessToken(email))
+		for _, c := range []struct {
+			amr  []string
+			want bool
+		}{
+			{[]string{authos.AMRPassword}, true},
+			{[]string{"saml"}, true},
+			{[]string{"social", "social:github"}, true},
+			{[]string{authos.AMRPassword, authos.AMROTP}, false},
+			{[]string{"saml", "mfa"}, false},
+		} {
+			if need, err := h.mf.Required(t.Context(), u, authos.LoginContext{AMR: c.amr}); err != nil || need != c.want {
+				t.Errorf("amr %v: Required = %v, %v; want %v", c.amr, need, err, c.want)
+			}
+		}
+	})
+}
