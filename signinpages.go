@@ -58,7 +58,7 @@ var signInPageTemplates = map[string]string{
 <label for="email">{{.T "page.signin.email"}}</label>
 <input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}"{{if .Error}} aria-invalid="true" aria-describedby="problem"{{end}}>
 <label for="password">{{.T "page.signin.password"}}</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input id="password" name="password" type="password" autocomplete="current-password">
 <button type="submit">{{.T "page.signin.button"}}</button>
 </form>
 {{if .Methods}}<p class="hint">{{.T "page.signin.or"}}</p>

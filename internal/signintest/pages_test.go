@@ -255,7 +255,19 @@ func TestHostedSignInPage(t *testing.T) {
 		wantPage(t, signin, 200, `<label for="email">`, `<label for="password">`, `value="`+pagesEmail+`"`,
 			`name="csrf"`, "/auth/signup?flow=", "/auth/forgot?flow=", "<title>Sign in")
 
-		wrong := h.submit(b, signin, url.Values{"email": {pagesEmail}, "password": {"not the password"}})
+		// The password field is optional in the browser (an email of a
+		// single sign-on domain goes to its provider without one); an empty
+		// password shows the form again and counts as no failure.
+		if strings.Contains(signin.body, `autocomplete="current-password" required`) {
+			t.Errorf("the password field is required in the browser; home-realm discovery needs it optional")
+		}
+		empty := h.submit(b, signin, url.Values{"email": {pagesEmail}, "password": {""}})
+		wantPage(t, empty, http.StatusBadRequest, `role="alert"`, `<label for="password">`)
+		if lf, err := st.GetLoginFailures(t.Context(), lockoutkey.Account(pagesEmail)); err == nil && lf.Count != 0 {
+			t.Fatalf("account failures after an empty password: %d; want 0", lf.Count)
+		}
+
+		wrong := h.submit(b, empty, url.Values{"email": {pagesEmail}, "password": {"not the password"}})
 		wantPage(t, wrong, http.StatusUnauthorized, `role="alert"`, "Invalid email or password", `<label for="password">`)
 		lf, err := st.GetLoginFailures(t.Context(), lockoutkey.Account(pagesEmail))
 		if err != nil || lf.Count != 1 {
