@@ -279,6 +279,18 @@ func (s *Service) account(ctx context.Context, c conn, p profile, tok *oauth2.To
 		default:
 			u, err = tx.GetUserByEmail(ctx, p.Email)
 			switch {
+			case err == nil && u.EmailVerified && c.orgID != "" && !builtIn(c.name):
+				// An organization's own OpenID Connect provider runs at an
+				// issuer its admin chose: it vouches for the organization's
+				// members only, never for an account outside it.
+				if _, merr := tx.GetMember(ctx, c.orgID, u.ID); merr != nil {
+					if !errors.Is(merr, store.ErrNotFound) {
+						return authos.WrapError(authos.CodeDatabaseError, "", merr)
+					}
+					return authos.NewError(authos.CodeConflict,
+						"An account with this email address exists; sign in with your password, then link "+label+" in your account settings")
+				}
+				res.Joined = true
 			case err == nil && u.EmailVerified:
 				res.Joined = true
 			case err == nil:

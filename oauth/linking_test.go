@@ -35,7 +35,8 @@ func (h *harness) identities(token string) []map[string]any {
 }
 
 // The account rules: a verified provider email joins the account whose
-// email is verified; an unverified one, or an unverified account, does
+// email is verified (for an organization's own OpenID Connect provider,
+// only a member's); an unverified one, or an unverified account, does
 // not (the error page says to sign in with the password and link); a
 // signed-in user links the provider from a session; the last way to sign
 // in cannot be unlinked.
@@ -45,8 +46,22 @@ func TestLinkingRules(t *testing.T) {
 		h.useIdP()
 		ctx := context.Background()
 
-		// Verified on both sides: joined.
+		// Verified on both sides, but bob is no member of the
+		// organization whose own provider this is: it may not vouch for
+		// him (an admin could otherwise take over any account).
 		bob := authostest.Token(t, h.inst, "bob@example.com", authostest.Password(password))
+		wantPage(t, h.signInVia("idp-bob", "bob@example.com", true), 409, "CONFLICT")
+		if ids := h.identities(bob); len(ids) != 0 {
+			t.Fatalf("a non-member's identities after the organization's provider vouched for him: %v", ids)
+		}
+		// Verified on both sides and a member: joined.
+		bp, err := h.inst.VerifyAccessToken(ctx, bob, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddMember(ctx, store.Membership{OrgID: h.org.ID, UserID: bp.UserID, Role: store.RoleMember, CreatedAt: h.inst.Now()}); err != nil {
+			t.Fatal(err)
+		}
 		if r := h.signInVia("idp-bob", "bob@example.com", true); r.status != http.StatusFound || location(t, r).Query().Get("code") == "" {
 			t.Fatalf("verified join: %d %s", r.status, r.body)
 		}
