@@ -206,7 +206,10 @@ func (a *Authos) handleLogout(w http.ResponseWriter, r *http.Request) {
 		back = req.PostLogoutRedirectURI
 	}
 	sis, signedIn := a.currentSignIn(r, a.now())
-	if signedIn && !hinted && r.Method != http.MethodPost {
+	// A GET ends the browser's sign-in at once only with an ID token of
+	// that same person: anyone can get an ID token of their own, and a
+	// link carrying it must not sign somebody else out.
+	if signedIn && (!hinted || hint.Subject != sis.Session.UserID) && r.Method != http.MethodPost {
 		a.logoutPage(w, r, "page.logout.confirm.title", "", req)
 		return
 	}

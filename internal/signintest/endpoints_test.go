@@ -497,6 +497,25 @@ func TestLogoutPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Somebody else's ID token in a link: the browser is asked, not
+	// signed out.
+	owner := h.ownerTok
+	h.ownerTok = authostest.Token(t, h.inst, "mallory@example.com")
+	mv := oauth2.GenerateVerifier()
+	mback, _ := h.signIn(h.browser(), conf, "m", mv)
+	mtok, err := conf.Exchange(ctx, mback.Query().Get("code"), oauth2.VerifierOption(mv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ownerTok = owner
+	mid, _ := mtok.Extra("id_token").(string)
+	mresp, mbody := h.get(b, h.srv.URL+"/auth/logout?id_token_hint="+url.QueryEscape(mid))
+	if mresp.StatusCode != 200 || !strings.Contains(mbody, `<form method="post" action="logout">`) {
+		t.Fatalf("logout with another person's id_token_hint: %d %s; want the confirmation form", mresp.StatusCode, mbody)
+	}
+	if _, err := h.inst.VerifyAccessToken(ctx, tok.AccessToken, h.web.ClientID); err != nil {
+		t.Fatalf("another person's id_token_hint signed the browser out: %v", err)
+	}
 	req, _ := http.NewRequest("GET", h.srv.URL+"/auth/logout?client_id="+h.web.ClientID+"&state=x", nil)
 	req.Header.Set("Accept-Language", "de")
 	resp, err := b.Do(req)
