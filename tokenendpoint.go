@@ -302,8 +302,8 @@ func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
 
 // grantClientCredentials redeems client_credentials (RFC 6749 §4.4): for
 // confidential services only, an access token whose subject is the
-// client_id, with no refresh token. It belongs to a session of its own (so
-// it can be revoked like any token), without a user.
+// client_id, with no refresh token. It has no stored session: it cannot be
+// revoked on its own and ends when it expires.
 func (a *Authos) grantClientCredentials(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	if req.Public {
 		return nil, NewOAuthError(oauthUnauthorizedClient, CodeUnauthorized, "Public clients cannot use client_credentials")

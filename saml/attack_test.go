@@ -234,6 +234,7 @@ func TestResponseChecks(t *testing.T) {
 		{"wrong destination", func(f *forge) { f.destination = "https://other.example/acs"; f.signResponse = true }, authos.CodeInvalidSAMLResponse},
 		{"wrong issuer", func(f *forge) { f.issuer = "https://other-idp.example" }, authos.CodeInvalidSAMLResponse},
 		{"unknown InResponseTo", func(f *forge) { f.requestID = "_not-ours" }, authos.CodeInvalidSAMLResponse},
+		{"empty InResponseTo with a valid RelayState", func(f *forge) { f.requestID = "" }, authos.CodeInvalidSAMLResponse},
 		{"email outside the domains", func(f *forge) { f.nameID = "zoe@elsewhere.example" }, authos.CodeInvalidSAMLResponse},
 		// The comment splits the NameID's text; canonicalization drops it,
 		// and the whole text is read, whose domain is not owned.

@@ -57,14 +57,14 @@ func (s *Service) connection(ctx context.Context, slug string) (authos.Organizat
 		return o, store.SAMLConnection{}, notConfigured()
 	}
 	if err != nil {
-		return o, store.SAMLConnection{}, storeError(err)
+		return o, store.SAMLConnection{}, authos.AsError(err)
 	}
 	c, err := s.st.GetSAMLConnection(ctx, o.ID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !c.Enabled {
 		return o, store.SAMLConnection{}, notConfigured()
 	}
 	if err != nil {
-		return o, store.SAMLConnection{}, storeError(err)
+		return o, store.SAMLConnection{}, authos.AsError(err)
 	}
 	return o, c, nil
 }
@@ -245,7 +245,7 @@ func (s *Service) serveACS(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, r, authos.CodeInvalidSAMLResponse, msgInvalid, errors.New("assertion replayed"))
 			return
 		}
-		ext.SignInError(w, r, storeError(err))
+		ext.SignInError(w, r, authos.AsError(err))
 		return
 	}
 	email, name := s.identity(c, as)
@@ -370,7 +370,7 @@ func (s *Service) provision(ctx context.Context, o authos.Organization, c store.
 			Data: map[string]any{"role": c.DefaultRole, "via": "saml"}})
 	})
 	if err != nil {
-		return authos.User{}, storeError(err)
+		return authos.User{}, authos.AsError(err)
 	}
 	return user, nil
 }

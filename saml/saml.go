@@ -2,7 +2,6 @@ package saml
 
 import (
 	"context"
-	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -91,10 +90,11 @@ type samlTx interface {
 }
 
 func newStorage(st store.Storage) (storage, error) {
-	if _, err := store.Require[store.SAMLStore](st); err != nil {
+	sst, err := store.Require[storage](st)
+	if err != nil {
 		return nil, fmt.Errorf("saml: the store cannot keep SAML connections: %w", err)
 	}
-	return st.(storage), nil
+	return sst, nil
 }
 
 func (s *Service) tx(ctx context.Context, fn func(tx samlTx) error) error {
@@ -170,14 +170,6 @@ func notConfigured() error {
 	return authos.NewError(authos.CodeSAMLNotConfigured, "This organization has no SAML connection")
 }
 
-func storeError(err error) error {
-	var e *authos.Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return authos.WrapError(authos.CodeInternalServerError, "", err)
-}
-
 // Get returns the organization's connection; SAML_NOT_CONFIGURED when it
 // has none.
 func (s *Service) Get(ctx context.Context, o authos.Organization) (Connection, error) {
@@ -186,7 +178,7 @@ func (s *Service) Get(ctx context.Context, o authos.Organization) (Connection, e
 		return Connection{}, notConfigured()
 	}
 	if err != nil {
-		return Connection{}, storeError(err)
+		return Connection{}, authos.AsError(err)
 	}
 	return s.view(o, c), nil
 }
@@ -309,7 +301,7 @@ func (s *Service) Put(ctx context.Context, actorID string, o authos.Organization
 			Data: map[string]any{"enabled": c.Enabled, "domains": c.Domains}})
 	})
 	if err != nil {
-		return Connection{}, storeError(err)
+		return Connection{}, authos.AsError(err)
 	}
 	return s.view(o, out), nil
 }
@@ -337,7 +329,7 @@ func (s *Service) Delete(ctx context.Context, actorID string, o authos.Organizat
 			Data: map[string]any{"deleted": true}})
 	})
 	if err != nil {
-		return storeError(err)
+		return authos.AsError(err)
 	}
 	return nil
 }
@@ -397,5 +389,5 @@ func (s *Service) providerOf(slug string, c store.SAMLConnection) (*provider, er
 	if err != nil {
 		return nil, err
 	}
-	return newProvider(s.urls(slug), md, (*rsa.PrivateKey)(key), c.SPCert, s.a.Now)
+	return newProvider(s.urls(slug), md, key, c.SPCert, s.a.Now)
 }

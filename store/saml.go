@@ -34,7 +34,7 @@ type SAMLConnection struct {
 	Enabled           bool
 	// PasswordSignInDisabled bars password sign-in for the owned domains.
 	PasswordSignInDisabled bool
-	// SPKey is our signing key (PKCS #8) as ciphertext from the keyring;
+	// SPKey is our signing key (PKCS #1) as ciphertext from the keyring;
 	// SPCert its self-signed certificate (DER).
 	SPKey     []byte
 	SPCert    []byte

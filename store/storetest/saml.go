@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,21 +136,10 @@ func testSAMLRequestSingleUse(t *testing.T, s samlStorage) {
 func testSAMLRequestConcurrent(t *testing.T, s samlStorage) {
 	ctx := t.Context()
 	must(t, "Create", s.CreateSAMLRequest(ctx, store.SAMLRequest{Hash: "h", RequestID: "id", ConnectionID: "c", CreatedAt: base, ExpiresAt: at(time.Hour)}))
-	var ok, used atomic.Int32
-	parallel(12, func(int) {
+	oneWins(t, "ConsumeSAMLRequest", 12, store.ErrUsed, func(int) error {
 		_, err := s.ConsumeSAMLRequest(ctx, "h", at(time.Minute))
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, store.ErrUsed):
-			used.Add(1)
-		default:
-			t.Errorf("ConsumeSAMLRequest: %v", err)
-		}
+		return err
 	})
-	if ok.Load() != 1 || used.Load() != 11 {
-		t.Errorf("concurrent consumes: %d succeeded, %d ErrUsed; want 1, 11", ok.Load(), used.Load())
-	}
 }
 
 func testSAMLAssertionReplay(t *testing.T, s samlStorage) {
@@ -173,21 +161,9 @@ func testSAMLAssertionReplay(t *testing.T, s samlStorage) {
 
 func testSAMLAssertionConcurrent(t *testing.T, s samlStorage) {
 	ctx := t.Context()
-	var ok, used atomic.Int32
-	parallel(12, func(int) {
-		err := s.UseSAMLAssertion(ctx, "c", "a", at(time.Hour), base)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, store.ErrUsed):
-			used.Add(1)
-		default:
-			t.Errorf("UseSAMLAssertion: %v", err)
-		}
+	oneWins(t, "UseSAMLAssertion", 12, store.ErrUsed, func(int) error {
+		return s.UseSAMLAssertion(ctx, "c", "a", at(time.Hour), base)
 	})
-	if ok.Load() != 1 || used.Load() != 11 {
-		t.Errorf("concurrent uses: %d succeeded, %d ErrUsed; want 1, 11", ok.Load(), used.Load())
-	}
 }
 
 func testSAMLInTx(t *testing.T, s samlStorage) {
