@@ -85,7 +85,7 @@ func (s *Service) ProviderToken(ctx context.Context, c authos.ServiceClient, pro
 	if err := authos.CheckIdentifier("user_id", userID); err != nil || userID == "" {
 		return ProviderToken{}, authos.NewError(authos.CodeBadRequest, "user_id is required")
 	}
-	if _, err := s.st.GetOAuthProvider(ctx, c.Org.ID, provider); errors.Is(err, store.ErrNotFound) {
+	if p, err := s.st.GetOAuthProvider(ctx, c.Org.ID, provider); errors.Is(err, store.ErrNotFound) || (err == nil && !p.Enabled) {
 		return ProviderToken{}, authos.NewError(authos.CodeProviderNotConfigured, "This sign-in provider is not set up")
 	} else if err != nil {
 		return ProviderToken{}, authos.WrapError(authos.CodeDatabaseError, "", err)

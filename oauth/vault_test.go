@@ -90,6 +90,21 @@ func TestVault(t *testing.T) {
 		wantCode(t, h.vault("", "", uid), 401, authos.CodeUnauthorized)
 		wantCode(t, h.vault(h.web.ClientID, "wrong-secret", uid), 401, authos.CodeUnauthorized)
 		wantCode(t, h.vault(h.web.ClientID, h.web.ClientSecret, "nobody"), 404, authos.CodeNotFound)
+		// A provider the organization turned off hands out no tokens.
+		ost := st.(store.OAuthStore)
+		prov, err := ost.GetOAuthProvider(t.Context(), h.org.ID, "acme-sso")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prov.Enabled = false
+		if err := ost.PutOAuthProvider(t.Context(), prov); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, h.vault(h.web.ClientID, h.web.ClientSecret, uid), 400, authos.CodeProviderNotConfigured)
+		prov.Enabled = true
+		if err := ost.PutOAuthProvider(t.Context(), prov); err != nil {
+			t.Fatal(err)
+		}
 		if n := h.refreshRequests(); n != 0 {
 			t.Fatalf("%d refreshes of a live token", n)
 		}
