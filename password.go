@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -42,19 +44,48 @@ type Argon2Params struct {
 var defaultArgon2Params = Argon2Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // Argon2id is the default PasswordHasher. Hashes are PHC strings
-// ($argon2id$v=19$m=19456,t=2,p=1$salt$hash); each hash allocates Memory
-// KiB, so at most Concurrency run at once and the others wait.
+// ($argon2id$v=19$m=19456,t=2,p=1$salt$hash). Each hash allocates Memory
+// KiB, so hashing runs in a bounded pool (see HashPool): at most Workers
+// hashes at once, at most Queue more waiting for a worker, and any further
+// request is refused at once with SERVICE_UNAVAILABLE (503, Retry-After).
+// The memory the hashes hold at any moment is therefore at most Workers ×
+// Memory KiB (19 MiB each with the defaults), however many logins arrive.
 type Argon2id struct {
 	params Argon2Params
-	sem    chan struct{}
+	pool   hashPool
 }
+
+// HashPool bounds concurrent password hashing (see NewArgon2idPool).
+type HashPool struct {
+	// Workers is the number of hashes that run at once; <= 0: GOMAXPROCS
+	// (more would not finish sooner, only hold more memory).
+	Workers int
+	// Queue is the number of hashes that may wait for a worker; 0: 8 per
+	// worker (with the default parameters a waiter starts within about
+	// 8 × 28 ms), < 0: none (a request that finds every worker busy is
+	// refused).
+	Queue int
+	// RetryAfter is the Retry-After of the refusal when the queue is full;
+	// default one second.
+	RetryAfter time.Duration
+}
+
+// defaultQueuePerWorker is the default HashPool.Queue per worker.
+const defaultQueuePerWorker = 8
 
 // NewArgon2id returns a hasher with p (zero fields take the defaults, the
 // OWASP ASVS 5.0 parameters m=19456 KiB, t=2, p=1, 16-byte salt, 32-byte
-// key) that runs at most concurrency hashes at once (<= 0: GOMAXPROCS).
+// key) that runs at most concurrency hashes at once (<= 0: GOMAXPROCS) with
+// the default queue: NewArgon2idPool(p, HashPool{Workers: concurrency}).
 // Parameters below the ASVS minimum (m=19456 KiB with t=2, m=12288 with t>=3, or
 // m=47104 with t=1) are refused.
 func NewArgon2id(p Argon2Params, concurrency int) (*Argon2id, error) {
+	return NewArgon2idPool(p, HashPool{Workers: concurrency})
+}
+
+// NewArgon2idPool returns a hasher with p (see NewArgon2id) whose hashes run
+// in the bounded pool (zero fields take the defaults).
+func NewArgon2idPool(p Argon2Params, pool HashPool) (*Argon2id, error) {
 	d := defaultArgon2Params
 	if p.Memory == 0 {
 		p.Memory = d.Memory
@@ -77,27 +108,74 @@ func NewArgon2id(p Argon2Params, concurrency int) (*Argon2id, error) {
 	case p.SaltLen < 16 || p.KeyLen < 16:
 		return nil, errors.New("authos: argon2id salt and key must be at least 16 bytes")
 	}
-	if concurrency <= 0 {
-		concurrency = runtime.GOMAXPROCS(0)
+	if pool.Workers <= 0 {
+		pool.Workers = runtime.GOMAXPROCS(0)
 	}
-	return &Argon2id{params: p, sem: make(chan struct{}, concurrency)}, nil
+	switch {
+	case pool.Queue == 0:
+		pool.Queue = defaultQueuePerWorker * pool.Workers
+	case pool.Queue < 0:
+		pool.Queue = 0
+	}
+	if pool.RetryAfter <= 0 {
+		pool.RetryAfter = time.Second
+	}
+	return &Argon2id{params: p, pool: hashPool{slots: make(chan struct{}, pool.Workers),
+		queue: int64(pool.Queue), retryAfter: pool.RetryAfter}}, nil
 }
 
-func (h *Argon2id) acquire(ctx context.Context) error {
+// hashPool is a pool of workers with a bounded queue, without goroutines of
+// its own: a hash runs on the caller's goroutine once it holds one of the
+// slots (a worker); while all are taken, at most queue callers wait for one
+// (in arrival order, as a channel's senders are served) and the others are
+// refused at once.
+type hashPool struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	queue      int64
+	retryAfter time.Duration
+}
+
+// acquire takes a worker, waiting in the queue when there is room in it:
+// SERVICE_UNAVAILABLE with Retry-After when the queue is full or ctx ends
+// while waiting. Each successful acquire is paired with a release.
+func (p *hashPool) acquire(ctx context.Context) error {
 	select {
-	case h.sem <- struct{}{}:
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if p.waiting.Add(1) > p.queue {
+		p.waiting.Add(-1)
+		return p.busy(errHashQueueFull)
+	}
+	defer p.waiting.Add(-1)
+	select {
+	case p.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return WrapError(CodeServiceUnavailable, "Too many concurrent logins; retry shortly", ctx.Err())
+		return p.busy(ctx.Err())
 	}
+}
+
+// release frees the worker taken by acquire.
+func (p *hashPool) release() { <-p.slots }
+
+var errHashQueueFull = errors.New("password hashing queue is full")
+
+// busy is the refusal of a request the pool cannot take.
+func (p *hashPool) busy(cause error) error {
+	e := WrapError(CodeServiceUnavailable, "Too many concurrent logins; retry shortly", cause)
+	e.RetryAfter = p.retryAfter
+	return e
 }
 
 // Hash implements PasswordHasher.
 func (h *Argon2id) Hash(ctx context.Context, password string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
+	if err := h.pool.acquire(ctx); err != nil {
 		return "", err
 	}
-	defer func() { <-h.sem }()
+	defer h.pool.release()
 	p := h.params
 	salt := randx.Bytes(p.SaltLen)
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
@@ -110,10 +188,10 @@ func (h *Argon2id) Verify(ctx context.Context, password, encoded string) (bool, 
 	if err != nil {
 		return false, false, WrapError(CodeInternalServerError, "", err)
 	}
-	if err := h.acquire(ctx); err != nil {
+	if err := h.pool.acquire(ctx); err != nil {
 		return false, false, err
 	}
-	defer func() { <-h.sem }()
+	defer h.pool.release()
 	key := argon2.IDKey([]byte(password), ph.salt, ph.time, ph.memory, ph.threads, uint32(len(ph.key)))
 	ok := subtle.ConstantTimeCompare(key, ph.key) == 1
 	p := h.params
