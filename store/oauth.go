@@ -55,6 +55,12 @@ type OAuthIdentity struct {
 	OrgID    string
 	Subject  string
 	Email    string // as the provider gave it
+	// Unconfirmed marks an identity that made its account from an address
+	// the provider could not vouch for (an organization's own OpenID
+	// Connect provider): the account was created unverified, and the
+	// identity signs in only once the mailbox's owner confirmed it
+	// (ConfirmOAuthIdentity).
+	Unconfirmed bool
 	OAuthTokens
 	// LeaseID and LeaseUntil are set by LeaseOAuthIdentity while one
 	// instance refreshes the tokens.
@@ -76,6 +82,11 @@ type OAuthTokens struct {
 	// NeedsConsent is set when the provider refused a refresh: the person
 	// must sign in with the provider again.
 	NeedsConsent bool
+	// RefreshFailures counts the background refreshes that failed in a
+	// row; RetryAt is the earliest next one (zero: at once). New tokens
+	// come with both zero.
+	RefreshFailures int
+	RetryAt         time.Time
 }
 
 // OAuthStore keeps social login: organizations' provider credentials,
@@ -125,10 +136,15 @@ type OAuthStore interface {
 	// the user has no such identity.
 	DeleteOAuthIdentity(ctx context.Context, userID, id string) error
 	// SetOAuthTokens replaces the identity's tokens and sets UpdatedAt to
-	// now. With leaseID "" it always does; otherwise only while that lease
-	// is held (ErrConflict when it is not), and it ends the lease.
-	// ErrNotFound when the identity is absent.
+	// now, and ends the identity's lease. With leaseID "" (a sign-in's new
+	// tokens) it always does: the refresh under a lease then finds its
+	// lease gone and cannot store its older result. Otherwise only while
+	// that lease is held (ErrConflict when it is not). ErrNotFound when the
+	// identity is absent.
 	SetOAuthTokens(ctx context.Context, id, leaseID string, t OAuthTokens, now time.Time) error
+	// ConfirmOAuthIdentity clears the identity's Unconfirmed mark and sets
+	// UpdatedAt to now; ErrNotFound when absent.
+	ConfirmOAuthIdentity(ctx context.Context, id string, now time.Time) error
 	// LeaseOAuthIdentity gives the identity to leaseID until until, unless
 	// another lease is live at now (ErrConflict), and returns the identity
 	// as leased. Under any number of concurrent calls with different lease
@@ -136,7 +152,8 @@ type OAuthStore interface {
 	LeaseOAuthIdentity(ctx context.Context, id, leaseID string, now, until time.Time) (OAuthIdentity, error)
 	// ListOAuthIdentitiesToRefresh returns at most limit identities whose
 	// access token expires at or before expiresBefore and that have a
-	// refresh token, do not need consent and hold no lease live at now,
-	// soonest expiry first.
+	// refresh token, do not need consent, are not waiting for a retry
+	// (RetryAt after now) and hold no lease live at now, soonest expiry
+	// first.
 	ListOAuthIdentitiesToRefresh(ctx context.Context, expiresBefore, now time.Time, limit int) ([]OAuthIdentity, error)
 }

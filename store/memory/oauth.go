@@ -107,6 +107,11 @@ func (s *Store) SetOAuthTokens(ctx context.Context, id, leaseID string, t store.
 	return s.do(ctx, func(v *view) error { return v.SetOAuthTokens(ctx, id, leaseID, t, now) })
 }
 
+// ConfirmOAuthIdentity implements store.OAuthStore.
+func (s *Store) ConfirmOAuthIdentity(ctx context.Context, id string, now time.Time) error {
+	return s.do(ctx, func(v *view) error { return v.ConfirmOAuthIdentity(ctx, id, now) })
+}
+
 // LeaseOAuthIdentity implements store.OAuthStore.
 func (s *Store) LeaseOAuthIdentity(ctx context.Context, id, leaseID string, now, until time.Time) (i store.OAuthIdentity, err error) {
 	err = s.do(ctx, func(v *view) error { i, err = v.LeaseOAuthIdentity(ctx, id, leaseID, now, until); return err })
@@ -288,10 +293,18 @@ func (v *view) SetOAuthTokens(_ context.Context, id, leaseID string, t store.OAu
 	case leaseID != "" && i.LeaseID != leaseID:
 		return store.ErrConflict
 	}
-	if leaseID != "" {
-		i.LeaseID, i.LeaseUntil = "", time.Time{}
-	}
+	i.LeaseID, i.LeaseUntil = "", time.Time{}
 	i.OAuthTokens, i.UpdatedAt = copyOAuthTokens(t), now
+	v.st.oauthIdentities[id] = i
+	return nil
+}
+
+func (v *view) ConfirmOAuthIdentity(_ context.Context, id string, now time.Time) error {
+	i, ok := v.st.oauthIdentities[id]
+	if !ok {
+		return store.ErrNotFound
+	}
+	i.Unconfirmed, i.UpdatedAt = false, now
 	v.st.oauthIdentities[id] = i
 	return nil
 }
@@ -313,7 +326,7 @@ func (v *view) ListOAuthIdentitiesToRefresh(_ context.Context, expiresBefore, no
 	var out []store.OAuthIdentity
 	for _, i := range v.st.oauthIdentities {
 		if len(i.RefreshToken) == 0 || i.NeedsConsent || i.ExpiresAt.IsZero() || i.ExpiresAt.After(expiresBefore) ||
-			(i.LeaseID != "" && i.LeaseUntil.After(now)) {
+			i.RetryAt.After(now) || (i.LeaseID != "" && i.LeaseUntil.After(now)) {
 			continue
 		}
 		out = append(out, copyOAuthIdentity(i))

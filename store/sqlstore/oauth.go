@@ -121,16 +121,16 @@ func (h *handle) DeleteExpiredOAuthStates(ctx context.Context, before time.Time)
 	return int(n), err
 }
 
-const oauthIdentityCols = `id, user_id, provider, org_id, subject, email, access_token, refresh_token, token_type,
-	token_expires_at, scopes, needs_consent, lease_id, lease_until, created_at, updated_at`
+const oauthIdentityCols = `id, user_id, provider, org_id, subject, email, unconfirmed, access_token, refresh_token, token_type,
+	token_expires_at, scopes, needs_consent, refresh_failures, refresh_retry_at, lease_id, lease_until, created_at, updated_at`
 
 func scanOAuthIdentity(sc scanner) (store.OAuthIdentity, error) {
 	var i store.OAuthIdentity
 	var access, refresh []byte
 	var scopes sql.NullString
-	var expires, lease, created, updated sql.NullInt64
-	if err := sc.Scan(&i.ID, &i.UserID, &i.Provider, &i.OrgID, &i.Subject, &i.Email, &access, &refresh, &i.TokenType,
-		&expires, &scopes, &i.NeedsConsent, &i.LeaseID, &lease, &created, &updated); err != nil {
+	var expires, retry, lease, created, updated sql.NullInt64
+	if err := sc.Scan(&i.ID, &i.UserID, &i.Provider, &i.OrgID, &i.Subject, &i.Email, &i.Unconfirmed, &access, &refresh, &i.TokenType,
+		&expires, &scopes, &i.NeedsConsent, &i.RefreshFailures, &retry, &i.LeaseID, &lease, &created, &updated); err != nil {
 		return store.OAuthIdentity{}, err
 	}
 	l, err := decodeList(scopes)
@@ -138,7 +138,7 @@ func scanOAuthIdentity(sc scanner) (store.OAuthIdentity, error) {
 		return store.OAuthIdentity{}, err
 	}
 	i.AccessToken, i.RefreshToken, i.Scopes = bytesOrNil(access), bytesOrNil(refresh), l
-	i.ExpiresAt, i.LeaseUntil, i.CreatedAt, i.UpdatedAt = at(expires), at(lease), at(created), at(updated)
+	i.ExpiresAt, i.RetryAt, i.LeaseUntil, i.CreatedAt, i.UpdatedAt = at(expires), at(retry), at(lease), at(created), at(updated)
 	return i, nil
 }
 
@@ -157,9 +157,10 @@ func (h *handle) CreateOAuthIdentity(ctx context.Context, i store.OAuthIdentity)
 		return store.ErrNotFound
 	}
 	return h.insert(ctx, "create oauth identity", `INSERT INTO authos_oauth_identities (`+oauthIdentityCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		i.ID, i.UserID, i.Provider, i.OrgID, i.Subject, i.Email, bytesOrNil(i.AccessToken), bytesOrNil(i.RefreshToken),
-		i.TokenType, ms(i.ExpiresAt), scopes, i.NeedsConsent, i.LeaseID, ms(i.LeaseUntil), ms(i.CreatedAt), ms(i.UpdatedAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		i.ID, i.UserID, i.Provider, i.OrgID, i.Subject, i.Email, i.Unconfirmed, bytesOrNil(i.AccessToken), bytesOrNil(i.RefreshToken),
+		i.TokenType, ms(i.ExpiresAt), scopes, i.NeedsConsent, i.RefreshFailures, ms(i.RetryAt), i.LeaseID, ms(i.LeaseUntil),
+		ms(i.CreatedAt), ms(i.UpdatedAt))
 }
 
 // GetOAuthIdentity returns the identity with id.
@@ -189,22 +190,21 @@ func (h *handle) DeleteOAuthIdentity(ctx context.Context, userID, id string) err
 	return h.change(ctx, "delete oauth identity", `DELETE FROM authos_oauth_identities WHERE id = ? AND user_id = ?`, id, userID)
 }
 
-// SetOAuthTokens replaces the identity's tokens (under leaseID when given,
-// ending it).
+// SetOAuthTokens replaces the identity's tokens and ends its lease (under
+// leaseID only while it is held).
 func (h *handle) SetOAuthTokens(ctx context.Context, id, leaseID string, t store.OAuthTokens, now time.Time) error {
 	scopes, err := encodeList(t.Scopes)
 	if err != nil {
 		return wrap("set oauth tokens", err)
 	}
 	q := `UPDATE authos_oauth_identities SET access_token = ?, refresh_token = ?, token_type = ?, token_expires_at = ?,
-		scopes = ?, needs_consent = ?, updated_at = ?`
-	args := []any{bytesOrNil(t.AccessToken), bytesOrNil(t.RefreshToken), t.TokenType, ms(t.ExpiresAt), scopes, t.NeedsConsent, ms(now)}
+		scopes = ?, needs_consent = ?, refresh_failures = ?, refresh_retry_at = ?, updated_at = ?, lease_id = '', lease_until = NULL
+		WHERE id = ?`
+	args := []any{bytesOrNil(t.AccessToken), bytesOrNil(t.RefreshToken), t.TokenType, ms(t.ExpiresAt), scopes, t.NeedsConsent,
+		t.RefreshFailures, ms(t.RetryAt), ms(now), id}
 	if leaseID != "" {
-		q += `, lease_id = '', lease_until = NULL WHERE id = ? AND lease_id = ?`
-		args = append(args, id, leaseID)
-	} else {
-		q += ` WHERE id = ?`
-		args = append(args, id)
+		q += ` AND lease_id = ?`
+		args = append(args, leaseID)
 	}
 	err = h.change(ctx, "set oauth tokens", q, args...)
 	if errors.Is(err, store.ErrNotFound) && leaseID != "" {
@@ -217,6 +217,12 @@ func (h *handle) SetOAuthTokens(ctx context.Context, id, leaseID string, t store
 		}
 	}
 	return err
+}
+
+// ConfirmOAuthIdentity clears the identity's unconfirmed mark.
+func (h *handle) ConfirmOAuthIdentity(ctx context.Context, id string, now time.Time) error {
+	return h.change(ctx, "confirm oauth identity", `UPDATE authos_oauth_identities SET unconfirmed = ?, updated_at = ? WHERE id = ?`,
+		false, now.UnixMilli(), id)
 }
 
 // LeaseOAuthIdentity is a compare-and-set UPDATE ... RETURNING (WHERE no
@@ -246,8 +252,8 @@ func (h *handle) ListOAuthIdentitiesToRefresh(ctx context.Context, expiresBefore
 	}
 	rows, err := h.query(ctx, `SELECT `+oauthIdentityCols+` FROM authos_oauth_identities
 		WHERE refresh_token IS NOT NULL AND needs_consent = ? AND token_expires_at IS NOT NULL AND token_expires_at <= ?
-		AND (lease_id = '' OR lease_until IS NULL OR lease_until <= ?)
-		ORDER BY token_expires_at, id LIMIT ?`, false, expiresBefore.UnixMilli(), now.UnixMilli(), limit)
+		AND (refresh_retry_at IS NULL OR refresh_retry_at <= ?) AND (lease_id = '' OR lease_until IS NULL OR lease_until <= ?)
+		ORDER BY token_expires_at, id LIMIT ?`, false, expiresBefore.UnixMilli(), now.UnixMilli(), now.UnixMilli(), limit)
 	if err != nil {
 		return nil, wrap("list oauth identities to refresh", err)
 	}

@@ -28,7 +28,9 @@ var oauthTests = []capTest[oauthStorage]{
 	{"StateConcurrent", testOAuthStateConcurrent},
 	{"IdentityCRUD", testOAuthIdentityCRUD},
 	{"TokensAndLease", testOAuthTokensLease},
+	{"SignInEndsLease", testOAuthSignInEndsLease},
 	{"LeaseConcurrent", testOAuthLeaseConcurrent},
+	{"Confirm", testOAuthConfirm},
 	{"RefreshList", testOAuthRefreshList},
 	{"Cascades", testOAuthCascades},
 	{"InTx", testOAuthInTx},
@@ -41,7 +43,7 @@ func normOAuthProvider(p store.OAuthProvider) store.OAuthProvider {
 
 func normOAuthIdentity(i store.OAuthIdentity) store.OAuthIdentity {
 	i.AccessToken, i.RefreshToken, i.Scopes = nb(i.AccessToken), nb(i.RefreshToken), ns(i.Scopes)
-	i.ExpiresAt, i.LeaseUntil, i.CreatedAt, i.UpdatedAt = nt(i.ExpiresAt), nt(i.LeaseUntil), nt(i.CreatedAt), nt(i.UpdatedAt)
+	i.ExpiresAt, i.RetryAt, i.LeaseUntil, i.CreatedAt, i.UpdatedAt = nt(i.ExpiresAt), nt(i.RetryAt), nt(i.LeaseUntil), nt(i.CreatedAt), nt(i.UpdatedAt)
 	return i
 }
 
@@ -205,6 +207,62 @@ func testOAuthTokensLease(t *testing.T, s oauthStorage) {
 	must(t, "Lease after the previous one expired", err)
 }
 
+// A sign-in's new tokens (no lease id) end a refresh lease: the refresher
+// that held it can no longer store its older result, nor mark the
+// identity as needing consent.
+func testOAuthSignInEndsLease(t *testing.T, s oauthStorage) {
+	ctx := t.Context()
+	addUser(t, s, "u1", "a@example.com")
+	must(t, "Create", s.CreateOAuthIdentity(ctx, newOAuthIdentity("i1", "u1", "google", "", "1", base)))
+	if _, err := s.LeaseOAuthIdentity(ctx, "i1", "L1", at(time.Minute), at(2*time.Minute)); err != nil {
+		t.Fatalf("LeaseOAuthIdentity: %v", err)
+	}
+	fresh := store.OAuthTokens{AccessToken: []byte("signin-at"), RefreshToken: []byte("signin-rt"), TokenType: "Bearer", ExpiresAt: at(time.Hour)}
+	must(t, "SetOAuthTokens of a sign-in", s.SetOAuthTokens(ctx, "i1", "", fresh, at(90*time.Second)))
+	got, err := s.GetOAuthIdentity(ctx, "i1")
+	must(t, "Get", err)
+	if got.LeaseID != "" || !got.LeaseUntil.IsZero() {
+		t.Fatalf("after a sign-in's tokens the lease is %q until %v; want none", got.LeaseID, got.LeaseUntil)
+	}
+	stale := store.OAuthTokens{AccessToken: []byte("refresher-at"), RefreshToken: []byte("refresher-rt"), ExpiresAt: at(30 * time.Minute), NeedsConsent: true}
+	wantErr(t, "the refresher's finish after the sign-in", s.SetOAuthTokens(ctx, "i1", "L1", stale, at(100*time.Second)), store.ErrConflict)
+	got, err = s.GetOAuthIdentity(ctx, "i1")
+	must(t, "Get", err)
+	if string(got.AccessToken) != "signin-at" || string(got.RefreshToken) != "signin-rt" || got.NeedsConsent {
+		t.Fatalf("tokens %q/%q needs_consent %v; want the sign-in's", got.AccessToken, got.RefreshToken, got.NeedsConsent)
+	}
+	// The next lease is free at once (the ended one does not block it).
+	if _, err := s.LeaseOAuthIdentity(ctx, "i1", "L2", at(100*time.Second), at(3*time.Minute)); err != nil {
+		t.Fatalf("Lease after the sign-in: %v", err)
+	}
+	// The refresh state travels with the tokens.
+	back := store.OAuthTokens{AccessToken: []byte("a"), RefreshToken: []byte("r"), ExpiresAt: at(time.Hour), RefreshFailures: 3, RetryAt: at(2 * time.Hour)}
+	must(t, "Set under L2", s.SetOAuthTokens(ctx, "i1", "L2", back, at(2*time.Minute)))
+	got, err = s.GetOAuthIdentity(ctx, "i1")
+	must(t, "Get", err)
+	if got.RefreshFailures != 3 || !sameTime(got.RetryAt, at(2*time.Hour)) {
+		t.Fatalf("refresh failures %d, retry at %v; want 3 at +2h", got.RefreshFailures, got.RetryAt)
+	}
+}
+
+func testOAuthConfirm(t *testing.T, s oauthStorage) {
+	ctx := t.Context()
+	addUser(t, s, "u1", "a@example.com")
+	i := newOAuthIdentity("i1", "u1", "acme-sso", "o1", "1", base)
+	i.Unconfirmed = true
+	must(t, "Create", s.CreateOAuthIdentity(ctx, i))
+	got, err := s.FindOAuthIdentity(ctx, "acme-sso", "o1", "1")
+	must(t, "Find", err)
+	checkEqual(t, "unconfirmed identity", got, i, normOAuthIdentity)
+	must(t, "ConfirmOAuthIdentity", s.ConfirmOAuthIdentity(ctx, "i1", at(time.Minute)))
+	got, err = s.GetOAuthIdentity(ctx, "i1")
+	must(t, "Get", err)
+	if got.Unconfirmed || !sameTime(got.UpdatedAt, at(time.Minute)) {
+		t.Fatalf("after ConfirmOAuthIdentity: unconfirmed %v, updated %v", got.Unconfirmed, got.UpdatedAt)
+	}
+	wantErr(t, "Confirm a missing identity", s.ConfirmOAuthIdentity(ctx, "nope", base), store.ErrNotFound)
+}
+
 func testOAuthLeaseConcurrent(t *testing.T, s oauthStorage) {
 	ctx := t.Context()
 	addUser(t, s, "u1", "a@example.com")
@@ -242,6 +300,21 @@ func testOAuthRefreshList(t *testing.T, s oauthStorage) {
 	must(t, "ListOAuthIdentitiesToRefresh", err)
 	if len(got) != 2 || got[0].ID != "i5" || got[1].ID != "i4" {
 		t.Fatalf("ListOAuthIdentitiesToRefresh(after the lease, limit 2) = %v; want i5, i4", identityIDs(got))
+	}
+	// i5 failed and waits for its retry at +3h: skipped until then.
+	i5, err := s.GetOAuthIdentity(ctx, "i5")
+	must(t, "Get i5", err)
+	i5.RefreshFailures, i5.RetryAt = 1, at(3*time.Hour)
+	must(t, "Set i5", s.SetOAuthTokens(ctx, "i5", "", i5.OAuthTokens, base))
+	got, err = s.ListOAuthIdentitiesToRefresh(ctx, at(time.Hour), at(2*time.Hour), 2)
+	must(t, "ListOAuthIdentitiesToRefresh", err)
+	if len(got) != 2 || got[0].ID != "i4" || got[1].ID != "i1" {
+		t.Fatalf("ListOAuthIdentitiesToRefresh(i5 waiting) = %v; want i4, i1", identityIDs(got))
+	}
+	got, err = s.ListOAuthIdentitiesToRefresh(ctx, at(time.Hour), at(3*time.Hour), 1)
+	must(t, "ListOAuthIdentitiesToRefresh", err)
+	if len(got) != 1 || got[0].ID != "i5" {
+		t.Fatalf("ListOAuthIdentitiesToRefresh(at i5's retry) = %v; want i5", identityIDs(got))
 	}
 }
 
