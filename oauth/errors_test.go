@@ -9,6 +9,7 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
+	"github.com/authos/authos"
 	"github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/store"
 )
@@ -146,6 +147,19 @@ func TestCallbackErrors(t *testing.T) {
 		if n := h.countUsers(emails...); n != 0 {
 			t.Fatalf("%d accounts after failed sign-ins; want none", n)
 		}
+		// OAUTH_ERROR on the hosted page has the catalog's status (500),
+		// as the JSON API answers it: the provider's discovery fails.
+		t.Run("provider discovery fails", func(t *testing.T) {
+			h.setOrgProvider("broken-sso", map[string]any{"client_id": "c", "client_secret": "s", "issuer": h.srv.URL + "/no-such-issuer"})
+			defer h.do("DELETE", "/api/organizations/acme/oauth-providers/broken-sso", h.owner, nil)
+			b := browser(t)
+			flow := h.flow(b, "s", "n")
+			r := get(t, b, h.srv.URL+"/auth/social/broken-sso?flow="+url.QueryEscape(flow))
+			wantPage(t, r, authos.CodeOAuthError.HTTPStatus(), "OAUTH_ERROR")
+			if r.status != http.StatusInternalServerError {
+				t.Fatalf("OAUTH_ERROR page status %d; want 500", r.status)
+			}
+		})
 		t.Run("provider not configured", func(t *testing.T) {
 			if r := h.do("DELETE", "/api/organizations/acme/oauth-providers/acme-sso", h.owner, nil); r.status != 204 {
 				t.Fatalf("DELETE: %d", r.status)

@@ -47,6 +47,16 @@ type harness struct {
 	tamper    bool         // the provider's next ID token gets a broken signature
 	authorize []url.Values // what the provider's authorization endpoint received
 	token     []url.Values // what its token endpoint received
+	issued    []issued     // the access tokens its token endpoint issued
+	// beforeToken, when set, runs before the token endpoint answers a
+	// request (outside the lock): a test holds a refresh there.
+	beforeToken func(form url.Values)
+}
+
+// issued is an access token the provider issued, with the grant type of
+// its request.
+type issued struct {
+	grant, accessToken string
 }
 
 func newHarness(t *testing.T, st store.Storage, configure ...func(*oauth.Config)) *harness {
@@ -127,6 +137,12 @@ func (h *harness) record(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		h.mu.Lock()
+		before := h.beforeToken
+		h.mu.Unlock()
+		if before != nil {
+			before(r.Form)
+		}
 		// mockoidc sends expires_in in nanoseconds (a time.Duration);
 		// RFC 6749 §5.1 says seconds, as real providers send it.
 		rec := httptest.NewRecorder()
@@ -138,6 +154,9 @@ func (h *harness) record(next http.Handler) http.Handler {
 				m["expires_in"] = int64(v / 1e9)
 			}
 			h.mu.Lock()
+			if at, ok := m["access_token"].(string); ok {
+				h.issued = append(h.issued, issued{grant: r.Form.Get("grant_type"), accessToken: at})
+			}
 			if idt, ok := m["id_token"].(string); ok && h.tamper {
 				h.tamper = false
 				m["id_token"] = idt[:len(idt)-8] + "AAAAAAAA"
@@ -161,6 +180,19 @@ func (h *harness) lastAuthorize() url.Values {
 		h.t.Fatal("the provider received no authorization request")
 	}
 	return h.authorize[len(h.authorize)-1]
+}
+
+// lastIssued is the last access token the provider issued for grant.
+func (h *harness) lastIssued(grant string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := len(h.issued) - 1; i >= 0; i-- {
+		if h.issued[i].grant == grant {
+			return h.issued[i].accessToken
+		}
+	}
+	h.t.Fatalf("the provider issued no access token for %s", grant)
+	return ""
 }
 
 func (h *harness) lastToken() url.Values {

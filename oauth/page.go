@@ -55,13 +55,14 @@ func (s *Service) pageData(r *http.Request) *pageData {
 }
 
 // errorPage shows err with its catalog code (support reads it off a
-// screenshot). A provider failure answers 502, never 500.
+// screenshot) and the catalog's status for it (OAUTH_ERROR: 500, as the
+// JSON API answers it).
 func (s *Service) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 	e := authos.AsError(err)
 	status := e.Code.HTTPStatus()
 	switch {
 	case e.Code == authos.CodeOAuthError:
-		status = http.StatusBadGateway
+		// The provider failed, not this instance: a warning.
 		s.a.Logger().Warn("oauth: provider login failed", "cause", errText(e))
 	case status >= 500:
 		s.a.Logger().Error("oauth: provider login failed", "error_code", string(e.Code), "cause", errText(e))

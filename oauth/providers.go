@@ -15,24 +15,36 @@ import (
 	"github.com/authos/authos"
 )
 
-// discoveryTTL is how long a provider's discovery document is reused.
+// discoveryTTL is how long a provider's discovery document is reused, on
+// the instance's clock (authos.Config.Now).
 const discoveryTTL = time.Hour
+
+// maxDiscovery bounds the cached discovery documents: every organization
+// may name issuers of its own, so the cache must not grow with them. The
+// oldest entry makes room for a new one.
+const maxDiscovery = 64
 
 type oidcEntry struct {
 	p  *oidc.Provider
-	at time.Time
+	at time.Time // fetched
+}
+
+// fresh reports whether e may still be used at now (a clock set back
+// counts as expired).
+func (e *oidcEntry) fresh(now time.Time) bool {
+	return !now.Before(e.at) && now.Sub(e.at) < discoveryTTL
 }
 
 // oidcProvider returns the discovered provider of c's issuer. For a
 // Microsoft issuer of several tenants the discovery document names a
 // tenant placeholder as issuer; the ID token's iss is then checked against
-// its tid instead.
+// its tid instead. Failures are not cached.
 func (s *Service) oidcProvider(ctx context.Context, c conn) (*oidc.Provider, error) {
-	now := time.Now()
+	now := s.a.Now()
 	s.mu.Lock()
 	e, ok := s.discovery[c.issuer]
 	s.mu.Unlock()
-	if ok && now.Sub(e.at) < discoveryTTL {
+	if ok && e.fresh(now) {
 		return e.p, nil
 	}
 	if err := s.guard.CheckURL(c.issuer); err != nil {
@@ -47,8 +59,23 @@ func (s *Service) oidcProvider(ctx context.Context, c conn) (*oidc.Provider, err
 		return nil, err
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	for iss, old := range s.discovery {
+		if !old.fresh(now) {
+			delete(s.discovery, iss)
+		}
+	}
+	delete(s.discovery, c.issuer)
+	for len(s.discovery) >= maxDiscovery {
+		oldest := ""
+		for iss, old := range s.discovery {
+			if oldest == "" || old.at.Before(s.discovery[oldest].at) {
+				oldest = iss
+			}
+		}
+		delete(s.discovery, oldest)
+	}
 	s.discovery[c.issuer] = &oidcEntry{p: p, at: now}
-	s.mu.Unlock()
 	return p, nil
 }
 

@@ -152,13 +152,36 @@ func (s *Service) view(id store.OAuthIdentity) (ProviderToken, error) {
 	return t, nil
 }
 
-// errLeased: another caller holds the identity's refresh lease.
+// errLeased: another caller holds the identity's refresh lease, or a
+// sign-in stored new tokens while this refresh ran (its result is older
+// and was dropped).
 var errLeased = errors.New("oauth: the identity is being refreshed")
 
+// Backoff of the background refresh of an identity whose refresh failed:
+// retryBase after the first failure, doubling, at most retryMax.
+const (
+	retryBase = 5 * time.Minute
+	retryMax  = 24 * time.Hour
+)
+
+// retryAfter is the wait after the n-th failure in a row.
+func retryAfter(n int) time.Duration {
+	d := retryBase
+	for i := 1; i < n && d < retryMax; i++ {
+		d *= 2
+	}
+	return min(d, retryMax)
+}
+
 // refresh renews id's tokens under a lease (errLeased when another caller
-// holds it). A token found no longer due once leased (refreshed by the
-// previous holder) is returned as it is. A refresh the provider refuses
-// marks the identity as needing consent.
+// holds it, or when a sign-in replaced the tokens meanwhile: the store then
+// refuses this older result). A token found no longer due once leased
+// (refreshed by the previous holder) is returned as it is. A refresh the
+// provider refuses (invalid_grant) marks the identity as needing consent;
+// any other failure (the provider gone from the configuration, or down)
+// counts, and the background refresh leaves the identity alone for a
+// growing while (retryAfter) so that failing identities never crowd out the
+// others.
 func (s *Service) refresh(ctx context.Context, id store.OAuthIdentity, ahead time.Duration) (store.OAuthIdentity, error) {
 	lease := randx.ID()
 	now := s.a.Now()
@@ -170,7 +193,11 @@ func (s *Service) refresh(ctx context.Context, id store.OAuthIdentity, ahead tim
 		return store.OAuthIdentity{}, authos.WrapError(authos.CodeDatabaseError, "", err)
 	}
 	release := func(t store.OAuthTokens) error {
-		if err := s.st.SetOAuthTokens(context.WithoutCancel(ctx), l.ID, lease, t, s.a.Now()); err != nil {
+		err := s.st.SetOAuthTokens(context.WithoutCancel(ctx), l.ID, lease, t, s.a.Now())
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return errLeased // a sign-in's newer tokens ended the lease
+		case err != nil:
 			return authos.WrapError(authos.CodeDatabaseError, "", err)
 		}
 		l.OAuthTokens, l.LeaseID, l.LeaseUntil = t, "", time.Time{}
@@ -181,16 +208,18 @@ func (s *Service) refresh(ctx context.Context, id store.OAuthIdentity, ahead tim
 	}
 	tok, err := s.renew(ctx, l)
 	if err != nil {
+		t := l.OAuthTokens
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-			t := l.OAuthTokens
 			t.NeedsConsent = true
 			if rerr := release(t); rerr != nil {
 				return store.OAuthIdentity{}, rerr
 			}
 			return store.OAuthIdentity{}, errNeedsConsent(l.Provider)
 		}
-		if rerr := release(l.OAuthTokens); rerr != nil {
+		t.RefreshFailures++
+		t.RetryAt = s.a.Now().Add(retryAfter(t.RefreshFailures))
+		if rerr := release(t); rerr != nil {
 			return store.OAuthIdentity{}, rerr
 		}
 		var ae *authos.Error

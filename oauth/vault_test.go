@@ -3,7 +3,9 @@ package oauth_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,4 +172,127 @@ func ph(st store.Storage, n int) string {
 		return "$" + strconv.Itoa(n)
 	}
 	return "?"
+}
+
+// A sign-in that stores new provider tokens while a refresh of the same
+// identity is under way wins: the refresh's older result is refused when
+// it comes back, and the vault hands out the sign-in's token.
+func TestSignInBeatsRunningRefresh(t *testing.T) {
+	backends.Each(t, func(t *testing.T, st store.Storage) {
+		h := newHarness(t, st)
+		h.useIdP()
+		uid := h.signInIdP("idp-rae", "rae@example.com")
+		// The access token expired (in the store: the provider's ID tokens
+		// must stay valid for the second sign-in).
+		ost := st.(store.OAuthStore)
+		id, err := ost.FindOAuthIdentity(context.Background(), "acme-sso", h.org.ID, "idp-rae")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id.ExpiresAt = h.inst.Clock.Now().Add(-time.Second)
+		if err := ost.SetOAuthTokens(context.Background(), id.ID, "", id.OAuthTokens, h.inst.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+
+		entered, release := make(chan struct{}), make(chan struct{})
+		var once, released sync.Once
+		unblock := func() { released.Do(func() { close(release) }) }
+		t.Cleanup(unblock) // before the provider shuts down
+		h.mu.Lock()
+		h.beforeToken = func(form url.Values) {
+			if form.Get("grant_type") == "refresh_token" {
+				once.Do(func() { close(entered) })
+				<-release
+			}
+		}
+		h.mu.Unlock()
+		done := make(chan result)
+		go func() { done <- h.vault(h.web.ClientID, h.web.ClientSecret, uid) }()
+		<-entered // the refresh holds the lease and waits for the provider
+
+		if again := h.signInIdP("idp-rae", "rae@example.com"); again != uid {
+			t.Fatalf("the second sign-in found user %s; want %s", again, uid)
+		}
+		signIn := h.lastIssued("authorization_code")
+		unblock()
+		r := <-done
+		refreshed := h.lastIssued("refresh_token")
+		if refreshed == signIn {
+			t.Fatal("the provider issued the same token twice")
+		}
+		if r.status != 200 || r.json["access_token"] != signIn {
+			t.Fatalf("vault during the race: %d %s; want the sign-in's token", r.status, r.body)
+		}
+		r = h.vault(h.web.ClientID, h.web.ClientSecret, uid)
+		if r.status != 200 || r.json["access_token"] != signIn {
+			t.Fatalf("vault after the race: %d; want the sign-in's token stored, not the refresh's", r.status)
+		}
+		if n := h.refreshRequests(); n != 1 {
+			t.Fatalf("%d refresh requests; want 1", n)
+		}
+		id, err = ost.GetOAuthIdentity(context.Background(), id.ID)
+		if err != nil || id.LeaseID != "" {
+			t.Fatalf("identity after the race: lease %q, %v", id.LeaseID, err)
+		}
+	})
+}
+
+// Identities whose refresh keeps failing (here: their provider is no
+// longer set up, PROVIDER_NOT_CONFIGURED) wait with a growing backoff, so
+// more than a batch (100) of them never keep a good identity from being
+// refreshed.
+func TestRefreshDueBacksOffFailures(t *testing.T) {
+	backends.Each(t, func(t *testing.T, st store.Storage) {
+		h := newHarness(t, st)
+		h.useIdP()
+		ctx := context.Background()
+		ost := st.(store.OAuthStore)
+		uid := h.signInIdP("idp-gus", "gus@example.com")
+		now := h.inst.Clock.Now()
+		const failing = 150
+		for i := range failing {
+			u := authos.User{ID: fmt.Sprintf("u%03d", i), Email: fmt.Sprintf("gone%03d@example.com", i), EmailVerified: true, CreatedAt: now, UpdatedAt: now}
+			if err := st.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			// Expiring before the good one: listed first.
+			if err := ost.CreateOAuthIdentity(ctx, store.OAuthIdentity{ID: fmt.Sprintf("i%03d", i), UserID: u.ID, Provider: "gone-sso", OrgID: h.org.ID,
+				Subject: u.ID, OAuthTokens: store.OAuthTokens{AccessToken: []byte("x"), RefreshToken: []byte("x"), TokenType: "Bearer",
+					ExpiresAt: now.Add(-time.Hour)}, CreatedAt: now, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		total := 0
+		for range 2 {
+			n, err := h.svc.RefreshDue(ctx)
+			if err == nil {
+				t.Fatal("RefreshDue reported no failure")
+			}
+			total += n
+		}
+		if total != 1 || h.refreshRequests() != 1 {
+			t.Fatalf("two background rounds renewed %d (provider saw %d refreshes); want the good identity once", total, h.refreshRequests())
+		}
+		r := h.vault(h.web.ClientID, h.web.ClientSecret, uid)
+		if r.status != 200 || r.json["access_token"] != h.lastIssued("refresh_token") {
+			t.Fatalf("vault: %d %s; want the refreshed token", r.status, r.body)
+		}
+		first, err := ost.GetOAuthIdentity(ctx, "i000")
+		if err != nil || first.RefreshFailures != 1 || !first.RetryAt.Equal(now.Add(5*time.Minute)) || first.NeedsConsent {
+			t.Fatalf("a failing identity: failures %d, retry at %v (now %v), %v", first.RefreshFailures, first.RetryAt, now, err)
+		}
+		// While they wait, a round touches the good identity only.
+		if n, err := h.svc.RefreshDue(ctx); n != 1 || err != nil {
+			t.Fatalf("RefreshDue while the failing ones wait = %d, %v; want 1, nil", n, err)
+		}
+		// After the wait they are tried again, and then wait twice as long.
+		h.inst.Clock.Advance(5 * time.Minute)
+		for range 2 {
+			_, _ = h.svc.RefreshDue(ctx)
+		}
+		first, err = ost.GetOAuthIdentity(ctx, "i149")
+		if err != nil || first.RefreshFailures != 2 || !first.RetryAt.Equal(now.Add(15*time.Minute)) {
+			t.Fatalf("a failing identity after its second failure: failures %d, retry at %v, %v", first.RefreshFailures, first.RetryAt, err)
+		}
+	})
 }
