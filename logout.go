@@ -74,32 +74,27 @@ func readLogoutRequest(w http.ResponseWriter, r *http.Request) (logoutRequest, e
 }
 
 // idTokenHint verifies an ID token this issuer signed (signature with a
-// known key, typ JWT, iss) and returns its claims. Its expiry is not
-// checked: an RP may send an expired ID token as the hint.
-func (a *Authos) idTokenHint(raw string) (*idClaims, bool) {
+// known key, reloaded when another instance rotated it in, typ JWT, iss)
+// and returns its claims. Its expiry is not checked: an RP may send an
+// expired ID token as the hint.
+func (a *Authos) idTokenHint(ctx context.Context, raw string) (*idClaims, bool) {
 	if raw == "" || strings.Count(raw, ".") != 2 {
 		return nil, false
 	}
 	c := &idClaims{}
 	p := jwt.NewParser(jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}), jwt.WithoutClaimsValidation())
-	_, err := p.ParseWithClaims(raw, c, func(t *jwt.Token) (any, error) {
-		if typ, _ := t.Header["typ"].(string); typ != typIDToken {
-			return nil, errors.New("not an ID token")
-		}
-		if _, ok := t.Header["crit"]; ok {
-			return nil, errors.New("critical header extensions are not supported")
-		}
-		kid, _ := t.Header["kid"].(string)
-		k, ok := a.keys.lookup(kid)
-		if !ok || t.Method.Alg() != k.alg {
-			return nil, errors.New("unknown key")
-		}
-		return k.public, nil
-	})
+	_, err := p.ParseWithClaims(raw, c, a.tokenKeyfunc(ctx, idTokenType))
 	if err != nil || c.Issuer != a.cfg.Issuer || len(c.Audience) != 1 || c.Subject == "" {
 		return nil, false
 	}
 	return c, true
+}
+
+// idTokenType reports whether a typ header is the one of the ID tokens
+// this issuer signs.
+func idTokenType(typ any) bool {
+	s, _ := typ.(string)
+	return s == typIDToken
 }
 
 // revokeWithFamilies revokes through tx the session sessionID and, for a
@@ -192,7 +187,7 @@ func (a *Authos) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	hint, hinted := a.idTokenHint(req.IDTokenHint)
+	hint, hinted := a.idTokenHint(ctx, req.IDTokenHint)
 	if !hinted {
 		hint = nil
 	}

@@ -286,9 +286,34 @@ func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*a
 		return nil, NewError(CodeJWTError, "Malformed token")
 	}
 	claims := &accessClaims{}
-	_, err := a.parser(audience).ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		if !accessTokenType(t.Header["typ"]) {
-			return nil, errors.New("not an access token")
+	_, err := a.parser(audience).ParseWithClaims(raw, claims, a.tokenKeyfunc(ctx, accessTokenType))
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return nil, WrapError(CodeTokenExpired, "Access token has expired", err)
+		}
+		if errors.Is(err, jwt.ErrTokenInvalidAudience) {
+			// Only a token signed by this issuer gets this far (the
+			// signature is checked before the claims): say why, since a
+			// token of another audience (a service's token on a management
+			// route) is an easy mistake to make and a hard one to see.
+			return nil, WrapError(CodeJWTError, audienceMismatch, err)
+		}
+		return nil, WrapError(CodeJWTError, "Invalid token", err)
+	}
+	return claims, nil
+}
+
+// tokenKeyfunc is the jwt.Keyfunc of the tokens this issuer signs, for
+// every parser of them (access tokens, the ID tokens of logout hints):
+// the typ header must pass typOK, there may be no "crit" header (RFC 7515
+// §4.1.11: no extension is understood), kid must name a key that still
+// verifies (after a reload from the store when it is unknown: another
+// instance may just have rotated it in, see reloadKeysFor), and the
+// token's algorithm must be that key's.
+func (a *Authos) tokenKeyfunc(ctx context.Context, typOK func(typ any) bool) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		if !typOK(t.Header["typ"]) {
+			return nil, errors.New("unexpected token type")
 		}
 		if _, ok := t.Header["crit"]; ok {
 			return nil, errors.New("critical header extensions are not supported")
@@ -307,21 +332,7 @@ func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*a
 			return nil, errors.New("algorithm does not match the key")
 		}
 		return k.public, nil
-	})
-	if err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			return nil, WrapError(CodeTokenExpired, "Access token has expired", err)
-		}
-		if errors.Is(err, jwt.ErrTokenInvalidAudience) {
-			// Only a token signed by this issuer gets this far (the
-			// signature is checked before the claims): say why, since a
-			// token of another audience (a service's token on a management
-			// route) is an easy mistake to make and a hard one to see.
-			return nil, WrapError(CodeJWTError, audienceMismatch, err)
-		}
-		return nil, WrapError(CodeJWTError, "Invalid token", err)
 	}
-	return claims, nil
 }
 
 // audienceMismatch is the JWT_ERROR message of a valid token minted for
