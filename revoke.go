@@ -26,56 +26,19 @@ const (
 	tokenTypeRefresh = "refresh_token"
 )
 
-// tokenClientRequest is a request of the revocation or introspection
-// endpoint once read: the client's credentials and the token.
-type tokenClientRequest struct {
-	clientID, secret, via string
-	token, hint           string
-}
-
-// parseTokenClientRequest reads the form of POST /auth/revoke and POST
-// /auth/introspect strictly (each parameter once, no control characters)
-// with the client's credentials, as parseTokenRequest does.
-func parseTokenClientRequest(w http.ResponseWriter, r *http.Request) (tokenClientRequest, *OAuthError) {
-	if err := parseForm(w, r, maxTokenFormBytes); err != nil {
-		return tokenClientRequest{}, oauthErrorOf(err)
-	}
-	form := r.PostForm
-	id, secret, via, oe := clientCredentials(r, form)
-	if oe != nil {
-		return tokenClientRequest{}, oe
-	}
-	if len(id) > 256 || len(secret) > 512 {
-		return tokenClientRequest{}, NewOAuthError(oauthInvalidClient, CodeUnauthorized, "Invalid client credentials")
-	}
-	req := tokenClientRequest{clientID: id, secret: secret, via: via, token: form.Get("token"), hint: form.Get("token_type_hint")}
-	if req.token == "" {
-		return tokenClientRequest{}, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "token is required")
-	}
-	return req, nil
-}
-
-// tokenClient reads and authenticates a request of the revocation or
-// introspection endpoint; on failure it has written the OAuth error.
-func (a *Authos) tokenClient(w http.ResponseWriter, r *http.Request) (ServiceClient, tokenClientRequest, bool) {
-	req, oe := parseTokenClientRequest(w, r)
-	if oe == nil {
-		oe = a.limitClient(r.Context(), req.clientID)
+// tokenClient authenticates the client of a request of the revocation or
+// introspection endpoint (authenticateClientRequest) and returns it with
+// the token; on failure it has written the OAuth error.
+func (a *Authos) tokenClient(w http.ResponseWriter, r *http.Request) (ServiceClient, string, bool) {
+	c, _, form, oe := a.authenticateClientRequest(w, r)
+	if oe == nil && form.Get("token") == "" {
+		oe = NewOAuthError(oauthInvalidRequest, CodeBadRequest, "token is required")
 	}
 	if oe != nil {
 		a.writeOAuthError(w, r, oe)
-		return ServiceClient{}, req, false
+		return ServiceClient{}, "", false
 	}
-	c, err := a.authenticateAnyClient(r.Context(), req.clientID, req.secret)
-	if err != nil {
-		e := oauthErrorOf(err)
-		if e.RFC == oauthInvalidClient && req.via == clientAuthBasic {
-			e.Status = http.StatusUnauthorized
-		}
-		a.writeOAuthError(w, r, e)
-		return ServiceClient{}, req, false
-	}
-	return c, req, true
+	return c, form.Get("token"), true
 }
 
 // clientToken is a token found to be issued to a client.
@@ -224,11 +187,11 @@ func (a *Authos) IntrospectToken(ctx context.Context, c ServiceClient, token str
 // handleRevoke serves POST /auth/revoke: 200 with an empty body whatever
 // the token was, once the client is authenticated.
 func (a *Authos) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	c, req, ok := a.tokenClient(w, r)
+	c, token, ok := a.tokenClient(w, r)
 	if !ok {
 		return
 	}
-	if err := a.RevokeToken(r.Context(), c, req.token); err != nil {
+	if err := a.RevokeToken(r.Context(), c, token); err != nil {
 		a.writeOAuthError(w, r, oauthErrorOf(err))
 		return
 	}
@@ -238,11 +201,11 @@ func (a *Authos) handleRevoke(w http.ResponseWriter, r *http.Request) {
 
 // handleIntrospect serves POST /auth/introspect.
 func (a *Authos) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	c, req, ok := a.tokenClient(w, r)
+	c, token, ok := a.tokenClient(w, r)
 	if !ok {
 		return
 	}
-	in, err := a.IntrospectToken(r.Context(), c, req.token)
+	in, err := a.IntrospectToken(r.Context(), c, token)
 	if err != nil {
 		a.writeOAuthError(w, r, oauthErrorOf(err))
 		return

@@ -233,41 +233,66 @@ func clientCredentials(r *http.Request, form url.Values) (id, secret, via string
 	return uid, usecret, clientAuthBasic, nil
 }
 
-// parseTokenRequest reads a token request's form (strictly: each parameter
-// once, no control characters) and its client credentials, without
-// authenticating the client. It is the parser behind the token endpoint.
-func parseTokenRequest(w http.ResponseWriter, r *http.Request) (grantType, clientID, secret, via string, form url.Values, oe *OAuthError) {
+// authenticateClientRequest reads the form of a request to the token,
+// revocation or introspection endpoint (strictly: each parameter once, no
+// control characters) and authenticates its client, the same way for the
+// three: the credentials of clientCredentials, the per-client limit, then a
+// confidential client by its secret and a public one (the host client
+// included) by its client_id alone; a public client that sends a secret
+// is refused, since it has none to send. Failures are the OAuth error to
+// write (see clientError).
+func (a *Authos) authenticateClientRequest(w http.ResponseWriter, r *http.Request) (ServiceClient, string, url.Values, *OAuthError) {
 	if err := parseForm(w, r, maxTokenFormBytes); err != nil {
-		return "", "", "", "", nil, oauthErrorOf(err)
+		return ServiceClient{}, "", nil, oauthErrorOf(err)
 	}
-	form = r.PostForm
-	grantType = form.Get("grant_type")
-	if grantType == "" {
-		return "", "", "", "", nil, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "grant_type is required")
+	form := r.PostForm
+	id, secret, via, oe := clientCredentials(r, form)
+	if oe == nil && (len(id) > 256 || len(secret) > 512) {
+		oe = clientError(NewError(CodeUnauthorized, "Invalid client credentials"), via)
 	}
-	if err := CheckIdentifier("grant_type", grantType); err != nil || len(grantType) > 256 {
-		return "", "", "", "", nil, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "Malformed grant_type")
-	}
-	clientID, secret, via, oe = clientCredentials(r, form)
-	if oe != nil {
-		return "", "", "", "", nil, oe
-	}
-	if len(clientID) > 256 || len(secret) > 512 {
-		return "", "", "", "", nil, NewOAuthError(oauthInvalidClient, CodeUnauthorized, "Invalid client credentials")
-	}
-	return grantType, clientID, secret, via, form, nil
-}
-
-// handleToken serves POST /auth/token: it parses the request,
-// authenticates the client once and hands the request to the grant
-// registered for its grant_type.
-func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
-	grantType, id, secret, via, form, oe := parseTokenRequest(w, r)
 	if oe == nil {
 		oe = a.limitClient(r.Context(), id)
 	}
 	if oe != nil {
+		return ServiceClient{}, "", nil, oe
+	}
+	c, err := a.authenticateAnyClient(r.Context(), id, secret)
+	if err == nil && secret != "" && c.Service.ClientSecretHash == "" {
+		err = NewError(CodeUnauthorized, "This client is public and has no secret; send its client_id alone")
+	}
+	if err != nil {
+		return ServiceClient{}, "", nil, clientError(err, via)
+	}
+	return c, via, form, nil
+}
+
+// clientError is the OAuth error of err for a client that authenticated
+// via (clientAuthBasic or clientAuthBody): invalid_client is 401, with the
+// Basic challenge writeOAuthError adds, when the client tried HTTP Basic
+// (RFC 6749 §5.2), 400 otherwise.
+func clientError(err error, via string) *OAuthError {
+	e := oauthErrorOf(err)
+	if e.RFC == oauthInvalidClient && via == clientAuthBasic {
+		e.Status = http.StatusUnauthorized
+	}
+	return e
+}
+
+// handleToken serves POST /auth/token: it authenticates the client once
+// and hands the request to the grant registered for its grant_type.
+func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
+	c, via, form, oe := a.authenticateClientRequest(w, r)
+	if oe != nil {
 		a.writeOAuthError(w, r, oe)
+		return
+	}
+	grantType := form.Get("grant_type")
+	if grantType == "" {
+		a.writeOAuthError(w, r, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "grant_type is required"))
+		return
+	}
+	if err := CheckIdentifier("grant_type", grantType); err != nil || len(grantType) > 256 {
+		a.writeOAuthError(w, r, NewOAuthError(oauthInvalidRequest, CodeBadRequest, "Malformed grant_type"))
 		return
 	}
 	g, ok := a.grant(grantType)
@@ -276,24 +301,11 @@ func (a *Authos) handleToken(w http.ResponseWriter, r *http.Request) {
 			"Unsupported grant_type; supported: "+fmt.Sprint(a.grantTypes())))
 		return
 	}
-	c, err := a.authenticateAnyClient(r.Context(), id, secret)
-	if err != nil {
-		e := oauthErrorOf(err)
-		if e.RFC == oauthInvalidClient && via == clientAuthBasic {
-			e.Status = http.StatusUnauthorized
-		}
-		a.writeOAuthError(w, r, e)
-		return
-	}
 	req := &TokenRequest{GrantType: grantType, Client: c, Public: c.Service.ClientSecretHash == "", Via: via,
 		Form: form, ClientIP: a.ClientIP(r), UserAgent: r.UserAgent()}
 	tr, err := g(r.Context(), req)
 	if err != nil {
-		e := oauthErrorOf(err)
-		if e.RFC == oauthInvalidClient && via == clientAuthBasic {
-			e.Status = http.StatusUnauthorized
-		}
-		a.writeOAuthError(w, r, e)
+		a.writeOAuthError(w, r, clientError(err, via))
 		return
 	}
 	w.Header().Set("Pragma", "no-cache")

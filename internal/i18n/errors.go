@@ -256,6 +256,9 @@ var errorMessages = map[string]map[string]string{
 		"slug, name and service_type are required":             "slug, name und service_type sind erforderlich",
 		"User not found":                                       "Benutzer nicht gefunden",
 
+		// Client authentication at the token, revocation and introspection endpoints.
+		"This client is public and has no secret; send its client_id alone": "Dieser Client ist öffentlich und hat kein Geheimnis; senden Sie nur seine client_id",
+
 		// Second factor (mfa).
 		"Invalid verification code":                            "Ungültiger Bestätigungscode",
 		"No backup codes left; regenerate them":                "Keine Backup-Codes mehr übrig; erzeugen Sie neue",
