@@ -27,8 +27,8 @@ func TestClientAuthenticationSameAtEveryEndpoint(t *testing.T) {
 		body                 url.Values
 	}
 	type answer struct {
-		status         int
-		rfc, code      string
+		status          int
+		rfc, code       string
 		wwwAuthenticate string
 	}
 	invalidBasic := answer{401, "invalid_client", string(authos.CodeUnauthorized), `Basic realm="authos"`}
