@@ -99,9 +99,7 @@ func (a *Authos) Register(ctx context.Context, in RegisterInput) (User, error) {
 	if err != nil {
 		return User{}, dbError(err)
 	}
-	for _, id := range revoked {
-		a.revoked.add(id, now)
-	}
+	a.sessionsRevoked(ctx, revoked, now, false)
 	return u, nil
 }
 
@@ -380,9 +378,7 @@ func (a *Authos) ResetPassword(ctx context.Context, token, password string) erro
 	if err != nil {
 		return dbError(err)
 	}
-	for _, id := range revoked {
-		a.revoked.add(id, a.now())
-	}
+	a.sessionsRevoked(ctx, revoked, a.now(), false)
 	return nil
 }
 

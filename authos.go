@@ -29,6 +29,7 @@ type Authos struct {
 	keys      keySet
 	parsers   sync.Map // audience -> *jwt.Parser
 	revoked   *revocationCache
+	tokens    *tokenCache // verified access tokens; nil when Config.TokenCache.Disabled
 	dummyHash string
 	templates map[string]map[string]*emailTemplate // language -> name
 	pages     *accountPages
@@ -61,10 +62,12 @@ func New(ctx context.Context, cfg Config) (*Authos, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokens := newTokenCache(cfg.TokenCache)
 	a := &Authos{
 		cfg: cfg, st: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger,
 		hasher: nfkcHasher{cfg.Hasher}, limiter: cfg.RateLimiter,
-		revoked:       newRevocationCache(),
+		tokens:        tokens,
+		revoked:       newRevocationCache(cfg, tokens),
 		topics:        map[string]OutboxHandler{},
 		hostSignInURL: hostSignInURL,
 	}
@@ -123,7 +126,9 @@ func (a *Authos) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // Run does the background work until ctx ends: delivering the outbox
-// (email, events), refreshing the revocation cache, and hourly deleting
+// (email, events), receiving the revocations other instances announce
+// (Config.Revocations, a store with store.RevocationFeed) and refreshing the
+// revocation set from the store, and hourly deleting
 // expired tokens and stale failure counters (unlocked, with a window older
 // than the longest lockout window and a day) and running the Extension.AddCleanup
 // functions. Run it in one or in
@@ -132,6 +137,9 @@ func (a *Authos) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // 10 s later and neither has been called, the instance logs one warning.
 func (a *Authos) Run(ctx context.Context) error {
 	a.outboxWatch.delivering.Store(true)
+	var listeners sync.WaitGroup
+	defer listeners.Wait()
+	a.listenRevocations(ctx, &listeners)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	var lastCleanup time.Time

@@ -128,6 +128,26 @@ type Config struct {
 	// at least once). Optional.
 	OnEvent func(ctx context.Context, ev Event) error
 
+	// TokenCache keeps verified access tokens until their exp, so that a
+	// token seen before costs a digest and two map lookups instead of a
+	// signature check (see TokenCache). On by default; TokenCache.Disabled
+	// turns it off.
+	TokenCache TokenCache
+	// Revocations carries session revocations to the other instances of a
+	// deployment at once (package redisbus: Redis pub/sub). Optional: a
+	// PostgreSQL store carries them itself (LISTEN/NOTIFY), and without
+	// either the other instances learn of them from the store every
+	// RevocationPoll. Pushed revocations are received while Run runs.
+	Revocations RevocationBus
+	// RevocationPoll is how often the revocation set is re-read from the
+	// store while no push channel (Revocations, or the store's own) is up.
+	// Default 500ms.
+	RevocationPoll time.Duration
+	// RevocationPollPushed is that period while a push channel is up; a
+	// channel that breaks falls back to RevocationPoll until it is up
+	// again. Default 30s.
+	RevocationPollPushed time.Duration
+
 	// Logger for server-side diagnostics. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -270,6 +290,17 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Leeway, 30*time.Second)
 	def(&c.InvitationTTL, 7*24*time.Hour)
 	def(&c.APIKeyTouchInterval, time.Minute)
+	def(&c.RevocationPoll, 500*time.Millisecond)
+	def(&c.RevocationPollPushed, 30*time.Second)
+	if c.TokenCache.MaxEntries < 0 || c.TokenCache.MaxBytes < 0 {
+		return c, errors.New("authos: Config.TokenCache.MaxEntries and MaxBytes must not be negative; use 0 for the default")
+	}
+	if c.TokenCache.MaxEntries == 0 {
+		c.TokenCache.MaxEntries = defaultTokenCacheEntries
+	}
+	if c.TokenCache.MaxBytes == 0 {
+		c.TokenCache.MaxBytes = defaultTokenCacheBytes
+	}
 	if c.AcceptInvitationURL == "" {
 		c.AcceptInvitationURL = c.BaseURL + "/accept-invitation"
 	}

@@ -25,6 +25,8 @@ func (c Config) checkDurations() error {
 		{"Leeway", c.Leeway},
 		{"InvitationTTL", c.InvitationTTL},
 		{"APIKeyTouchInterval", c.APIKeyTouchInterval},
+		{"RevocationPoll", c.RevocationPoll},
+		{"RevocationPollPushed", c.RevocationPollPushed},
 		{"Lockout.Window", c.Lockout.Window},
 		{"Lockout.Duration", c.Lockout.Duration},
 		{"Lockout.AccountWindow", c.Lockout.AccountWindow},

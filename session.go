@@ -356,7 +356,7 @@ func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx
 	var oe *OAuthError
 	switch {
 	case reused:
-		a.revoked.invalidate() // the next check pulls the revocation from the store
+		a.refreshReused(ctx, hashx.SHA256Hex(refreshToken))
 		a.log.Warn("authos: refresh token reuse; session revoked")
 		return nil, User{}, NewError(CodeSessionRevoked, "Refresh token was already used; the session has been revoked")
 	case errors.As(err, &oe):
@@ -432,6 +432,11 @@ func (a *Authos) RevokeOtherSessions(ctx context.Context, tx store.Tx, userID, k
 			return nil, err
 		}
 	}
+	// Announced with the commit too; SessionsRevoked announces them again
+	// (harmless), for the channels outside the store.
+	if _, err := a.publishRevocationsIn(ctx, tx, ids); err != nil {
+		return nil, err
+	}
 	return ids, nil
 }
 
@@ -439,7 +444,10 @@ func (a *Authos) RevokeOtherSessions(ctx context.Context, tx store.Tx, userID, k
 // per session and records the revocations in the local cache.
 func (a *Authos) revokeSessions(ctx context.Context, revoke func(store.Tx, time.Time) ([]string, error), actor string) error {
 	now := a.now()
-	var ids []string
+	var (
+		ids  []string
+		inTx bool
+	)
 	err := a.st.Tx(ctx, func(tx store.Tx) error {
 		var err error
 		if ids, err = revoke(tx, now); err != nil {
@@ -450,7 +458,8 @@ func (a *Authos) revokeSessions(ctx context.Context, revoke func(store.Tx, time.
 				return err
 			}
 		}
-		return nil
+		inTx, err = a.publishRevocationsIn(ctx, tx, ids)
+		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return NewError(CodeNotFound, "Session not found")
@@ -458,9 +467,7 @@ func (a *Authos) revokeSessions(ctx context.Context, revoke func(store.Tx, time.
 	if err != nil {
 		return dbError(err)
 	}
-	for _, id := range ids {
-		a.revoked.add(id, now)
-	}
+	a.sessionsRevoked(ctx, ids, now, inTx)
 	return nil
 }
 

@@ -144,13 +144,12 @@ func (a *Authos) EndMembership(ctx context.Context, tx store.Tx, actorID string,
 
 // SessionsRevoked records revocations committed by the caller's own
 // transaction (SuspendMember, EndMembership) in this instance's revocation
-// cache, so that their access tokens are refused here at once; other
-// instances learn of them from the store within a second.
+// cache, so that their access tokens are refused here at once, and
+// announces them to the other instances (Config.Revocations, the store's
+// push channel); without a push channel they learn of them from the store
+// within Config.RevocationPoll.
 func (a *Authos) SessionsRevoked(ids []string) {
-	now := a.now()
-	for _, id := range ids {
-		a.revoked.add(id, now)
-	}
+	a.sessionsRevoked(context.Background(), ids, a.now(), false)
 }
 
 func memberInTx(ctx context.Context, tx store.Tx, orgID, userID string) (Membership, error) {

@@ -152,6 +152,11 @@ func (a *Authos) installKeys(keys []store.SigningKey) error {
 	a.keys.verify = verify
 	a.keys.lastReload = now
 	a.keys.mu.Unlock()
+	if a.tokens != nil {
+		// A token verified with a key that is no longer trusted must not be
+		// answered from the cache: start again with the new key set.
+		a.tokens.clear()
+	}
 	return nil
 }
 
@@ -249,9 +254,34 @@ func (a *Authos) mintAccessToken(claims accessClaims) (string, error) {
 // (sid), so a token without one is refused rather than let past the
 // revocation check. Failures: TOKEN_EXPIRED, JWT_ERROR, SESSION_REVOKED. An
 // empty audience means the management audience.
+//
+// A token verified before for the same audience is answered from the
+// verified-token cache (Config.TokenCache) until its exp, the revocation
+// set still consulted; the principal returned is then shared with the other
+// requests presenting that token and must not be changed.
 func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*Principal, error) {
 	if audience == "" {
 		audience = a.cfg.ManagementAudience
+	}
+	tc := a.tokens
+	var (
+		key tokenKey
+		gen uint64
+	)
+	if tc != nil && raw != "" && len(raw) <= maxTokenBytes {
+		key = tokenKey{sum: tokenDigest(raw), audience: audience}
+		if p, ok := tc.get(key, a.now().UnixNano()); ok {
+			revoked, err := a.revoked.isRevoked(ctx, a, p.SessionID)
+			if err != nil {
+				return nil, err
+			}
+			if revoked {
+				tc.remove(key)
+				return nil, NewError(CodeSessionRevoked, "Session has been revoked")
+			}
+			return p, nil
+		}
+		gen = tc.gen.Load()
 	}
 	claims, err := a.parseAccessToken(ctx, raw, audience)
 	if err != nil {
@@ -277,6 +307,9 @@ func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*
 	}
 	if claims.ExpiresAt != nil {
 		p.ExpiresAt = claims.ExpiresAt.Time
+		if tc != nil && raw != "" {
+			tc.put(key, p, p.ExpiresAt.UnixNano(), a.now().UnixNano(), gen)
+		}
 	}
 	return p, nil
 }
