@@ -252,7 +252,9 @@ func revokedInStore(ctx context.Context, st store.Storage, sid string) (bool, er
 func (c *revocationCache) sync(ctx context.Context, a *Authos) error { return c.doSync(ctx, a, false) }
 
 // syncNow is sync regardless of the period.
-func (c *revocationCache) syncNow(ctx context.Context, a *Authos) error { return c.doSync(ctx, a, true) }
+func (c *revocationCache) syncNow(ctx context.Context, a *Authos) error {
+	return c.doSync(ctx, a, true)
+}
 
 func (c *revocationCache) doSync(ctx context.Context, a *Authos, force bool) error {
 	c.syncMu.Lock()
