@@ -159,7 +159,8 @@ func TestTokenCacheDisabled(t *testing.T) {
 		t.Fatal("cache built although disabled")
 	}
 	raw, _ := testToken(t, a, "")
-	if mustVerify(t, a, raw, "") == mustVerify(t, a, raw, "") {
+	first := mustVerify(t, a, raw, "")
+	if second := mustVerify(t, a, raw, ""); second == first {
 		t.Fatal("the disabled cache answered")
 	}
 	if _, err := New(context.Background(), Config{Store: a.st, Keyring: a.keyring, TokenCache: TokenCache{MaxEntries: -1}}); err == nil {
