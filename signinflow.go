@@ -175,16 +175,11 @@ func (a *Authos) finishFlow(ctx context.Context, req store.AuthRequest, hash str
 	if _, err := ss.ConsumeAuthRequest(ctx, hash, now); err != nil {
 		return nil, WrapError(CodeBadRequest, "The sign-in request was already completed", err)
 	}
-	secret := randx.Token(32)
-	sis := store.SignInSession{CookieHash: hashx.SHA256Hex(secret), Session: store.Session{
-		ID: randx.ID(), UserID: who.userID, AMR: slices.Clone(who.amr), Audience: signInAudience,
-		UserAgent: truncate(who.userAgent, 512), IP: who.clientIP,
-		CreatedAt: who.authTime, LastUsedAt: now, ExpiresAt: who.expiresAt,
-	}}
 	// The code's exchange records the user.login event of the service's
 	// session.
-	if err := ss.CreateSignInSession(ctx, sis); err != nil {
-		return nil, dbError(err)
+	secret, sis, err := a.createSignInSession(ctx, ss, who, now)
+	if err != nil {
+		return nil, err
 	}
 	ar := authorizeRequest{RedirectURI: req.RedirectURI, Nonce: req.Nonce, CodeChallenge: req.CodeChallenge}
 	scope, _ := parseScope(req.Scope)
@@ -195,6 +190,55 @@ func (a *Authos) finishFlow(ctx context.Context, req store.AuthRequest, hash str
 	}
 	res.RedirectTo = to
 	return res, nil
+}
+
+// createSignInSession stores a sign-in session for who and returns the
+// cookie's secret with it.
+func (a *Authos) createSignInSession(ctx context.Context, ss store.SignInStore, who signedIn, now time.Time) (string, store.SignInSession, error) {
+	secret := randx.Token(32)
+	sis := store.SignInSession{CookieHash: hashx.SHA256Hex(secret), Session: store.Session{
+		ID: randx.ID(), UserID: who.userID, AMR: slices.Clone(who.amr), Audience: signInAudience,
+		UserAgent: truncate(who.userAgent, 512), IP: who.clientIP,
+		CreatedAt: who.authTime, LastUsedAt: now, ExpiresAt: who.expiresAt,
+	}}
+	if err := ss.CreateSignInSession(ctx, sis); err != nil {
+		return "", store.SignInSession{}, dbError(err)
+	}
+	return secret, sis, nil
+}
+
+// openSignIn is Extension.OpenSignIn.
+func (a *Authos) openSignIn(w http.ResponseWriter, r *http.Request, user User, lc LoginContext) (bool, error) {
+	ctx := r.Context()
+	ss, err := a.signInStore(a.st)
+	if err != nil {
+		return false, err
+	}
+	u, err := a.st.GetUser(ctx, user.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, NewError(CodeUnauthorized, "The account no longer exists")
+	}
+	if err != nil {
+		return false, dbError(err)
+	}
+	if err := checkAccount(u); err != nil {
+		return false, err
+	}
+	if lc.Method != "" && !slices.Contains(lc.AMR, lc.Method) {
+		lc.AMR = append([]string{lc.Method}, lc.AMR...)
+	}
+	need, err := a.secondFactorRequired(ctx, u, lc)
+	if err != nil || need {
+		return false, err
+	}
+	now := a.now()
+	secret, sis, err := a.createSignInSession(ctx, ss, signedIn{userID: u.ID, amr: lc.AMR, authTime: now,
+		expiresAt: now.Add(a.cfg.SessionLifetime), clientIP: a.ClientIP(r), userAgent: r.UserAgent()}, now)
+	if err != nil {
+		return false, err
+	}
+	a.setSignInCookie(w, secret, sis.Session.ExpiresAt)
+	return true, nil
 }
 
 // flowPreAuth is the stored login of a preauth token issued inside a flow:
@@ -385,6 +429,24 @@ func (e Extension) SignInFlow(ctx context.Context, flowID string) (SignInFlow, e
 // error page.
 func (e Extension) ContinueSignIn(w http.ResponseWriter, r *http.Request, flowID string, user User, amr []string) {
 	e.a.continueSignIn(w, r, flowID, user, amr)
+}
+
+// OpenSignIn signs user in on this browser outside any pending
+// authorization request, for a first factor that starts elsewhere (an
+// identity provider's unsolicited SAML response): it checks the account
+// (it exists, is enabled and verified) and, unless the SecondFactor hook
+// asks for a second factor for lc, opens a sign-in session with amr
+// lc.AMR (lc.Method first) and sets the sign-in cookie on w, so that the
+// browser's next authorization request completes without asking (one with
+// prompt=login or a max_age it does not meet still asks). It writes
+// nothing else to w. It returns false, and opens nothing, when a second
+// factor is due: the caller then sends the browser into an ordinary
+// authorization request, whose sign-in runs the second-factor step.
+// Errors are catalog errors (UNAUTHORIZED, FORBIDDEN, EMAIL_NOT_VERIFIED,
+// storage) for the caller's error page. Whether the person may use a
+// given service is checked by that authorization request.
+func (e Extension) OpenSignIn(w http.ResponseWriter, r *http.Request, user User, lc LoginContext) (bool, error) {
+	return e.a.openSignIn(w, r, user, lc)
 }
 
 // SignInError shows err on the hosted sign-in error page, with its

@@ -32,13 +32,14 @@ func (s *Service) routes() []authos.Route {
 	a := s.a
 	admin := a.RequireOrgRole(store.RoleAdmin)
 	org := func(r *http.Request) authos.Organization { o, _, _ := authos.OrgFrom(r.Context()); return o }
+	role := func(r *http.Request) string { _, m, _ := authos.OrgFrom(r.Context()); return m.Role }
 	const api = "/api/organizations/{org}/saml"
 	return []authos.Route{
 		{Pattern: "GET " + api, Handler: admin(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, _ *authos.Principal, _ none) (Connection, error) {
 			return s.Get(r.Context(), org(r))
 		}))},
 		{Pattern: "PUT " + api, Handler: admin(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in ConnectionInput) (Connection, error) {
-			return s.Put(r.Context(), p.UserID, org(r), in)
+			return s.Put(r.Context(), p.UserID, role(r), org(r), in)
 		}))},
 		{Pattern: "DELETE " + api, Handler: admin(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *authos.Principal, _ none) (none, error) {
 			return none{}, s.Delete(r.Context(), p.UserID, org(r))
@@ -177,6 +178,10 @@ const (
 )
 
 // serveACS (POST /saml/{org}/acs) is the assertion consumer service.
+// A response answers the request its RelayState names (SP-initiated);
+// with allow_idp_initiated, one whose RelayState names no request of ours
+// is unsolicited (IdP-initiated): it must carry no InResponseTo and pass
+// every other check.
 func (s *Service) serveACS(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ext := authos.Extend(s.a)
@@ -195,24 +200,49 @@ func (s *Service) serveACS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	relay := r.PostForm.Get("RelayState")
-	if relay == "" || len(relay) > 80 {
-		// An unsolicited (IdP-initiated) response has no flow to continue.
-		s.refuse(w, r, authos.CodeInvalidSAMLResponse, "Start the sign-in from the application", errors.New("no RelayState: IdP-initiated"))
+	if len(relay) > 80 {
+		s.refuse(w, r, authos.CodeInvalidSAMLResponse, msgInvalid, errors.New("RelayState longer than 80 bytes"))
 		return
 	}
 	now := s.a.Now()
-	req, err := s.st.ConsumeSAMLRequest(ctx, hashx.SHA256Hex(relay), now)
-	if err == nil && req.ConnectionID != c.ID {
-		err = errors.New("request of another connection")
+	var req store.SAMLRequest
+	solicited := false
+	if relay != "" {
+		req, err = s.st.ConsumeSAMLRequest(ctx, hashx.SHA256Hex(relay), now)
+		switch {
+		case err == nil && req.ConnectionID != c.ID:
+			s.refuse(w, r, authos.CodeInvalidSAMLResponse, msgInvalid, errors.New("request of another connection"))
+			return
+		case err == nil:
+			solicited = true
+		case errors.Is(err, store.ErrNotFound) && c.AllowIDPInitiated:
+			// A RelayState of the IdP's own: an unsolicited response.
+		default:
+			s.refuse(w, r, authos.CodeInvalidSAMLResponse, msgInvalid, err)
+			return
+		}
 	}
-	if err != nil {
-		s.refuse(w, r, authos.CodeInvalidSAMLResponse, msgInvalid, err)
+	var flow []byte
+	var landing store.Service
+	switch {
+	case solicited:
+		if flow, err = s.a.Keyring().Decrypt(req.Flow, flowAAD(c.ID)); err != nil {
+			ext.SignInError(w, r, authos.WrapError(authos.CodeInternalServerError, "", err))
+			return
+		}
+	case !c.AllowIDPInitiated:
+		// An unsolicited (IdP-initiated) response has no flow to continue.
+		s.refuse(w, r, authos.CodeInvalidSAMLResponse, "Start the sign-in from the application", errors.New("no RelayState: IdP-initiated"))
 		return
-	}
-	flow, err := s.a.Keyring().Decrypt(req.Flow, flowAAD(c.ID))
-	if err != nil {
-		ext.SignInError(w, r, authos.WrapError(authos.CodeInternalServerError, "", err))
-		return
+	default:
+		landing, err = s.st.GetService(ctx, c.IDPInitiatedServiceID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && landing.OrgID != o.ID {
+			err = authos.NewError(authos.CodeSAMLNotConfigured, "The SAML connection names no application for sign-ins started at the identity provider")
+		}
+		if err != nil {
+			ext.SignInError(w, r, authos.AsError(err))
+			return
+		}
 	}
 	p, err := s.providerOf(o.Slug, c)
 	if err != nil {
@@ -253,7 +283,7 @@ func (s *Service) serveACS(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, authos.CodeInvalidSAMLResponse, "The identity provider did not send an email address of the organization's domains", nil)
 		return
 	}
-	user, err := s.provision(ctx, o, c, email, name)
+	user, err := s.provision(ctx, o, c, email, name, s.groups(c, as))
 	if err != nil {
 		ext.SignInError(w, r, err)
 		return
@@ -262,7 +292,47 @@ func (s *Service) serveACS(w http.ResponseWriter, r *http.Request) {
 	if slices.ContainsFunc(as.AuthnClasses, isMFAClass) {
 		amr = append(amr, AMRMFA)
 	}
-	ext.ContinueSignIn(w, r, string(flow), user, amr)
+	if solicited {
+		ext.ContinueSignIn(w, r, string(flow), user, amr)
+		return
+	}
+	s.land(w, r, o, c, landing, user, amr, relay)
+}
+
+// land ends an IdP-initiated sign-in: the browser gets the hosted pages'
+// sign-in session and goes to the landing service's initiate_login_uri
+// with iss (OpenID Connect Core §4, third-party initiated login), so that
+// the service starts an ordinary authorization request, which completes
+// without asking. When a second factor is due no session is opened and
+// login_hint is added: the service's request then signs the person in
+// through the IdP again (home-realm discovery) and runs the second-factor
+// step. A RelayState that is exactly one of the service's redirect URIs
+// is passed on as target_link_uri; any other is ignored.
+func (s *Service) land(w http.ResponseWriter, r *http.Request, o authos.Organization, c store.SAMLConnection,
+	svc store.Service, user authos.User, amr []string, relay string) {
+	ext := authos.Extend(s.a)
+	opened, err := ext.OpenSignIn(w, r, user, authos.LoginContext{Method: AMRSAML, AMR: amr, OrgID: o.ID, Org: o.Slug,
+		ServiceID: svc.ID, Service: svc.Slug, ClientIP: s.a.ClientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		ext.SignInError(w, r, err)
+		return
+	}
+	u, err := url.Parse(c.IDPInitiatedLoginURI)
+	if err != nil {
+		ext.SignInError(w, r, authos.WrapError(authos.CodeInternalServerError, "", err))
+		return
+	}
+	q := u.Query()
+	q.Set("iss", s.a.Config().Issuer)
+	if !opened {
+		q.Set("login_hint", user.Email)
+	}
+	if relay != "" && slices.Contains(svc.RedirectURIs, relay) {
+		q.Set("target_link_uri", relay)
+	}
+	u.RawQuery = q.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 // Default attribute names (Entra ID / ADFS claim URIs, the LDAP OIDs and
@@ -325,14 +395,55 @@ func isMFAClass(ref string) bool {
 	return false
 }
 
+// Default names of the groups attribute (Okta's usual statement, the
+// LDAP memberOf, Entra ID's group claim).
+var groupAttrs = []string{"groups", "memberOf", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"}
+
+// groups returns the person's groups: the values of the connection's
+// groups attribute, or of the default names (trimmed, empty ones
+// dropped).
+func (s *Service) groups(c store.SAMLConnection, as *assertion) []string {
+	names := groupAttrs
+	if c.GroupsAttribute != "" {
+		names = []string{c.GroupsAttribute}
+	}
+	var out []string
+	for _, n := range names {
+		for _, v := range as.Attributes[n] {
+			if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// roleFor is the role the connection grants a person in groups: the
+// highest role a group of theirs maps to, else the default role.
+func roleFor(c store.SAMLConnection, groups []string) string {
+	role := c.DefaultRole
+	for _, g := range groups {
+		if r, ok := c.GroupRoles[g]; ok && roleRank[r] > roleRank[role] {
+			role = r
+		}
+	}
+	return role
+}
+
 // provision finds or creates (JIT, verified) the account of email and
-// makes it a member of o with the connection's default role. An account
-// that exists already must be a member of o: the organization's IdP
-// vouches only for its own people.
-func (s *Service) provision(ctx context.Context, o authos.Organization, c store.SAMLConnection, email, name string) (authos.User, error) {
+// makes it a member of o with the role its groups map to (else the
+// connection's default role). An account that exists already must be a
+// member of o: the organization's IdP vouches only for its own people.
+// When the connection maps groups, an existing member's role follows
+// their groups at each sign-in (member.role_changed, as a change through
+// the API), except that an owner is never demoted by it: ownership is
+// given up through the API only.
+func (s *Service) provision(ctx context.Context, o authos.Organization, c store.SAMLConnection, email, name string, groups []string) (authos.User, error) {
 	var user authos.User
+	role := roleFor(c, groups)
 	err := s.tx(ctx, func(tx samlTx) error {
 		now := s.a.Now()
+		ext := authos.Extend(s.a)
 		u, err := tx.GetUserByEmail(ctx, email)
 		switch {
 		case err == nil:
@@ -348,7 +459,14 @@ func (s *Service) provision(ctx context.Context, o authos.Organization, c store.
 				return authos.NewError(authos.CodeForbidden, "The membership in this organization is suspended")
 			}
 			user = u
-			return nil
+			if len(c.GroupRoles) == 0 || m.Role == role || m.Role == store.RoleOwner {
+				return nil
+			}
+			if err := tx.SetMemberRole(ctx, o.ID, u.ID, role); err != nil {
+				return err
+			}
+			return ext.Emit(ctx, tx, authos.Event{Type: event.MemberRoleChanged, OrgID: o.ID, TargetID: u.ID,
+				Data: map[string]any{"from": m.Role, "to": role, "via": "saml_group"}})
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
@@ -363,11 +481,11 @@ func (s *Service) provision(ctx context.Context, o authos.Organization, c store.
 		if err := tx.CreateUser(ctx, user); err != nil {
 			return err
 		}
-		if err := tx.AddMember(ctx, store.Membership{OrgID: o.ID, UserID: user.ID, Role: c.DefaultRole, CreatedAt: now}); err != nil {
+		if err := tx.AddMember(ctx, store.Membership{OrgID: o.ID, UserID: user.ID, Role: role, CreatedAt: now}); err != nil {
 			return err
 		}
-		return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: event.MemberAdded, OrgID: o.ID, TargetID: user.ID,
-			Data: map[string]any{"role": c.DefaultRole, "via": "saml"}})
+		return ext.Emit(ctx, tx, authos.Event{Type: event.MemberAdded, OrgID: o.ID, TargetID: user.ID,
+			Data: map[string]any{"role": role, "via": "saml"}})
 	})
 	if err != nil {
 		return authos.User{}, authos.AsError(err)

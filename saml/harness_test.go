@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,17 +44,24 @@ const (
 // idp is crewjam/saml's IdentityProvider served over HTTP: it signs in
 // whoever its session says, without a form.
 type idp struct {
-	srv   *httptest.Server
-	idp   *crewjam.IdentityProvider
-	key   *rsa.PrivateKey
-	cert  *x509.Certificate
-	email string
-	mfa   bool
-	sp    string // our metadata URL, fetched by GetServiceProvider
+	srv    *httptest.Server
+	idp    *crewjam.IdentityProvider
+	key    *rsa.PrivateKey
+	cert   *x509.Certificate
+	email  string
+	mfa    bool
+	groups []string    // the session's groups (attribute eduPersonAffiliation)
+	down   atomic.Bool // the metadata URL answers 500
+	sp     string      // our metadata URL (the SP's entity id)
 }
 
+// GetServiceProvider fetches the SP's metadata from its entity id (our
+// metadata URL; an AuthnRequest's issuer, or the IdP-initiated target).
 func (p *idp) GetServiceProvider(r *http.Request, id string) (*crewjam.EntityDescriptor, error) {
-	resp, err := http.Get(p.sp)
+	if id == "" {
+		id = p.sp
+	}
+	resp, err := http.Get(id)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +76,8 @@ func (p *idp) GetServiceProvider(r *http.Request, id string) (*crewjam.EntityDes
 
 func (p *idp) GetSession(w http.ResponseWriter, r *http.Request, req *crewjam.IdpAuthnRequest) *crewjam.Session {
 	s := &crewjam.Session{ID: "sess-1", CreateTime: time.Now(), ExpireTime: time.Now().Add(time.Hour), Index: "1",
-		NameID: p.email, NameIDFormat: string(crewjam.EmailAddressNameIDFormat), UserEmail: p.email, UserCommonName: "Zoe Zed"}
+		NameID: p.email, NameIDFormat: string(crewjam.EmailAddressNameIDFormat), UserEmail: p.email, UserCommonName: "Zoe Zed",
+		Groups: p.groups}
 	if p.mfa {
 		s.AuthnContextClassRef = "http://schemas.microsoft.com/claims/multipleauthn"
 	}
@@ -104,6 +113,23 @@ func newIDP(t testing.TB) *idp {
 	p.idp = &crewjam.IdentityProvider{Key: p.key, Signer: p.key, Certificate: p.cert, MetadataURL: md, SSOURL: sso,
 		ServiceProviderProvider: p, SessionProvider: p, SignatureMethod: dsig.RSASHA256SignatureMethod}
 	mux.Handle("/", p.idp.Handler())
+	mux.HandleFunc("/metadata", func(w http.ResponseWriter, r *http.Request) {
+		if p.down.Load() {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		p.idp.Handler().ServeHTTP(w, r)
+	})
+	// /start?sp=&RelayState= signs the session in to the SP unsolicited
+	// (IdP-initiated): the auto-POST form of a Response without
+	// InResponseTo.
+	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
+		sp := r.URL.Query().Get("sp")
+		if sp == "" {
+			sp = p.sp
+		}
+		p.idp.ServeIDPInitiated(w, r, sp, r.URL.Query().Get("RelayState"))
+	})
 	return p
 }
 

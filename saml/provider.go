@@ -17,6 +17,7 @@ import (
 
 	"github.com/beevik/etree"
 	crewjam "github.com/crewjam/saml"
+	"github.com/crewjam/saml/xmlenc"
 	"github.com/jonboulle/clockwork"
 	dsig "github.com/russellhaering/goxmldsig"
 )
@@ -225,24 +226,79 @@ type assertion struct {
 	NotOnOrAfter time.Time
 }
 
-// countAssertions returns how many assertions (plain or encrypted) the
-// Response holds as direct children.
-func countAssertions(raw []byte) (int, error) {
+// maxClockSkew is the most clock skew the library tolerates on NotBefore
+// and IssueInstant (read, never changed).
+func maxClockSkew() time.Duration { return crewjam.MaxClockSkew }
+
+const nsDSig = "http://www.w3.org/2000/09/xmldsig#"
+
+// shape is what parse reads of a Response before the library does: its
+// root, the one assertion (plain or encrypted) among its children, and
+// whether the Response or that assertion carries a Signature.
+type shape struct {
+	root, assertion        *etree.Element
+	encrypted              bool
+	responseSigned, signed bool // signed: the plain assertion's own Signature
+}
+
+// shapeOf parses raw and checks that it is a Response with exactly one
+// assertion as a direct child: more than one beside each other is a
+// wrapping attempt (a signed assertion carried next to the one to be
+// read), errSignature; none, or not a Response, errInvalid.
+func shapeOf(raw []byte) (shape, error) {
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {
-		return 0, err
+		return shape{}, fmt.Errorf("%w: %w", errInvalid, err)
 	}
 	root := doc.Root()
 	if root == nil || root.Tag != "Response" {
-		return 0, errors.New("not a Response")
+		return shape{}, fmt.Errorf("%w: not a Response", errInvalid)
 	}
+	sh := shape{root: root, responseSigned: hasSignature(root)}
 	n := 0
 	for _, el := range root.ChildElements() {
 		if el.Tag == "Assertion" || el.Tag == "EncryptedAssertion" {
+			sh.assertion, sh.encrypted = el, el.Tag == "EncryptedAssertion"
 			n++
 		}
 	}
-	return n, nil
+	switch {
+	case n > 1:
+		return shape{}, fmt.Errorf("%w: %d assertions", errSignature, n)
+	case n == 0:
+		return shape{}, fmt.Errorf("%w: no assertion", errInvalid)
+	}
+	sh.signed = !sh.encrypted && hasSignature(sh.assertion)
+	return sh, nil
+}
+
+// hasSignature reports whether el has an XML signature as a direct child.
+func hasSignature(el *etree.Element) bool {
+	for _, c := range el.ChildElements() {
+		if c.Tag == "Signature" && c.NamespaceURI() == nsDSig {
+			return true
+		}
+	}
+	return false
+}
+
+// unsignedInside reports whether the encrypted assertion of sh, decrypted
+// with our key, carries no signature (so that nothing signed the
+// response).
+func (p *provider) unsignedInside(sh shape) bool {
+	data := sh.assertion.FindElement("./EncryptedData")
+	if data == nil {
+		return false
+	}
+	plain, err := xmlenc.Decrypt(p.sp.Key, data)
+	if err != nil {
+		return false
+	}
+	doc := etree.NewDocument()
+	if doc.ReadFromBytes(plain) != nil || doc.Root() == nil {
+		return false
+	}
+	return !hasSignature(doc.Root())
 }
 
 // Reasons a response is refused, mapped to catalog codes by the caller.
@@ -252,22 +308,22 @@ var (
 	errInvalid   = errors.New("invalid")
 )
 
-// parse verifies the decoded response XML against the request id (or "",
-// for an unsolicited response) and returns its one assertion. Errors wrap
+// parse verifies the decoded response XML against the request id, or,
+// when requestID is "", as an unsolicited response (which must then carry
+// no InResponseTo), and returns its one assertion. Errors wrap
 // errSignature, errExpired or errInvalid around the library's reason (for
-// the log only).
+// the log only). The signature reasons are told apart without reading the
+// library's messages: a response of which nothing is signed is refused
+// before the library sees it, and the library's typed errors say the rest.
 func (p *provider) parse(raw []byte, requestID string) (*assertion, error) {
-	// More than one assertion beside each other is a wrapping attempt (a
-	// signed assertion carried next to the one to be read).
-	n, err := countAssertions(raw)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("%w: %w", errInvalid, err)
-	case n > 1:
-		return nil, fmt.Errorf("%w: %d assertions", errSignature, n)
-	case n == 0:
-		return nil, fmt.Errorf("%w: no assertion", errInvalid)
+	sh, err := shapeOf(raw)
+	if err != nil {
+		return nil, err
 	}
+	if !sh.responseSigned && !sh.encrypted && !sh.signed {
+		return nil, fmt.Errorf("%w: neither the Response nor the Assertion is signed", errSignature)
+	}
+	p.sp.AllowIDPInitiated = requestID == ""
 	a, err := p.sp.ParseXMLResponse(raw, []string{requestID}, p.sp.AcsURL)
 	if err != nil {
 		cause := err
@@ -281,9 +337,9 @@ func (p *provider) parse(raw []byte, requestID string) (*assertion, error) {
 			return nil, fmt.Errorf("%w: %w", errSignature, cause)
 		case errors.Is(cause, crewjam.ErrExpired), errors.Is(cause, crewjam.ErrNotYetValid):
 			return nil, fmt.Errorf("%w: %w", errExpired, cause)
-		case strings.Contains(strings.ToLower(cause.Error()), "signature"):
-			// An absent signature carries no classification.
-			return nil, fmt.Errorf("%w: %w", errSignature, cause)
+		case !sh.responseSigned && sh.encrypted && p.unsignedInside(sh):
+			// The library names no kind for a missing signature.
+			return nil, fmt.Errorf("%w: neither the Response nor the decrypted Assertion is signed: %w", errSignature, cause)
 		}
 		return nil, fmt.Errorf("%w: %w", errInvalid, cause)
 	}

@@ -29,17 +29,50 @@ type SAMLConnection struct {
 	EmailAttribute  string
 	NameAttribute   string
 	GroupsAttribute string
+	// GroupRoles maps a group (a value of the groups attribute, exact
+	// match) to the organization role it grants (owner, admin, member);
+	// nil for none.
+	GroupRoles map[string]string
 	// AllowIDPInitiated accepts responses that answer no request of ours.
 	AllowIDPInitiated bool
-	Enabled           bool
+	// IDPInitiatedServiceID is the organization's service an IdP-initiated
+	// sign-in lands at, through IDPInitiatedLoginURI, that service's
+	// OpenID Connect initiate_login_uri ("" for none).
+	IDPInitiatedServiceID string
+	IDPInitiatedLoginURI  string
+	Enabled               bool
 	// PasswordSignInDisabled bars password sign-in for the owned domains.
 	PasswordSignInDisabled bool
 	// SPKey is our signing key (PKCS #1) as ciphertext from the keyring;
 	// SPCert its self-signed certificate (DER).
-	SPKey     []byte
-	SPCert    []byte
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	SPKey  []byte
+	SPCert []byte
+	// MetadataRefreshedAt is when IDPMetadata was last fetched from
+	// IDPMetadataURL, MetadataError why the last refresh failed ("" when it
+	// succeeded) and MetadataRefreshAt when the next refresh is due (zero:
+	// none, for metadata given as XML).
+	MetadataRefreshedAt time.Time
+	MetadataError       string
+	MetadataRefreshAt   time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// SAMLMetadataRefresh is the outcome of refetching a connection's IdP
+// metadata from its URL: on success the new document and what was read
+// from it, with RefreshedAt set; on failure only Error. Either way the
+// next refresh is due at NextRefreshAt.
+type SAMLMetadataRefresh struct {
+	ConnectionID string
+	// URL is the metadata URL that was fetched; the outcome is recorded
+	// only while the connection still has it.
+	URL             string
+	Metadata        []byte
+	IDPEntityID     string
+	IDPCertNotAfter time.Time
+	RefreshedAt     time.Time // zero on failure
+	Error           string    // "" on success
+	NextRefreshAt   time.Time
 }
 
 // SAMLRequest is an AuthnRequest we sent: found again at the ACS by the
@@ -88,6 +121,22 @@ type SAMLStore interface {
 	// until expiresAt: ErrUsed when it is recorded already and its record
 	// has not expired at now. Under concurrent calls exactly one succeeds.
 	UseSAMLAssertion(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time) error
+	// ListSAMLMetadataDue returns at most limit connections whose
+	// MetadataRefreshAt is set and at or before now, the earliest due
+	// first.
+	ListSAMLMetadataDue(ctx context.Context, now time.Time, limit int) ([]SAMLConnection, error)
+	// ClaimSAMLMetadataRefresh moves the connection's MetadataRefreshAt
+	// from due (as listed) to next, so that one instance refreshes it:
+	// ErrNotFound when the connection is gone or its MetadataRefreshAt is
+	// no longer due (another instance claimed it, or an admin replaced
+	// the connection). Under concurrent calls exactly one succeeds.
+	ClaimSAMLMetadataRefresh(ctx context.Context, connectionID string, due, next time.Time) error
+	// SaveSAMLMetadataRefresh records r: on success (r.RefreshedAt set)
+	// the metadata, entity id, certificate expiry, refresh time and an
+	// empty error; on failure the error only, the metadata kept; and the
+	// next refresh. ErrNotFound when the connection is gone or its
+	// metadata URL is no longer r.URL. UpdatedAt is left as it is.
+	SaveSAMLMetadataRefresh(ctx context.Context, r SAMLMetadataRefresh) error
 	// DeleteExpiredSAML removes the requests and assertion records that
 	// expired at or before now, and returns how many.
 	DeleteExpiredSAML(ctx context.Context, now time.Time) (int, error)

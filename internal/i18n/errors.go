@@ -334,6 +334,14 @@ var errorMessages = map[string]map[string]string{
 		"Start the sign-in from the application":                                                                    "Beginnen Sie die Anmeldung in der Anwendung",
 		"The identity provider did not send an email address of the organization's domains":                         "Der Identitätsanbieter hat keine E-Mail-Adresse aus den Domains der Organisation übermittelt",
 		"An account with this email exists already; an organization admin must add it before it signs in with SAML": "Ein Konto mit dieser E-Mail-Adresse existiert bereits; ein Administrator der Organisation muss es hinzufügen, bevor es sich per SAML anmelden kann",
+		"The SAML connection names no application for sign-ins started at the identity provider":                    "Die SAML-Verbindung nennt keine Anwendung für Anmeldungen, die beim Identitätsanbieter beginnen",
+		"group_roles may map at most 100 groups":                                                                    "group_roles darf höchstens 100 Gruppen zuordnen",
+		"group_roles names groups of 1 to 256 characters without surrounding spaces":                                "group_roles nennt Gruppen mit 1 bis 256 Zeichen ohne Leerzeichen am Anfang oder Ende",
+		"group_roles must map each group to owner, admin or member":                                                 "group_roles muss jede Gruppe owner, admin oder member zuordnen",
+		"Only an owner may map a group to the owner role":                                                           "Nur ein Eigentümer darf eine Gruppe der Rolle owner zuordnen",
+		"IdP-initiated sign-in needs both idp_initiated_service and idp_initiated_login_uri":                        "Die vom Identitätsanbieter begonnene Anmeldung braucht idp_initiated_service und idp_initiated_login_uri",
+		"idp_initiated_service must be the slug of one of the organization's services":                              "idp_initiated_service muss der Slug einer Anwendung der Organisation sein",
+		"idp_initiated_login_uri must be an https URL (http only for localhost)":                                    "idp_initiated_login_uri muss eine https-URL sein (http nur für localhost)",
 	},
 }
 

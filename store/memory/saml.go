@@ -2,7 +2,9 @@ package memory
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -11,7 +13,7 @@ import (
 
 func copySAMLConnection(c store.SAMLConnection) store.SAMLConnection {
 	c.IDPMetadata, c.SPKey, c.SPCert = bytes.Clone(c.IDPMetadata), bytes.Clone(c.SPKey), bytes.Clone(c.SPCert)
-	c.Domains = slices.Clone(c.Domains)
+	c.Domains, c.GroupRoles = slices.Clone(c.Domains), maps.Clone(c.GroupRoles)
 	return c
 }
 
@@ -60,6 +62,22 @@ func (s *Store) ConsumeSAMLRequest(ctx context.Context, hash string, now time.Ti
 // UseSAMLAssertion implements store.SAMLStore.
 func (s *Store) UseSAMLAssertion(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time) error {
 	return s.do(ctx, func(v *view) error { return v.UseSAMLAssertion(ctx, connectionID, assertionID, expiresAt, now) })
+}
+
+// ListSAMLMetadataDue implements store.SAMLStore.
+func (s *Store) ListSAMLMetadataDue(ctx context.Context, now time.Time, limit int) (cs []store.SAMLConnection, err error) {
+	err = s.do(ctx, func(v *view) error { cs, err = v.ListSAMLMetadataDue(ctx, now, limit); return err })
+	return cs, err
+}
+
+// ClaimSAMLMetadataRefresh implements store.SAMLStore.
+func (s *Store) ClaimSAMLMetadataRefresh(ctx context.Context, connectionID string, due, next time.Time) error {
+	return s.do(ctx, func(v *view) error { return v.ClaimSAMLMetadataRefresh(ctx, connectionID, due, next) })
+}
+
+// SaveSAMLMetadataRefresh implements store.SAMLStore.
+func (s *Store) SaveSAMLMetadataRefresh(ctx context.Context, r store.SAMLMetadataRefresh) error {
+	return s.do(ctx, func(v *view) error { return v.SaveSAMLMetadataRefresh(ctx, r) })
 }
 
 // DeleteExpiredSAML implements store.SAMLStore.
@@ -111,6 +129,59 @@ func (v *view) DeleteSAMLConnection(_ context.Context, orgID string) error {
 		return store.ErrNotFound
 	}
 	delete(v.st.samlConns, orgID)
+	return nil
+}
+
+func (v *view) ListSAMLMetadataDue(_ context.Context, now time.Time, limit int) ([]store.SAMLConnection, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []store.SAMLConnection
+	for _, c := range v.st.samlConns {
+		if !c.MetadataRefreshAt.IsZero() && !c.MetadataRefreshAt.After(now) {
+			out = append(out, copySAMLConnection(c))
+		}
+	}
+	slices.SortFunc(out, func(a, b store.SAMLConnection) int {
+		return cmp.Or(a.MetadataRefreshAt.Compare(b.MetadataRefreshAt), cmp.Compare(a.ID, b.ID))
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// samlConnByID returns the org id and connection with id.
+func (v *view) samlConnByID(id string) (string, store.SAMLConnection, bool) {
+	for org, c := range v.st.samlConns {
+		if c.ID == id {
+			return org, c, true
+		}
+	}
+	return "", store.SAMLConnection{}, false
+}
+
+func (v *view) ClaimSAMLMetadataRefresh(_ context.Context, connectionID string, due, next time.Time) error {
+	org, c, ok := v.samlConnByID(connectionID)
+	if !ok || c.MetadataRefreshAt.IsZero() || !c.MetadataRefreshAt.Equal(due) {
+		return store.ErrNotFound
+	}
+	c.MetadataRefreshAt = next
+	v.st.samlConns[org] = c
+	return nil
+}
+
+func (v *view) SaveSAMLMetadataRefresh(_ context.Context, r store.SAMLMetadataRefresh) error {
+	org, c, ok := v.samlConnByID(r.ConnectionID)
+	if !ok || c.IDPMetadataURL != r.URL {
+		return store.ErrNotFound
+	}
+	if !r.RefreshedAt.IsZero() {
+		c.IDPMetadata, c.IDPEntityID, c.IDPCertNotAfter = bytes.Clone(r.Metadata), r.IDPEntityID, r.IDPCertNotAfter
+		c.MetadataRefreshedAt = r.RefreshedAt
+	}
+	c.MetadataError, c.MetadataRefreshAt = r.Error, r.NextRefreshAt
+	v.st.samlConns[org] = c
 	return nil
 }
 

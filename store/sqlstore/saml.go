@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -15,20 +16,38 @@ import (
 
 const samlConnCols = `id, org_id, idp_metadata, idp_metadata_url, idp_entity_id, idp_cert_not_after, default_role,
 	email_attribute, name_attribute, groups_attribute, allow_idp_initiated, enabled, password_sign_in_disabled,
-	sp_key, sp_cert, created_at, updated_at`
+	sp_key, sp_cert, created_at, updated_at, group_roles, idp_initiated_service_id, idp_initiated_login_uri,
+	metadata_refreshed_at, metadata_error, metadata_refresh_at`
 
 func scanSAMLConnection(sc scanner) (store.SAMLConnection, error) {
 	var c store.SAMLConnection
 	var md, key, cert []byte
-	var notAfter, created, updated sql.NullInt64
+	var roles string
+	var notAfter, created, updated, refreshed, refreshAt sql.NullInt64
 	if err := sc.Scan(&c.ID, &c.OrgID, &md, &c.IDPMetadataURL, &c.IDPEntityID, &notAfter, &c.DefaultRole,
 		&c.EmailAttribute, &c.NameAttribute, &c.GroupsAttribute, &c.AllowIDPInitiated, &c.Enabled, &c.PasswordSignInDisabled,
-		&key, &cert, &created, &updated); err != nil {
+		&key, &cert, &created, &updated, &roles, &c.IDPInitiatedServiceID, &c.IDPInitiatedLoginURI,
+		&refreshed, &c.MetadataError, &refreshAt); err != nil {
 		return store.SAMLConnection{}, err
 	}
 	c.IDPMetadata, c.SPKey, c.SPCert = bytesOrNil(md), bytesOrNil(key), bytesOrNil(cert)
 	c.IDPCertNotAfter, c.CreatedAt, c.UpdatedAt = at(notAfter), at(created), at(updated)
+	c.MetadataRefreshedAt, c.MetadataRefreshAt = at(refreshed), at(refreshAt)
+	if roles != "" && roles != "{}" {
+		if err := json.Unmarshal([]byte(roles), &c.GroupRoles); err != nil {
+			return store.SAMLConnection{}, err
+		}
+	}
 	return c, nil
+}
+
+// encodeGroupRoles stores the group -> role mapping as a JSON object.
+func encodeGroupRoles(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
 }
 
 // withDomains fills c.Domains, sorted.
@@ -80,18 +99,26 @@ func (h *handle) PutSAMLConnection(ctx context.Context, c store.SAMLConnection) 
 				return store.ErrConflict
 			}
 		}
+		roles, err := encodeGroupRoles(c.GroupRoles)
+		if err != nil {
+			return wrap("put saml connection", err)
+		}
 		if _, err := h.exec(ctx, `INSERT INTO authos_saml_connections (`+samlConnCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET idp_metadata = excluded.idp_metadata, idp_metadata_url = excluded.idp_metadata_url,
 			idp_entity_id = excluded.idp_entity_id, idp_cert_not_after = excluded.idp_cert_not_after,
 			default_role = excluded.default_role, email_attribute = excluded.email_attribute,
 			name_attribute = excluded.name_attribute, groups_attribute = excluded.groups_attribute,
 			allow_idp_initiated = excluded.allow_idp_initiated, enabled = excluded.enabled,
 			password_sign_in_disabled = excluded.password_sign_in_disabled, sp_key = excluded.sp_key,
-			sp_cert = excluded.sp_cert, updated_at = excluded.updated_at`,
+			sp_cert = excluded.sp_cert, updated_at = excluded.updated_at, group_roles = excluded.group_roles,
+			idp_initiated_service_id = excluded.idp_initiated_service_id, idp_initiated_login_uri = excluded.idp_initiated_login_uri,
+			metadata_refreshed_at = excluded.metadata_refreshed_at, metadata_error = excluded.metadata_error,
+			metadata_refresh_at = excluded.metadata_refresh_at`,
 			c.ID, c.OrgID, bytesOrNil(c.IDPMetadata), c.IDPMetadataURL, c.IDPEntityID, ms(c.IDPCertNotAfter), c.DefaultRole,
 			c.EmailAttribute, c.NameAttribute, c.GroupsAttribute, c.AllowIDPInitiated, c.Enabled, c.PasswordSignInDisabled,
-			bytesOrNil(c.SPKey), bytesOrNil(c.SPCert), ms(c.CreatedAt), ms(c.UpdatedAt)); err != nil {
+			bytesOrNil(c.SPKey), bytesOrNil(c.SPCert), ms(c.CreatedAt), ms(c.UpdatedAt), roles, c.IDPInitiatedServiceID,
+			c.IDPInitiatedLoginURI, ms(c.MetadataRefreshedAt), c.MetadataError, ms(c.MetadataRefreshAt)); err != nil {
 			return h.wrapWrite("put saml connection", err)
 		}
 		if _, err := h.exec(ctx, `DELETE FROM authos_saml_domains WHERE connection_id = ?`, c.ID); err != nil {
@@ -130,6 +157,48 @@ func (h *handle) FindSAMLConnectionByDomain(ctx context.Context, domain string) 
 // by the foreign key's cascade).
 func (h *handle) DeleteSAMLConnection(ctx context.Context, orgID string) error {
 	return h.change(ctx, "delete saml connection", `DELETE FROM authos_saml_connections WHERE org_id = ?`, orgID)
+}
+
+// ListSAMLMetadataDue returns the connections whose metadata refresh is
+// due, the earliest first.
+func (h *handle) ListSAMLMetadataDue(ctx context.Context, now time.Time, limit int) ([]store.SAMLConnection, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := h.query(ctx, `SELECT `+samlConnCols+` FROM authos_saml_connections
+		WHERE metadata_refresh_at IS NOT NULL AND metadata_refresh_at <= ? ORDER BY metadata_refresh_at, id LIMIT ?`, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, wrap("list saml metadata due", err)
+	}
+	cs, err := collect("list saml metadata due", rows, scanSAMLConnection)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cs {
+		if cs[i], err = h.withDomains(ctx, cs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+// ClaimSAMLMetadataRefresh is a compare-and-set on metadata_refresh_at.
+func (h *handle) ClaimSAMLMetadataRefresh(ctx context.Context, connectionID string, due, next time.Time) error {
+	return h.change(ctx, "claim saml metadata refresh", `UPDATE authos_saml_connections SET metadata_refresh_at = ?
+		WHERE id = ? AND metadata_refresh_at = ?`, next.UnixMilli(), connectionID, due.UnixMilli())
+}
+
+// SaveSAMLMetadataRefresh records a refresh while the connection still
+// has the URL that was fetched.
+func (h *handle) SaveSAMLMetadataRefresh(ctx context.Context, r store.SAMLMetadataRefresh) error {
+	if r.RefreshedAt.IsZero() {
+		return h.change(ctx, "save saml metadata refresh", `UPDATE authos_saml_connections SET metadata_error = ?, metadata_refresh_at = ?
+			WHERE id = ? AND idp_metadata_url = ?`, r.Error, ms(r.NextRefreshAt), r.ConnectionID, r.URL)
+	}
+	return h.change(ctx, "save saml metadata refresh", `UPDATE authos_saml_connections SET idp_metadata = ?, idp_entity_id = ?,
+		idp_cert_not_after = ?, metadata_refreshed_at = ?, metadata_error = ?, metadata_refresh_at = ?
+		WHERE id = ? AND idp_metadata_url = ?`, bytesOrNil(r.Metadata), r.IDPEntityID, ms(r.IDPCertNotAfter), ms(r.RefreshedAt),
+		r.Error, ms(r.NextRefreshAt), r.ConnectionID, r.URL)
 }
 
 const samlRequestCols = `hash, request_id, connection_id, flow, created_at, expires_at, used_at`

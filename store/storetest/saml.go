@@ -29,11 +29,17 @@ var samlTests = []capTest[samlStorage]{
 	{"AssertionReplay", testSAMLAssertionReplay},
 	{"AssertionConcurrent", testSAMLAssertionConcurrent},
 	{"InTx", testSAMLInTx},
+	{"MetadataRefresh", testSAMLMetadataRefresh},
+	{"MetadataClaimConcurrent", testSAMLMetadataClaimConcurrent},
 }
 
 func normSAMLConnection(c store.SAMLConnection) store.SAMLConnection {
 	c.IDPMetadata, c.SPKey, c.SPCert, c.Domains = nb(c.IDPMetadata), nb(c.SPKey), nb(c.SPCert), ns(c.Domains)
 	c.IDPCertNotAfter, c.CreatedAt, c.UpdatedAt = nt(c.IDPCertNotAfter), nt(c.CreatedAt), nt(c.UpdatedAt)
+	c.MetadataRefreshedAt, c.MetadataRefreshAt = nt(c.MetadataRefreshedAt), nt(c.MetadataRefreshAt)
+	if len(c.GroupRoles) == 0 {
+		c.GroupRoles = nil
+	}
 	return c
 }
 
@@ -41,6 +47,9 @@ func newSAMLConnection(id, orgID string, domains ...string) store.SAMLConnection
 	return store.SAMLConnection{ID: id, OrgID: orgID, IDPMetadata: []byte("<EntityDescriptor/>"), IDPMetadataURL: "https://idp.example.com/md",
 		IDPEntityID: "https://idp.example.com", IDPCertNotAfter: at(365 * 24 * time.Hour), Domains: domains, DefaultRole: "member",
 		EmailAttribute: "mail", NameAttribute: "displayName", GroupsAttribute: "groups", Enabled: true, PasswordSignInDisabled: true,
+		GroupRoles: map[string]string{"Admins": "admin", "Owners": "owner"}, AllowIDPInitiated: true,
+		IDPInitiatedServiceID: "svc-" + id, IDPInitiatedLoginURI: "https://app.example.com/login",
+		MetadataRefreshedAt: base, MetadataRefreshAt: at(24 * time.Hour),
 		SPKey: []byte("sealed-" + id), SPCert: []byte("der-" + id), CreatedAt: base, UpdatedAt: base}
 }
 
@@ -61,7 +70,9 @@ func testSAMLConnectionCRUD(t *testing.T, s samlStorage) {
 
 	// Replacing keeps the id and creation time, and the new domain list.
 	r := newSAMLConnection("other-id", "o1", "c.example")
-	r.CreatedAt, r.UpdatedAt, r.Enabled, r.AllowIDPInitiated, r.IDPMetadataURL = at(time.Hour), at(time.Hour), false, true, ""
+	r.CreatedAt, r.UpdatedAt, r.Enabled, r.AllowIDPInitiated, r.IDPMetadataURL = at(time.Hour), at(time.Hour), false, false, ""
+	r.GroupRoles, r.IDPInitiatedServiceID, r.IDPInitiatedLoginURI = nil, "", ""
+	r.MetadataRefreshedAt, r.MetadataRefreshAt, r.MetadataError = time.Time{}, time.Time{}, "an earlier failure"
 	must(t, "Put again", s.PutSAMLConnection(ctx, r))
 	want := r
 	want.ID, want.CreatedAt = "c1", base
@@ -188,4 +199,86 @@ func testSAMLInTx(t *testing.T, s samlStorage) {
 	if _, err := s.FindSAMLConnectionByDomain(ctx, "a.example"); err != nil {
 		t.Fatalf("connection after commit: %v", err)
 	}
+}
+
+func testSAMLMetadataRefresh(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	addOrg(t, s, newOrg("o1", "acme", base))
+	addOrg(t, s, newOrg("o2", "globex", base))
+	addOrg(t, s, newOrg("o3", "initech", base))
+	c1 := newSAMLConnection("c1", "o1", "a.example") // due at +24h
+	c2 := newSAMLConnection("c2", "o2", "b.example")
+	c2.MetadataRefreshAt = at(12 * time.Hour)
+	c3 := newSAMLConnection("c3", "o3", "c.example") // metadata as XML: never due
+	c3.IDPMetadataURL, c3.MetadataRefreshedAt, c3.MetadataRefreshAt = "", time.Time{}, time.Time{}
+	for _, c := range []store.SAMLConnection{c1, c2, c3} {
+		must(t, "Put", s.PutSAMLConnection(ctx, c))
+	}
+	ids := func(cs []store.SAMLConnection) []string {
+		out := []string{}
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	due, err := s.ListSAMLMetadataDue(ctx, at(time.Hour), 10)
+	must(t, "ListSAMLMetadataDue before any is due", err)
+	if len(due) != 0 {
+		t.Fatalf("due at +1h: %v; want none", ids(due))
+	}
+	due, err = s.ListSAMLMetadataDue(ctx, at(24*time.Hour), 10)
+	must(t, "ListSAMLMetadataDue", err)
+	if got := ids(due); len(got) != 2 || got[0] != "c2" || got[1] != "c1" {
+		t.Fatalf("due at +24h: %v; want [c2 c1] (earliest first, never c3)", got)
+	}
+	checkEqual(t, "listed connection", due[1], c1, normSAMLConnection)
+	if due, err = s.ListSAMLMetadataDue(ctx, at(24*time.Hour), 1); err != nil || len(due) != 1 || due[0].ID != "c2" {
+		t.Fatalf("limit 1: %v, %v; want [c2]", ids(due), err)
+	}
+
+	// Claiming moves the due time; a second claim of the same due time
+	// finds nothing.
+	must(t, "Claim", s.ClaimSAMLMetadataRefresh(ctx, "c2", at(12*time.Hour), at(25*time.Hour)))
+	wantErr(t, "Claim again", s.ClaimSAMLMetadataRefresh(ctx, "c2", at(12*time.Hour), at(25*time.Hour)), store.ErrNotFound)
+	wantErr(t, "Claim unknown", s.ClaimSAMLMetadataRefresh(ctx, "nope", at(12*time.Hour), at(25*time.Hour)), store.ErrNotFound)
+	wantErr(t, "Claim a connection never due", s.ClaimSAMLMetadataRefresh(ctx, "c3", time.Time{}, at(25*time.Hour)), store.ErrNotFound)
+
+	// A failure keeps the metadata and records the error.
+	must(t, "Save failure", s.SaveSAMLMetadataRefresh(ctx, store.SAMLMetadataRefresh{ConnectionID: "c2", URL: c2.IDPMetadataURL,
+		Error: "status 500", NextRefreshAt: at(13 * time.Hour)}))
+	got, err := s.GetSAMLConnection(ctx, "o2")
+	must(t, "Get after failure", err)
+	want := c2
+	want.MetadataError, want.MetadataRefreshAt = "status 500", at(13*time.Hour)
+	checkEqual(t, "after a failed refresh", got, want, normSAMLConnection)
+
+	// A success replaces the metadata and clears the error; UpdatedAt
+	// stays.
+	must(t, "Save success", s.SaveSAMLMetadataRefresh(ctx, store.SAMLMetadataRefresh{ConnectionID: "c2", URL: c2.IDPMetadataURL,
+		Metadata: []byte("<new/>"), IDPEntityID: "https://idp2.example.com", IDPCertNotAfter: at(2 * 365 * 24 * time.Hour),
+		RefreshedAt: at(13 * time.Hour), NextRefreshAt: at(37 * time.Hour)}))
+	got, err = s.GetSAMLConnection(ctx, "o2")
+	must(t, "Get after success", err)
+	want.IDPMetadata, want.IDPEntityID, want.IDPCertNotAfter = []byte("<new/>"), "https://idp2.example.com", at(2*365*24*time.Hour)
+	want.MetadataRefreshedAt, want.MetadataError, want.MetadataRefreshAt = at(13*time.Hour), "", at(37*time.Hour)
+	checkEqual(t, "after a refresh", got, want, normSAMLConnection)
+
+	// An admin changed the URL meanwhile: the outcome of the old one is
+	// not recorded.
+	wantErr(t, "Save for another URL", s.SaveSAMLMetadataRefresh(ctx, store.SAMLMetadataRefresh{ConnectionID: "c2",
+		URL: "https://old.example.com/md", Error: "late", NextRefreshAt: at(40 * time.Hour)}), store.ErrNotFound)
+	wantErr(t, "Save for an unknown connection", s.SaveSAMLMetadataRefresh(ctx, store.SAMLMetadataRefresh{ConnectionID: "nope",
+		URL: c2.IDPMetadataURL, Error: "x"}), store.ErrNotFound)
+	got, err = s.GetSAMLConnection(ctx, "o2")
+	must(t, "Get after refused saves", err)
+	checkEqual(t, "after refused saves", got, want, normSAMLConnection)
+}
+
+func testSAMLMetadataClaimConcurrent(t *testing.T, s samlStorage) {
+	ctx := t.Context()
+	addOrg(t, s, newOrg("o1", "acme", base))
+	must(t, "Put", s.PutSAMLConnection(ctx, newSAMLConnection("c1", "o1", "a.example")))
+	oneWins(t, "ClaimSAMLMetadataRefresh", 12, store.ErrNotFound, func(int) error {
+		return s.ClaimSAMLMetadataRefresh(ctx, "c1", at(24*time.Hour), at(48*time.Hour))
+	})
 }
