@@ -6,9 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -134,6 +138,7 @@ type hashPool struct {
 	waiting    atomic.Int64
 	queue      int64
 	retryAfter time.Duration
+	gcMu       sync.Mutex // one reclaiming collection at a time
 }
 
 // acquire takes a worker, waiting in the queue when there is room in it:
@@ -158,6 +163,37 @@ func (p *hashPool) acquire(ctx context.Context) error {
 	}
 }
 
+// reclaim makes room for a hash of mem bytes under the process's memory
+// limit (GOMEMLIMIT or debug.SetMemoryLimit): when the memory in use
+// (mapped by the Go runtime, minus what it holds free or has returned)
+// plus mem would exceed it, the garbage of finished hashes is collected
+// first, so that the hash reuses their memory instead of adding to it. The
+// runtime would start that collection itself, but only once the new
+// allocation had pushed the heap over the limit. Without a limit, nothing
+// is done: then the heap may hold, between collections, as much garbage of
+// finished hashes as there are hashes running (the default GOGC=100).
+func (p *hashPool) reclaim(mem uint64) {
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 {
+		return
+	}
+	over := func() bool {
+		s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"},
+			{Name: "/memory/classes/heap/free:bytes"}}
+		metrics.Read(s)
+		used := s[0].Value.Uint64() - s[1].Value.Uint64() - s[2].Value.Uint64()
+		return used+mem > uint64(limit)
+	}
+	if !over() {
+		return
+	}
+	p.gcMu.Lock()
+	defer p.gcMu.Unlock()
+	if over() { // a collection another worker waited for may have made room
+		runtime.GC()
+	}
+}
+
 // release frees the worker taken by acquire.
 func (p *hashPool) release() { <-p.slots }
 
@@ -177,6 +213,7 @@ func (h *Argon2id) Hash(ctx context.Context, password string) (string, error) {
 	}
 	defer h.pool.release()
 	p := h.params
+	h.pool.reclaim(uint64(p.Memory) << 10)
 	salt := randx.Bytes(p.SaltLen)
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return encodePHC(phcHash{memory: p.Memory, time: p.Time, threads: p.Threads, salt: salt, key: key}), nil
@@ -192,6 +229,7 @@ func (h *Argon2id) Verify(ctx context.Context, password, encoded string) (bool, 
 		return false, false, err
 	}
 	defer h.pool.release()
+	h.pool.reclaim(uint64(ph.memory) << 10)
 	key := argon2.IDKey([]byte(password), ph.salt, ph.time, ph.memory, ph.threads, uint32(len(ph.key)))
 	ok := subtle.ConstantTimeCompare(key, ph.key) == 1
 	p := h.params

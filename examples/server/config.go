@@ -25,6 +25,7 @@ const (
 	envRedisURL      = "AUTHOS_REDIS_URL"
 	envAutoApprove   = "AUTHOS_AUTO_APPROVE_ORGS"
 	envAllowPrivate  = "AUTHOS_ALLOW_PRIVATE_OUTBOUND"
+	envNoRateLimits  = "AUTHOS_DISABLE_RATE_LIMITS"
 	envStripeKey     = "AUTHOS_STRIPE_SECRET_KEY"
 	envStripeWebhook = "AUTHOS_STRIPE_WEBHOOK_SECRET"
 	envStripeAPIBase = "AUTHOS_STRIPE_API_BASE"
@@ -85,6 +86,9 @@ type config struct {
 	EncryptionKey string
 	RedisURL      string
 	AutoApprove   bool // new organizations start active
+	// NoRateLimits turns the auth rate limits off (load tests from one
+	// address only; the lockout still counts wrong passwords).
+	NoRateLimits bool
 	// AllowPrivateOutbound lets webhooks reach loopback and private
 	// addresses: for local development and tests only.
 	AllowPrivateOutbound bool
@@ -149,6 +153,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("%s must be true or false", envAutoApprove))
 		}
 		c.AutoApprove = b
+	}
+	if v := get(envNoRateLimits, "false"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s must be true or false", envNoRateLimits))
+		}
+		c.NoRateLimits = b
 	}
 	if v := get(envAllowPrivate, "false"); v != "" {
 		b, err := strconv.ParseBool(v)

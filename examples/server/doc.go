@@ -24,6 +24,8 @@
 //	AUTHOS_OIDC_PROVIDERS           generic OpenID Connect providers: name=issuer,client_id,client_secret;...
 //	AUTHOS_ALLOW_PRIVATE_OUTBOUND   true: webhooks and OIDC discovery may reach loopback and private
 //	                                addresses (development and tests only)
+//	AUTHOS_DISABLE_RATE_LIMITS      true: no per-address limits on the auth endpoints (load tests from one
+//	                                machine only; the lockout still counts wrong passwords)
 //	AUTHOS_SIGNIN_REDIRECT_URIS     comma-separated redirect URIs of your own front end, which then signs in
 //	                                through /auth/authorize as the built-in public client "host" (PKCE,
 //	                                no secret); its tokens work on the management API

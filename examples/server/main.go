@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -19,6 +21,7 @@ const shutdownTimeout = 15 * time.Second
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	slog.SetDefault(logger)
+	setMemoryLimit(os.Getenv, logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, logger, nil); err != nil {
@@ -26,6 +29,22 @@ func main() {
 		stop()
 		os.Exit(1)
 	}
+}
+
+// setMemoryLimit gives the process a soft memory limit when GOMEMLIMIT is
+// not set: 16 MiB plus 20 MiB per password-hash worker (GOMAXPROCS, as
+// the default Argon2id pool has; each hash holds 19 MiB). Without it the
+// Go heap may hold, between two collections, up to as much garbage of
+// finished hashes as there are live ones, so a login flood would double
+// the memory the hash pool bounds. The limit is soft: a heap that needs
+// more gets it, at the price of more frequent collections.
+func setMemoryLimit(getenv func(string) string, logger *slog.Logger) {
+	if getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := int64(16+20*runtime.GOMAXPROCS(0)) << 20
+	debug.SetMemoryLimit(limit)
+	logger.Info("soft memory limit set; GOMEMLIMIT overrides it", "limit_mib", limit>>20)
 }
 
 // run serves until ctx is done. ready, when not nil, is called with the

@@ -97,6 +97,10 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 		logger.Info("rate limits kept in process; set " + envRedisURL + " to share them between instances")
 	}
 
+	if cfg.NoRateLimits {
+		logger.Warn("auth rate limits are off (" + envNoRateLimits + "): for load tests only")
+	}
+
 	var billing authos.Billing // nil: billing routes answer NOT_FOUND
 	if cfg.Stripe.SecretKey != "" {
 		b, err := stripe.New(stripe.Config{SecretKey: cfg.Stripe.SecretKey, WebhookSecret: cfg.Stripe.WebhookSecret,
@@ -114,6 +118,7 @@ func setup(ctx context.Context, cfg config, logger *slog.Logger) (_ *server, err
 		Mailer:          m,
 		BaseURL:         cfg.BaseURL,
 		RateLimiter:     limiter,
+		RateLimits:      authos.RateLimits{Disabled: cfg.NoRateLimits},
 		Logger:          logger,
 		AutoApproveOrgs: cfg.AutoApprove,
 		Billing:         billing,
