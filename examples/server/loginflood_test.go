@@ -64,7 +64,7 @@ func TestLoginFloodIsBounded(t *testing.T) {
 				results[i].err = err
 				return
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }() // the answer was read
 			var env struct {
 				Code   string `json:"error_code"`
 				Access string `json:"access_token"`
