@@ -343,11 +343,7 @@ func (a *Authos) authResponse(redirectURI, state string, params url.Values) stri
 		params.Set("state", state)
 	}
 	params.Set("iss", a.cfg.Issuer)
-	sep := "?"
-	if strings.Contains(redirectURI, "?") {
-		sep = "&"
-	}
-	return redirectURI + sep + params.Encode()
+	return httpx.AppendQuery(redirectURI, params)
 }
 
 // errorRedirect is the redirect carrying e (with the catalog code beside
@@ -520,18 +516,9 @@ func (a *Authos) mayUseService(ctx context.Context, tx store.Tx, userID string, 
 
 // Sign-in sessions.
 
-// signInCookieName is the name of the sign-in cookie: __Host- prefixed
-// under https.
-func (a *Authos) signInCookieName() string {
-	if strings.HasPrefix(a.cfg.BaseURL, "https://") {
-		return "__Host-authos_signin"
-	}
-	return "authos_signin"
-}
-
 // currentSignIn returns the live sign-in session of the request's cookie.
 func (a *Authos) currentSignIn(r *http.Request, now time.Time) (store.SignInSession, bool) {
-	ck, err := r.Cookie(a.signInCookieName())
+	ck, err := r.Cookie(a.cookieName(signInCookie))
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
 		return store.SignInSession{}, false
 	}
@@ -549,13 +536,10 @@ func (a *Authos) currentSignIn(r *http.Request, now time.Time) (store.SignInSess
 	return sis, true
 }
 
-// setSignInCookie sends the sign-in cookie: HttpOnly, SameSite=Lax, Secure
-// and __Host- prefixed under https, for the session's lifetime.
+// setSignInCookie sends the sign-in cookie (setCookie) for the session's
+// lifetime.
 func (a *Authos) setSignInCookie(w http.ResponseWriter, secret string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{
-		Name: a.signInCookieName(), Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: strings.HasPrefix(a.cfg.BaseURL, "https://"), MaxAge: max(int(expires.Sub(a.now())/time.Second), 1),
-	})
+	a.setCookie(w, signInCookie, secret, max(expires.Sub(a.now()), time.Second))
 }
 
 // AuthorizationResult is the outcome of CompleteAuthorization.

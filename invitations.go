@@ -9,6 +9,7 @@ import (
 
 	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -126,7 +127,7 @@ func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in 
 		if inviterName == "" {
 			inviterName = inviter.Email
 		}
-		link := a.cfg.AcceptInvitationURL + sepFor(a.cfg.AcceptInvitationURL) + "token=" + url.QueryEscape(token)
+		link := httpx.AppendQuery(a.cfg.AcceptInvitationURL, url.Values{"token": {token}})
 		// The organization's name (validated: 2-100 characters, no control
 		// characters) is the only caller-chosen text of the subject.
 		if err := a.enqueueEmail(ctx, tx, templateInvitation, email, EmailData{Link: link, OrgName: cur.Name,
@@ -140,13 +141,6 @@ func (a *Authos) Invite(ctx context.Context, actorID string, o Organization, in 
 		return InvitationView{}, "", dbError(err)
 	}
 	return invitationView(inv, o.Slug), token, nil
-}
-
-func sepFor(page string) string {
-	if strings.Contains(page, "?") {
-		return "&"
-	}
-	return "?"
 }
 
 // ListInvitations returns the organization's invitations.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/store"
 )
@@ -220,16 +221,11 @@ func (a *Authos) handleLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: a.signInCookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(a.cfg.BaseURL, "https://")})
+	a.setCookie(w, signInCookie, "", 0)
 	w.Header().Set("Cache-Control", "no-store")
 	if back != "" {
 		if req.State != "" {
-			sep := "?"
-			if strings.Contains(back, "?") {
-				sep = "&"
-			}
-			back += sep + url.Values{"state": {req.State}}.Encode()
+			back = httpx.AppendQuery(back, url.Values{"state": {req.State}})
 		}
 		http.Redirect(w, r, back, http.StatusFound)
 		return

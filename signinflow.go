@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/authos/authos/internal/hashx"
@@ -284,7 +283,7 @@ func (a *Authos) continueSignIn(w http.ResponseWriter, r *http.Request, flow str
 			a.signInErrorPage(w, r, err)
 			return
 		}
-		a.setFlowCookie(w, mfaCookie, secret, a.cfg.PreAuthTTL)
+		a.setCookie(w, mfaCookie, secret, a.cfg.PreAuthTTL)
 		redirectNoStore(w, r, a.pageURL(pathSignInMFA, flow))
 		return
 	}
@@ -378,28 +377,6 @@ func flowOfPreAuth(data []byte) string {
 		return ""
 	}
 	return fp.FlowHash
-}
-
-// Cookies of the page flow beside the sign-in cookie.
-const mfaCookie = "authos_mfa" // the preauth token of the MFA step
-
-// flowCookieName is name, __Host- prefixed under https.
-func (a *Authos) flowCookieName(name string) string {
-	if strings.HasPrefix(a.cfg.BaseURL, "https://") {
-		return "__Host-" + name
-	}
-	return name
-}
-
-// setFlowCookie sets (ttl > 0) or clears a cookie of the flow: HttpOnly,
-// SameSite=Lax (it must survive the redirect back from a provider).
-func (a *Authos) setFlowCookie(w http.ResponseWriter, name, value string, ttl time.Duration) {
-	ck := &http.Cookie{Name: a.flowCookieName(name), Value: value, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(a.cfg.BaseURL, "https://"), MaxAge: int(ttl / time.Second)}
-	if ttl <= 0 {
-		ck.MaxAge = -1
-	}
-	http.SetCookie(w, ck)
 }
 
 // redirectNoStore answers 302 to to, never cached.

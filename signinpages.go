@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/store"
 )
@@ -154,11 +154,7 @@ func linkPage(ctx context.Context, page string) string {
 	if flow == "" {
 		return page
 	}
-	sep := "?"
-	if strings.Contains(page, "?") {
-		sep = "&"
-	}
-	return page + sep + "flow=" + url.QueryEscape(flow)
+	return httpx.AppendQuery(page, url.Values{"flow": {flow}})
 }
 
 // signInRoutes of the hosted pages, behind the same cross-origin check as
@@ -285,7 +281,7 @@ func (p *accountPages) signInPost(w http.ResponseWriter, r *http.Request) {
 // it is live and bound to flow.
 func (p *accountPages) mfaPending(r *http.Request, flow string) (string, error) {
 	gone := NewError(CodeUnauthorized, "The sign-in has expired; sign in again")
-	ck, err := r.Cookie(p.a.flowCookieName(mfaCookie))
+	ck, err := r.Cookie(p.a.cookieName(mfaCookie))
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
 		return "", gone
 	}
@@ -372,7 +368,7 @@ func (p *accountPages) mfaPost(w http.ResponseWriter, r *http.Request) {
 	if amr != "" && !slices.Contains(lc.AMR, amr) {
 		lc.AMR = append(lc.AMR, amr)
 	}
-	p.a.setFlowCookie(w, mfaCookie, "", 0)
+	p.a.setCookie(w, mfaCookie, "", 0)
 	p.a.finishSignIn(w, r, fr.req, fr.hash, pa.User.ID, lc.AMR, t.CreatedAt)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/event"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/internal/validate"
 	"github.com/authos/authos/store"
@@ -192,20 +193,11 @@ func (s *Service) Authorize(ctx context.Context, clientID, secret, scope string)
 		}
 		return &Authorization{
 			DeviceCode: code, UserCode: FormatUserCode(userCode), VerificationURI: uri,
-			VerificationURIComplete: withQuery(uri, "user_code", FormatUserCode(userCode)),
+			VerificationURIComplete: httpx.AppendQuery(uri, url.Values{"user_code": {FormatUserCode(userCode)}}),
 			ExpiresIn:               int(s.cfg.CodeTTL / time.Second), Interval: d.Interval,
 		}, nil
 	}
 	return nil, authos.NewError(authos.CodeInternalServerError, "Could not allocate a unique code")
-}
-
-// withQuery appends key=value to uri's query.
-func withQuery(uri, key, value string) string {
-	sep := "?"
-	if strings.Contains(uri, "?") {
-		sep = "&"
-	}
-	return uri + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
 }
 
 func newID() string { return hashDeviceCode(newDeviceCode())[:32] }

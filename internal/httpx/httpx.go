@@ -5,6 +5,7 @@ package httpx
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -45,4 +46,26 @@ func ParseBearer(h string) string {
 		return ""
 	}
 	return tok
+}
+
+// AppendQuery returns uri with the parameters q added to its query: after
+// "?" when it has none, after "&" when it has one (neither when uri ends
+// with the separator already), before any fragment. q is encoded as
+// url.Values.Encode does (sorted by key). An empty q leaves uri as it is.
+func AppendQuery(uri string, q url.Values) string {
+	if len(q) == 0 {
+		return uri
+	}
+	base, frag, hasFrag := strings.Cut(uri, "#")
+	switch {
+	case !strings.Contains(base, "?"):
+		base += "?"
+	case !strings.HasSuffix(base, "?") && !strings.HasSuffix(base, "&"):
+		base += "&"
+	}
+	base += q.Encode()
+	if hasFrag {
+		base += "#" + frag
+	}
+	return base
 }

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -33,4 +34,23 @@ func FuzzBearerToken(f *testing.F) {
 			t.Fatalf("ParseBearer(%q) = %q", h, tok)
 		}
 	})
+}
+
+func TestAppendQuery(t *testing.T) {
+	q := url.Values{"state": {"a b&c"}, "code": {"x"}}
+	for uri, want := range map[string]string{
+		"https://app.example.com/cb":           "https://app.example.com/cb?code=x&state=a+b%26c",
+		"https://app.example.com/cb?tenant=1":  "https://app.example.com/cb?tenant=1&code=x&state=a+b%26c",
+		"https://app.example.com/cb?":          "https://app.example.com/cb?code=x&state=a+b%26c",
+		"https://app.example.com/cb?t=1&":      "https://app.example.com/cb?t=1&code=x&state=a+b%26c",
+		"https://app.example.com/cb#top":       "https://app.example.com/cb?code=x&state=a+b%26c#top",
+		"https://app.example.com/cb?t=1#x?y=2": "https://app.example.com/cb?t=1&code=x&state=a+b%26c#x?y=2",
+	} {
+		if got := AppendQuery(uri, q); got != want {
+			t.Errorf("AppendQuery(%q) = %q; want %q", uri, got, want)
+		}
+	}
+	if got := AppendQuery("https://app.example.com/cb", nil); got != "https://app.example.com/cb" {
+		t.Errorf("AppendQuery without parameters = %q", got)
+	}
 }
