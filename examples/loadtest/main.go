@@ -213,7 +213,7 @@ func account(ctx context.Context, c *client, cfg config, stderr io.Writer) (cred
 	if err := c.do(ctx, "POST", "/api/auth/register", "", cr, nil); err != nil {
 		return cr, fmt.Errorf("sign-up: %w", err)
 	}
-	fmt.Fprintf(stderr, "signed up %s\n", cr.Email)
+	_, _ = fmt.Fprintf(stderr, "signed up %s\n", cr.Email)
 	_, err := c.login(ctx, cr)
 	var ae *apiError
 	if !errors.As(err, &ae) || ae.Code != "EMAIL_NOT_VERIFIED" {
@@ -389,9 +389,9 @@ func run(ctx context.Context, c *client, cfg config, cr credentials, scenario st
 
 // print writes the table of res.
 func (res result) print(out io.Writer, cfg config) {
-	fmt.Fprintf(out, "scenario %s: c=%d, %s, %d target(s)\n", res.scenario, cfg.Concurrency, res.elapsed.Round(time.Millisecond), len(cfg.Targets))
+	_, _ = fmt.Fprintf(out, "scenario %s: c=%d, %s, %d target(s)\n", res.scenario, cfg.Concurrency, res.elapsed.Round(time.Millisecond), len(cfg.Targets))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\tok\terrors\treq/s\tp50\tp99\terror kinds\t")
+	_, _ = fmt.Fprintln(tw, "op\tok\terrors\treq/s\tp50\tp99\terror kinds\t")
 	for _, op := range allOps {
 		s, ok := res.stats[op]
 		if !ok {
@@ -404,7 +404,7 @@ func (res result) print(out io.Writer, cfg config) {
 			kinds = append(kinds, k+" ×"+strconv.Itoa(s.errors[k]))
 		}
 		rate := float64(len(s.lat)) / res.elapsed.Seconds()
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t\n", op, len(s.lat), nerr, rate,
+		_, _ = fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t\n", op, len(s.lat), nerr, rate,
 			fmtDur(percentile(s.lat, 50)), fmtDur(percentile(s.lat, 99)), strings.Join(kinds, ", "))
 	}
 	_ = tw.Flush() // out is the terminal or a buffer
