@@ -34,7 +34,7 @@ func TestPercentile(t *testing.T) {
 		{nil, 50, 0},
 		{ms(7), 50, 7 * time.Millisecond},
 		{ms(7), 99, 7 * time.Millisecond},
-		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond},  // rank ceil(2) = 2
+		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond},    // rank ceil(2) = 2
 		{ms(1, 2, 3, 4, 5), 50, 3 * time.Millisecond}, // rank ceil(2.5) = 3
 		{ms(hundred...), 99, 99 * time.Millisecond},
 		{ms(hundred...), 100, 100 * time.Millisecond},
