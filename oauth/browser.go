@@ -1,11 +1,13 @@
 package oauth
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/randx"
 )
 
 // browserCookie is the name of the cookie that binds a provider login to
@@ -44,7 +46,7 @@ func (s *Service) handleStart(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	in := StartInput{Flow: q.Get("flow"), Browser: s.readBrowser(r)}
 	if v := q.Get("link"); v != "" {
-		t, err := s.openLink(provider, v)
+		t, err := s.openLink(r.Context(), provider, v, in.Browser)
 		if err != nil {
 			s.errorPage(w, r, err)
 			return
@@ -95,4 +97,26 @@ func (s *Service) handleCallback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.errorPage(w, r, err)
+}
+
+type browserKey struct{}
+
+// browserFrom is the binding cookie's value bindBrowser put in ctx.
+func browserFrom(ctx context.Context) string {
+	v, _ := ctx.Value(browserKey{}).(string)
+	return v
+}
+
+// bindBrowser gives the request a browser-binding cookie (the one it
+// carried, or a new one) and sends it back, so that the link URL the
+// handler makes opens only in this browser.
+func (s *Service) bindBrowser(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := s.readBrowser(r)
+		if len(b) != 43 {
+			b = randx.Token(32)
+		}
+		s.setBrowser(w, b)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), browserKey{}, b)))
+	})
 }

@@ -61,10 +61,10 @@ func (s *Service) routes() []authos.Route {
 		{Pattern: "GET /api/user/identities", Handler: a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, _ none) ([]Identity, error) {
 			return s.Identities(r.Context(), p.UserID)
 		}))},
-		{Pattern: "POST /api/user/identities/{provider}", Handler: a.LimitByIP(a.RequireAuth(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in LinkInput) (linkResponse, error) {
-			u, err := s.Link(r.Context(), p, r.PathValue("provider"), in)
-			return linkResponse{u}, err
-		})))},
+		{Pattern: "POST /api/user/identities/{provider}", Handler: a.LimitByIP(a.RequireAuth(s.bindBrowser(authos.HandleJSON(a, http.StatusOK, func(r *http.Request, p *authos.Principal, in LinkInput) (linkResponse, error) {
+			l, err := s.Link(r.Context(), p, r.PathValue("provider"), in, browserFrom(r.Context()))
+			return linkResponse{l.URL}, err
+		}))))},
 		{Pattern: "DELETE /api/user/identities/{provider}", Handler: a.LimitByIP(a.RequireAuth(authos.HandleJSON(a, http.StatusNoContent, func(r *http.Request, p *authos.Principal, in unlinkRequest) (none, error) {
 			return none{}, s.Unlink(r.Context(), p, r.PathValue("provider"), in.CurrentPassword)
 		})))},

@@ -214,6 +214,13 @@ type result struct {
 
 func (h *harness) do(method, path, token string, body any) result {
 	h.t.Helper()
+	return h.doIn(http.DefaultClient, method, path, token, body)
+}
+
+// doIn sends an API request from browser c (its cookies go along, and
+// the ones the answer sets stay).
+func (h *harness) doIn(c *http.Client, method, path, token string, body any) result {
+	h.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -229,7 +236,7 @@ func (h *harness) do(method, path, token string, body any) result {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	return send(h.t, http.DefaultClient, req)
+	return send(h.t, c, req)
 }
 
 func send(t *testing.T, c *http.Client, req *http.Request) result {

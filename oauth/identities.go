@@ -2,12 +2,14 @@ package oauth
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
 
@@ -57,68 +59,103 @@ type LinkInput struct {
 // linkTTL is how long a link URL works.
 const linkTTL = 10 * time.Minute
 
-// linkTicket is sealed into the link URL.
+// linkTicket is what a link URL stands for, sealed into the store's
+// pending login (store.OAuthState) that the URL's secret names.
 type linkTicket struct {
 	User     string `json:"u"`
 	Org      string `json:"o,omitempty"`
 	Provider string `json:"p"`
-	Expires  int64  `json:"e"`
 }
 
-func linkAAD(provider string) []byte { return []byte("authos_oauth.link:" + provider) }
+// linkAAD binds a sealed ticket to its row (and keeps it apart from a
+// provider login's data, which is sealed under stateAAD).
+func linkAAD(hash string) []byte { return []byte("authos_oauth.link:" + hash) }
+
+// LinkResult is the URL that links a provider, and the browser-binding
+// cookie to set in the browser that will open it.
+type LinkResult struct {
+	URL     string
+	Browser string
+}
 
 // Link returns the URL that links provider to p's account when the
-// account holder opens it in their browser (within 10 minutes). The
-// request is re-authenticated (authos.Reauthenticate). INVALID_CREDENTIALS,
-// NOT_FOUND (organization), PROVIDER_NOT_CONFIGURED.
-func (s *Service) Link(ctx context.Context, p *authos.Principal, provider string, in LinkInput) (string, error) {
+// account holder opens it within 10 minutes, once, in the browser that
+// carries the binding cookie Browser (browser: the cookie the request
+// carried, "" to make one). The ticket is kept server-side, single use,
+// under the hash of the URL's secret: a URL seen elsewhere (history, logs,
+// a shoulder) links nobody's provider account to the holder's. The
+// request is re-authenticated (authos.Reauthenticate).
+// INVALID_CREDENTIALS, NOT_FOUND (organization), PROVIDER_NOT_CONFIGURED.
+func (s *Service) Link(ctx context.Context, p *authos.Principal, provider string, in LinkInput, browser string) (LinkResult, error) {
 	if err := s.a.Reauthenticate(ctx, p, in.CurrentPassword); err != nil {
-		return "", err
+		return LinkResult{}, err
 	}
 	if !nameRE.MatchString(provider) {
-		return "", authos.NewError(authos.CodeProviderNotConfigured, "This sign-in provider is not set up")
+		return LinkResult{}, authos.NewError(authos.CodeProviderNotConfigured, "This sign-in provider is not set up")
 	}
-	t := linkTicket{User: p.UserID, Provider: provider, Expires: s.a.Now().Add(linkTTL).Unix()}
+	t := linkTicket{User: p.UserID, Provider: provider}
 	if in.Organization != "" {
 		if err := authos.CheckIdentifier("organization", in.Organization); err != nil {
-			return "", err
+			return LinkResult{}, err
 		}
 		o, err := s.st.GetOrgBySlug(ctx, in.Organization)
 		if errors.Is(err, store.ErrNotFound) {
-			return "", authos.NewError(authos.CodeNotFound, "Organization not found")
+			return LinkResult{}, authos.NewError(authos.CodeNotFound, "Organization not found")
 		}
 		if err != nil {
-			return "", authos.WrapError(authos.CodeDatabaseError, "", err)
+			return LinkResult{}, authos.WrapError(authos.CodeDatabaseError, "", err)
 		}
 		t.Org = o.ID
 	}
 	if _, err := s.connFor(ctx, t.Org, provider); err != nil {
-		return "", err
+		return LinkResult{}, err
 	}
 	raw, err := json.Marshal(t)
 	if err != nil {
-		return "", authos.WrapError(authos.CodeInternalServerError, "", err)
+		return LinkResult{}, authos.WrapError(authos.CodeInternalServerError, "", err)
 	}
-	sealed, err := s.a.Keyring().Encrypt(raw, linkAAD(provider))
+	if len(browser) != 43 {
+		browser = randx.Token(32)
+	}
+	secret := randx.Token(32)
+	hash := hashx.SHA256Hex(secret)
+	sealed, err := s.a.Keyring().Encrypt(raw, linkAAD(hash))
 	if err != nil {
-		return "", authos.WrapError(authos.CodeEncryptionError, "", err)
+		return LinkResult{}, authos.WrapError(authos.CodeEncryptionError, "", err)
 	}
-	return s.a.Config().BaseURL + "/auth/social/" + provider + "?link=" + base64.RawURLEncoding.EncodeToString(sealed), nil
+	now := s.a.Now()
+	if err := s.st.CreateOAuthState(ctx, store.OAuthState{Hash: hash, Provider: provider, OrgID: t.Org,
+		BrowserHash: hashx.SHA256Hex(browser), Data: sealed, CreatedAt: now, ExpiresAt: now.Add(linkTTL)}); err != nil {
+		return LinkResult{}, authos.WrapError(authos.CodeDatabaseError, "", err)
+	}
+	return LinkResult{URL: s.a.Config().BaseURL + "/auth/social/" + provider + "?" + url.Values{"link": {secret}}.Encode(),
+		Browser: browser}, nil
 }
 
-// openLink reads a link URL's ticket (OAUTH_STATE_MISMATCH when forged or
-// expired).
-func (s *Service) openLink(provider, v string) (linkTicket, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(v) > 2048 {
+// openLink consumes a link URL's ticket opened by browser (the binding
+// cookie's value): OAUTH_STATE_MISMATCH when it is forged, used, expired,
+// of another provider or opened in another browser (it is spent all the
+// same).
+func (s *Service) openLink(ctx context.Context, provider, secret, browser string) (linkTicket, error) {
+	if len(secret) != 43 || len(browser) > 64 {
 		return linkTicket{}, errState()
 	}
-	b, err := s.a.Keyring().Decrypt(raw, linkAAD(provider))
+	hash := hashx.SHA256Hex(secret)
+	st, err := s.st.ConsumeOAuthState(ctx, hash, s.a.Now())
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrUsed), errors.Is(err, store.ErrExpired):
+		return linkTicket{}, errState()
+	case err != nil:
+		return linkTicket{}, authos.WrapError(authos.CodeDatabaseError, "", err)
+	case st.Provider != provider || browser == "" || hashx.SHA256Hex(browser) != st.BrowserHash:
+		return linkTicket{}, errState()
+	}
+	b, err := s.a.Keyring().Decrypt(st.Data, linkAAD(hash))
 	if err != nil {
 		return linkTicket{}, errState()
 	}
 	var t linkTicket
-	if err := json.Unmarshal(b, &t); err != nil || t.Provider != provider || s.a.Now().Unix() >= t.Expires {
+	if err := json.Unmarshal(b, &t); err != nil || t.Provider != provider || t.User == "" {
 		return linkTicket{}, errState()
 	}
 	return t, nil

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauth2-proxy/mockoidc"
 
@@ -99,13 +100,13 @@ func TestLinkingRules(t *testing.T) {
 
 		// Carol links the provider from her session: re-authenticated.
 		wantCode(t, h.do("POST", "/api/user/identities/acme-sso", carol, map[string]any{"current_password": "wrong", "organization": "acme"}), 401, authos.CodeInvalidCredentials)
-		r = h.do("POST", "/api/user/identities/acme-sso", carol, map[string]any{"current_password": password, "organization": "acme"})
+		b = browser(t)
+		r = h.doIn(b, "POST", "/api/user/identities/acme-sso", carol, map[string]any{"current_password": password, "organization": "acme"})
 		link, _ := r.json["url"].(string)
 		if r.status != 200 || link == "" {
 			t.Fatalf("link: %d %s", r.status, r.body)
 		}
 		h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-carol", Email: "carol-other@example.com", EmailVerified: false})
-		b = browser(t)
 		cb = location(t, get(t, b, location(t, get(t, b, link)).String()))
 		if r := get(t, b, cb.String()); r.status != 200 || !strings.Contains(r.body, "is now linked") {
 			t.Fatalf("link callback: %d %s", r.status, r.body)
@@ -115,9 +116,9 @@ func TestLinkingRules(t *testing.T) {
 			t.Fatalf("carol's identities %v", ids)
 		}
 		// The same provider account cannot be linked to another account.
-		r = h.do("POST", "/api/user/identities/acme-sso", bob, map[string]any{"current_password": password, "organization": "acme"})
-		h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-carol", Email: "carol@example.com", EmailVerified: true})
 		b = browser(t)
+		r = h.doIn(b, "POST", "/api/user/identities/acme-sso", bob, map[string]any{"current_password": password, "organization": "acme"})
+		h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-carol", Email: "carol@example.com", EmailVerified: true})
 		cb = location(t, get(t, b, location(t, get(t, b, r.json["url"].(string))).String()))
 		wantPage(t, get(t, b, cb.String()), 409, "CONFLICT")
 		// A forged link URL.
@@ -150,6 +151,65 @@ func TestLinkingRules(t *testing.T) {
 		}
 		if !unlinked {
 			t.Error("no user.identity.unlinked event")
+		}
+	})
+}
+
+// A link URL is single use and opens only in the browser that asked for
+// it: whoever else sees it (history, logs, a shared screen) cannot link
+// their own provider account to the holder's account with it.
+func TestLinkTicket(t *testing.T) {
+	backends.Each(t, func(t *testing.T, st store.Storage) {
+		h := newHarness(t, st)
+		h.useIdP()
+		fay := authostest.Token(t, h.inst, "fay@example.com", authostest.Password(password))
+		ask := func(b *http.Client) string {
+			t.Helper()
+			r := h.doIn(b, "POST", "/api/user/identities/acme-sso", fay, map[string]any{"current_password": password, "organization": "acme"})
+			link, _ := r.json["url"].(string)
+			if r.status != 200 || link == "" || !strings.Contains(r.header.Get("Set-Cookie"), "authos_social=") {
+				t.Fatalf("link: %d %s (Set-Cookie %q)", r.status, r.body, r.header.Get("Set-Cookie"))
+			}
+			return link
+		}
+
+		// Reused in the same browser: the second opening is refused.
+		b := browser(t)
+		link := ask(b)
+		if u := location(t, get(t, b, link)); !strings.HasPrefix(u.String(), h.idp.AuthorizationEndpoint()) {
+			t.Fatalf("the link URL led to %s, not the provider", u)
+		}
+		wantPage(t, get(t, b, link), 400, "OAUTH_STATE_MISMATCH")
+
+		// Opened in another browser: refused, and spent.
+		b = browser(t)
+		link = ask(b)
+		mallory := browser(t)
+		wantPage(t, get(t, mallory, link), 400, "OAUTH_STATE_MISMATCH")
+		wantPage(t, get(t, b, link), 400, "OAUTH_STATE_MISMATCH")
+		// Nor does a browser with a binding cookie of its own do.
+		link = ask(browser(t))
+		mallory = browser(t)
+		h.toIdP(mallory) // mallory's own provider login gives her a cookie
+		wantPage(t, get(t, mallory, link), 400, "OAUTH_STATE_MISMATCH")
+
+		// Within 10 minutes only.
+		b = browser(t)
+		link = ask(b)
+		h.inst.Clock.Advance(10 * time.Minute)
+		wantPage(t, get(t, b, link), 400, "OAUTH_STATE_MISMATCH")
+		h.inst.Clock.Advance(-10 * time.Minute)
+
+		// The right browser, once: linked.
+		b = browser(t)
+		link = ask(b)
+		h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-fay", Email: "fay@example.com", EmailVerified: true})
+		cb := location(t, get(t, b, location(t, get(t, b, link)).String()))
+		if r := get(t, b, cb.String()); r.status != 200 || !strings.Contains(r.body, "is now linked") {
+			t.Fatalf("link callback: %d %s", r.status, r.body)
+		}
+		if ids := h.identities(fay); len(ids) != 1 || ids[0]["subject"] != "idp-fay" {
+			t.Fatalf("fay's identities %v", ids)
 		}
 	})
 }
