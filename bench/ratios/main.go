@@ -1,0 +1,188 @@
+// Command ratios reads `go test -bench` output (files named as arguments,
+// or standard input), takes the median of each benchmark's ns/op and
+// allocs/op over its runs, and prints the ratio of each benchmark of issue
+// 15 to its raw primitive with the target and PASS or FAIL; a benchmark
+// without results is reported as missing. It exits 1 when a ratio fails.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// pair is one benchmark measured against its raw primitive.
+type pair struct {
+	Name, Raw string
+	Max       float64 // the ratio Name/Raw must not exceed
+	MaxAllocs int     // >= 0: allocs/op of Name must not exceed it; -1: not checked
+}
+
+// pairs are the acceptance ratios of issue 15.
+var pairs = []pair{
+	{"BenchmarkMiddleware", "BenchmarkRawJWTParse", 1.10, -1},
+	{"BenchmarkMiddlewareCached", "BenchmarkRawJWTParse", 0.05, 0},
+	{"BenchmarkLogin", "BenchmarkRawArgon2id", 1.05, -1},
+	{"BenchmarkRefresh/sqlite", "BenchmarkRawRotationTx/sqlite", 1.5, -1},
+	{"BenchmarkRefresh/postgres", "BenchmarkRawRotationTx/postgres", 1.3, -1},
+	{"BenchmarkGetUserHTTP", "BenchmarkBareHandlerHTTP", 1.5, -1},
+}
+
+// runs are the measurements of one benchmark.
+type runs struct{ ns, allocs []float64 }
+
+// benchLine matches "BenchmarkX/sub-8  123  456.7 ns/op  ... 3 allocs/op".
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op(.*)$`)
+
+var allocsField = regexp.MustCompile(`([0-9.]+) allocs/op`)
+
+// parse collects the runs of every benchmark in r.
+func parse(r io.Reader, into map[string]*runs) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		if m == nil {
+			continue
+		}
+		ns, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			continue
+		}
+		rs := into[m[1]]
+		if rs == nil {
+			rs = &runs{}
+			into[m[1]] = rs
+		}
+		rs.ns = append(rs.ns, ns)
+		if a := allocsField.FindStringSubmatch(m[3]); a != nil {
+			if n, err := strconv.ParseFloat(a[1], 64); err == nil {
+				rs.allocs = append(rs.allocs, n)
+			}
+		}
+	}
+	return sc.Err()
+}
+
+// median of xs (the mean of the middle two for an even count); 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// verdict is the outcome of one pair.
+type verdict struct {
+	pair
+	ns, rawNS, ratio float64
+	allocs           float64
+	n, rawN          int
+	status           string // PASS, FAIL, MISSING
+	note             string
+}
+
+func judge(p pair, got map[string]*runs) verdict {
+	v := verdict{pair: p, status: "PASS"}
+	a, b := got[p.Name], got[p.Raw]
+	var missing []string
+	if a == nil || len(a.ns) == 0 {
+		missing = append(missing, p.Name)
+	}
+	if b == nil || len(b.ns) == 0 {
+		missing = append(missing, p.Raw)
+	}
+	if len(missing) > 0 {
+		v.status, v.note = "MISSING", "no results for "+strings.Join(missing, ", ")
+		return v
+	}
+	v.ns, v.rawNS, v.n, v.rawN = median(a.ns), median(b.ns), len(a.ns), len(b.ns)
+	v.ratio = v.ns / v.rawNS
+	v.allocs = median(a.allocs)
+	if v.ratio > p.Max {
+		v.status = "FAIL"
+	}
+	if p.MaxAllocs >= 0 {
+		if len(a.allocs) == 0 {
+			v.status, v.note = "FAIL", "no allocs/op reported (b.ReportAllocs or -benchmem)"
+		} else if v.allocs > float64(p.MaxAllocs) {
+			v.status, v.note = "FAIL", fmt.Sprintf("%g allocs/op > %d", v.allocs, p.MaxAllocs)
+		}
+	}
+	return v
+}
+
+// report prints the table of verdicts and tells whether all that ran passed.
+func report(w io.Writer, got map[string]*runs) bool {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	_, _ = fmt.Fprintln(tw, "benchmark\traw primitive\tmedian ns/op\traw ns/op\tratio\ttarget\truns\tresult")
+	ok := true
+	for _, p := range pairs {
+		v := judge(p, got)
+		target := fmt.Sprintf("<= %.2f×", p.Max)
+		if p.MaxAllocs >= 0 {
+			target += fmt.Sprintf(", <= %d allocs", p.MaxAllocs)
+		}
+		if v.status == "MISSING" {
+			_, _ = fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t%s\t-\tMISSING (%s)\n", p.Name, p.Raw, target, v.note)
+			continue
+		}
+		res := v.status
+		if v.note != "" {
+			res += " (" + v.note + ")"
+		}
+		if v.status == "FAIL" {
+			ok = false
+		}
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3f×\t%s\t%d/%d\t%s\n", p.Name, p.Raw, fmtNS(v.ns), fmtNS(v.rawNS), v.ratio, target, v.n, v.rawN, res)
+	}
+	_ = tw.Flush() // w is the terminal
+	return ok
+}
+
+// fmtNS shows a duration in ns with a readable unit.
+func fmtNS(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return strconv.FormatFloat(ns/1e6, 'f', 2, 64) + " ms"
+	case ns >= 1e3:
+		return strconv.FormatFloat(ns/1e3, 'f', 2, 64) + " µs"
+	}
+	return strconv.FormatFloat(ns, 'f', 1, 64) + " ns"
+}
+
+func main() {
+	got := map[string]*runs{}
+	if len(os.Args) == 1 {
+		if err := parse(os.Stdin, got); err != nil {
+			fmt.Fprintln(os.Stderr, "ratios:", err)
+			os.Exit(2)
+		}
+	}
+	for _, name := range os.Args[1:] {
+		f, err := os.Open(name)
+		if err == nil {
+			err = parse(f, got)
+			_ = f.Close() // read only
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ratios:", err)
+			os.Exit(2)
+		}
+	}
+	if !report(os.Stdout, got) {
+		os.Exit(1)
+	}
+}

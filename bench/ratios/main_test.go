@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+goarch: amd64
+pkg: github.com/authos/authos
+BenchmarkLogin-2         	      20	  30000000 ns/op	19941822 B/op	     272 allocs/op
+BenchmarkRawArgon2id-2   	      20	  29000000 ns/op	19925102 B/op	      23 allocs/op
+BenchmarkLogin-2         	      20	  90000000 ns/op	19941822 B/op	     272 allocs/op
+BenchmarkRawArgon2id-2   	      20	  28000000 ns/op	19925102 B/op	      23 allocs/op
+BenchmarkLogin-2         	      20	  29500000 ns/op	19941822 B/op	     272 allocs/op
+BenchmarkRawArgon2id-2   	      20	  40000000 ns/op	19925102 B/op	      23 allocs/op
+BenchmarkMiddlewareCached-2   	 1000000	       2.5 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMiddlewareCached-2   	 1000000	       3.5 ns/op	       0 B/op	       1 allocs/op
+BenchmarkMiddlewareCached-2   	 1000000	       3.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkRawJWTParse-2   	  20000	     50000 ns/op
+BenchmarkMiddleware-2   	  20000	     60000 ns/op
+BenchmarkRefresh/sqlite-2   	  2000	     500000 ns/op
+BenchmarkRawRotationTx/sqlite-2   	  2000	     400000 ns/op
+PASS
+`
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{90, 30, 29.5}, 30}} {
+		if got := median(c.xs); got != c.want {
+			t.Errorf("median(%v) = %v; want %v", c.xs, got, c.want)
+		}
+	}
+}
+
+func TestReport(t *testing.T) {
+	got := map[string]*runs{}
+	if err := parse(strings.NewReader(sample), got); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got["BenchmarkLogin"].ns); n != 3 {
+		t.Fatalf("BenchmarkLogin: %d runs; want 3 (the -2 suffix stripped)", n)
+	}
+	var out bytes.Buffer
+	ok := report(&out, got)
+	lines := map[string]string{}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	for name, want := range map[string]string{
+		// medians 30 ms / 29 ms: 1.034× (the 90 ms outlier ignored).
+		"BenchmarkLogin": "1.034×",
+		// 3 ns / 50 µs with 0 allocs (median of 0, 1, 0).
+		"BenchmarkMiddlewareCached": "PASS",
+		// 60/50 = 1.2 > 1.10.
+		"BenchmarkMiddleware":       "FAIL",
+		"BenchmarkRefresh/sqlite":   "1.250×",
+		"BenchmarkGetUserHTTP":      "MISSING (no results for BenchmarkGetUserHTTP, BenchmarkBareHandlerHTTP)",
+		"BenchmarkRefresh/postgres": "MISSING",
+	} {
+		if !strings.Contains(lines[name], want) {
+			t.Errorf("%s line %q lacks %q\n%s", name, lines[name], want, out.String())
+		}
+	}
+	if !strings.Contains(lines["BenchmarkLogin"], "PASS") || !strings.Contains(lines["BenchmarkRefresh/sqlite"], "PASS") {
+		t.Errorf("passing pairs not marked PASS:\n%s", out.String())
+	}
+	if ok {
+		t.Error("report passed with BenchmarkMiddleware over its target")
+	}
+	// An allocation on the cached path fails it whatever the time.
+	got["BenchmarkMiddlewareCached"].allocs = []float64{1, 1, 0}
+	if v := judge(pairs[1], got); v.status != "FAIL" {
+		t.Errorf("cached middleware with 1 alloc/op: %s", v.status)
+	}
+}
