@@ -94,6 +94,17 @@ func TestSignatureAttacks(t *testing.T) {
 			f.signAssertion, f.signResponse, f.by = false, true, newSigner(otherKey, otherCert)
 			return f.doc(t)
 		}},
+		// An encrypted assertion: nothing signed inside (told apart by
+		// decrypting it, the library names no kind for it), or signed by
+		// another key.
+		{"encrypted assertion unsigned", func(f forge) *etree.Document {
+			f.signAssertion, f.encryptTo = false, h.spCert()
+			return f.doc(t)
+		}},
+		{"encrypted assertion signed by another key", func(f forge) *etree.Document {
+			f.by, f.encryptTo = newSigner(otherKey, otherCert), h.spCert()
+			return f.doc(t)
+		}},
 		// XSW1: an evil Response whose signature still points at the
 		// original Response, kept inside the Signature element.
 		{"XSW1", func(f forge) *etree.Document {

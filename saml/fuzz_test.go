@@ -8,8 +8,9 @@ import (
 )
 
 // FuzzACS feeds the response parser decoded Responses, seeded with a
-// valid signed one and its variants: it never panics, refuses with one of
-// its three reasons, and accepts only a response signed by the IdP.
+// valid signed one and its variants (an unsolicited one among them): it never
+// panics and refuses with one of its three reasons, whether it reads the
+// input as the answer to a request or as unsolicited.
 func FuzzACS(f *testing.F) {
 	t := f
 	p := newIDP(t)
@@ -33,12 +34,19 @@ func FuzzACS(f *testing.F) {
 	fg.signResponse = false
 	unsigned, _ := fg.doc(t).WriteToBytes()
 	f.Add(unsigned)
+	fg.requestID, fg.signAssertion = "", true
+	unsolicited, _ := fg.doc(t).WriteToBytes()
+	if err := parse(unsolicited, ""); err != nil {
+		f.Fatalf("the unsolicited seed is refused: %v", err)
+	}
+	f.Add(unsolicited)
 	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>`))
 	f.Add([]byte("<"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		err := parse(raw, "id-seed")
-		if err != nil && !saml.Classified(err) {
-			t.Fatalf("unclassified refusal %v", err)
+		for _, id := range []string{"id-seed", ""} {
+			if err := parse(raw, id); err != nil && !saml.Classified(err) {
+				t.Fatalf("unclassified refusal %v", err)
+			}
 		}
 	})
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/coreos/go-oidc/v3/oidc"
 	crewjam "github.com/crewjam/saml"
+	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
 	"golang.org/x/oauth2"
 
@@ -450,6 +451,7 @@ type forge struct {
 	issued, notBefore, notOnOrAfter                                          time.Time
 	signResponse, signAssertion                                              bool
 	by                                                                       signer
+	encryptTo                                                                *x509.Certificate // the SP's: the assertion goes encrypted
 }
 
 func (h *harness) forge(l *login) forge {
@@ -489,6 +491,27 @@ func (f forge) doc(t testing.TB) *etree.Document {
 	if f.signAssertion {
 		f.by.sign(t, doc.Root().SelectElement("Assertion"))
 	}
+	if f.encryptTo != nil {
+		as := doc.Root().SelectElement("Assertion")
+		one := etree.NewDocument()
+		one.SetRoot(as.Copy())
+		plain, err := one.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := xmlenc.OAEP()
+		enc.BlockCipher = xmlenc.AES128GCM
+		data, err := enc.Encrypt(f.encryptTo, plain, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
+		ea := etree.NewElement("saml:EncryptedAssertion")
+		ea.AddChild(data)
+		i := as.Index()
+		doc.Root().RemoveChild(as)
+		doc.Root().InsertChildAt(i, ea)
+	}
 	if f.signResponse {
 		doc.SetRoot(f.by.sign(t, doc.Root()))
 	}
@@ -502,6 +525,33 @@ func (f forge) doc(t testing.TB) *etree.Document {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// spCert is our encryption certificate from the SP metadata.
+func (h *harness) spCert() *x509.Certificate {
+	h.t.Helper()
+	ed, err := h.idp.GetServiceProvider(nil, h.srv.URL+"/saml/corp/metadata")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, d := range ed.SPSSODescriptors {
+		for _, kd := range d.KeyDescriptors {
+			if kd.Use != "encryption" || len(kd.KeyInfo.X509Data.X509Certificates) == 0 {
+				continue
+			}
+			der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(kd.KeyInfo.X509Data.X509Certificates[0].Data), ""))
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			cert, err := x509.ParseCertificate(der)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			return cert
+		}
+	}
+	h.t.Fatal("no encryption certificate in the SP metadata")
+	return nil
 }
 
 // post sends the document to the ACS with the login's RelayState.
