@@ -452,26 +452,42 @@ type MFAStatus interface {
 	MFAEnabled(ctx context.Context, userID string) (bool, error)
 }
 
+// userMFAStatus is an MFAStatus that reads the user together with the
+// status, in one store query (the mfa package's hook); GetProfile prefers
+// it. Store errors come back as they are.
+type userMFAStatus interface {
+	UserMFAStatus(ctx context.Context, userID string) (User, bool, error)
+}
+
 // GetProfile returns the user's profile.
 func (a *Authos) GetProfile(ctx context.Context, userID string) (Profile, error) {
-	u, err := a.st.GetUser(ctx, userID)
+	a.mu.RLock()
+	sf := a.secondFactor
+	a.mu.RUnlock()
+	var (
+		u   User
+		mfa bool
+		err error
+	)
+	um, joined := sf.(userMFAStatus)
+	if joined {
+		u, mfa, err = um.UserMFAStatus(ctx, userID)
+	} else {
+		u, err = a.st.GetUser(ctx, userID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return Profile{}, NewError(CodeNotFound, "User not found")
 	}
 	if err != nil {
 		return Profile{}, dbError(err)
 	}
-	p := Profile{ID: u.ID, Email: u.Email, Name: u.Name, EmailVerified: u.EmailVerified,
-		IsPlatformOwner: u.IsPlatformOwner, CreatedAt: u.CreatedAt}
-	a.mu.RLock()
-	st, ok := a.secondFactor.(MFAStatus)
-	a.mu.RUnlock()
-	if ok {
-		if p.MFAEnabled, err = st.MFAEnabled(ctx, userID); err != nil {
+	if st, ok := sf.(MFAStatus); ok && !joined {
+		if mfa, err = st.MFAEnabled(ctx, userID); err != nil {
 			return Profile{}, err
 		}
 	}
-	return p, nil
+	return Profile{ID: u.ID, Email: u.Email, Name: u.Name, EmailVerified: u.EmailVerified, MFAEnabled: mfa,
+		IsPlatformOwner: u.IsPlatformOwner, CreatedAt: u.CreatedAt}, nil
 }
 
 // ProfileUpdate holds the fields a user may change themselves. Email

@@ -344,9 +344,9 @@ func (a *Authos) refresh(ctx context.Context, refreshToken string, check func(tx
 		if tc.scope, err = check(tx, rot.Session); err != nil {
 			return err
 		}
-		if user, err = tx.GetUser(ctx, rot.Session.UserID); err != nil {
-			return err
-		}
+		// The rotation read the user too: a session without an
+		// organization refreshes in the rotation's statements alone.
+		user = rot.User
 		if err := checkAccount(user); err != nil {
 			return err
 		}

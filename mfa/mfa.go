@@ -132,6 +132,14 @@ func (s *Service) MFAEnabled(ctx context.Context, userID string) (bool, error) {
 	return f.Enabled, nil
 }
 
+// UserMFAStatus returns the user with userID and whether they have an
+// enabled factor, read together in one store query: GetProfile (GET
+// /api/user) uses it in place of a user read and MFAEnabled. Store errors
+// are returned as they are (store.ErrNotFound for an unknown user).
+func (s *Service) UserMFAStatus(ctx context.Context, userID string) (authos.User, bool, error) {
+	return s.st.GetUserMFA(ctx, userID)
+}
+
 // Status is a user's MFA state.
 type Status struct {
 	Enabled              bool `json:"enabled"`

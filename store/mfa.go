@@ -57,4 +57,8 @@ type MFAStore interface {
 	ConsumeBackupCode(ctx context.Context, userID, hash string, now time.Time) error
 	// CountBackupCodes returns how many unused backup codes the user has.
 	CountBackupCodes(ctx context.Context, userID string) (int, error)
+	// GetUserMFA returns the user with id and whether they have an enabled
+	// factor (a pending one does not count), read together (the profile of
+	// GET /api/user). ErrNotFound when there is no such user.
+	GetUserMFA(ctx context.Context, id string) (User, bool, error)
 }

@@ -192,6 +192,9 @@ type RefreshToken struct {
 type Rotation struct {
 	Session Session      // the family, after the rotation
 	Old     RefreshToken // the presented token, after the rotation
+	// User is the session's user as stored, read with the rotation so that
+	// a refresh needs no read of its own.
+	User User
 	// Retry is true when the presented token had already been rotated to the
 	// same successor within the grace window: nothing new was written.
 	Retry bool
@@ -202,7 +205,7 @@ type RefreshTokenStore interface {
 	// CreateRefreshToken inserts t. ErrConflict when the hash exists.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// RotateRefreshToken atomically replaces the token oldHash by next:
-	//   - ErrNotFound: unknown oldHash.
+	//   - ErrNotFound: unknown oldHash (or its session or user is gone).
 	//   - ErrRevoked: the session is revoked.
 	//   - ErrExpired: the token or its session expired at now.
 	//   - already rotated to next.Hash, within grace of RotatedAt, and the

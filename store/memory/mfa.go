@@ -66,6 +66,20 @@ func (v *view) PutMFAFactor(_ context.Context, f store.MFAFactor) error {
 	return nil
 }
 
+// GetUserMFA implements store.MFAStore.
+func (s *Store) GetUserMFA(ctx context.Context, id string) (u store.User, on bool, err error) {
+	err = s.do(ctx, func(v *view) error { u, on, err = v.GetUserMFA(ctx, id); return err })
+	return u, on, err
+}
+
+func (v *view) GetUserMFA(_ context.Context, id string) (store.User, bool, error) {
+	u, ok := v.st.users[id]
+	if !ok {
+		return store.User{}, false, store.ErrNotFound
+	}
+	return u, v.st.mfa[id].Enabled, nil
+}
+
 func (v *view) GetMFAFactor(_ context.Context, userID string) (store.MFAFactor, error) {
 	f, ok := v.st.mfa[userID]
 	if !ok {

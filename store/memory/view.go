@@ -404,10 +404,14 @@ func (v *view) RotateRefreshToken(_ context.Context, oldHash string, next store.
 	if expired(old.ExpiresAt, now) || expired(sess.ExpiresAt, now) {
 		return store.Rotation{}, store.ErrExpired
 	}
+	user, ok := v.st.users[sess.UserID]
+	if !ok {
+		return store.Rotation{}, store.ErrNotFound
+	}
 	if !old.RotatedAt.IsZero() {
 		succ, ok := v.st.refresh[old.ReplacedBy]
 		if old.ReplacedBy == next.Hash && now.Sub(old.RotatedAt) <= grace && ok && succ.RotatedAt.IsZero() {
-			return store.Rotation{Session: copySession(sess), Old: old, Retry: true}, nil
+			return store.Rotation{Session: copySession(sess), Old: old, User: user, Retry: true}, nil
 		}
 		v.revoke(sess, now)
 		return store.Rotation{}, store.ErrReused
@@ -425,7 +429,7 @@ func (v *view) RotateRefreshToken(_ context.Context, oldHash string, next store.
 	v.st.refresh[next.Hash] = next
 	sess.LastUsedAt = now
 	v.st.sessions[sess.ID] = sess
-	return store.Rotation{Session: copySession(sess), Old: old}, nil
+	return store.Rotation{Session: copySession(sess), Old: old, User: user}, nil
 }
 
 // Login failures.

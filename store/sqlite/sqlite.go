@@ -10,10 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
-	_ "github.com/ncruces/go-sqlite3/driver" // registers the "sqlite3" database/sql driver
+	sqlite3driver "github.com/ncruces/go-sqlite3/driver"
 
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/sqlstore"
@@ -31,9 +32,12 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// MaxOpenConns bounds the connection pool of a Store. Writers serialise on
-// the database lock anyway; a few connections let readers run beside them.
-const MaxOpenConns = 6
+// MinReadConns is the least number of read connections a Store keeps; it
+// keeps GOMAXPROCS of them when that is more. Writes go through a single
+// connection of their own: SQLite runs one writer at a time anyway, and
+// waiting for that connection queues writers in Go instead of having them
+// retry on SQLITE_BUSY. Readers do not wait for the writer (WAL).
+const MinReadConns = 4
 
 // Dialect is the sqlstore dialect of SQLite.
 var Dialect = sqlstore.Dialect{
@@ -49,6 +53,7 @@ var Dialect = sqlstore.Dialect{
 // embedded *sqlstore.Store.
 type Store struct {
 	*sqlstore.Store
+	conns []*cachingConnector // the writer's and the readers'
 }
 
 var _ store.Storage = (*Store)(nil)
@@ -68,12 +73,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite3", DSN(path))
+	db, wc, err := openPool(DSN(path), 1)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(MaxOpenConns)
-	db.SetMaxIdleConns(MaxOpenConns)
 	if err := ping(ctx, db); err != nil {
 		_ = db.Close() // the error being returned is the one that matters
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -90,7 +93,26 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: restrict %s: %w", path+suffix, err)
 		}
 	}
-	return &Store{Store: sqlstore.New(db, Dialect)}, nil
+	rdb, rc, err := openPool(readDSN(path), max(MinReadConns, runtime.GOMAXPROCS(0)))
+	if err != nil {
+		_ = db.Close() // the error being returned is the one that matters
+		return nil, err
+	}
+	return &Store{Store: sqlstore.NewWithReader(db, rdb, Dialect), conns: []*cachingConnector{wc, rc}}, nil
+}
+
+// openPool opens a pool of at most n connections to dsn whose connections
+// keep their prepared statements.
+func openPool(dsn string, n int) (*sql.DB, *cachingConnector, error) {
+	c, err := (&sqlite3driver.SQLite{}).OpenConnector(dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	cc := &cachingConnector{Connector: c}
+	db := sql.OpenDB(cc)
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	return db, cc, nil
 }
 
 // ping opens the first connection. Switching a new file to WAL can fail with
@@ -111,21 +133,35 @@ func ping(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-// DSN returns the data source name Open uses for the file at path: a file:
-// URI whose parameters configure every pooled connection (busy timeout, WAL,
-// synchronous NORMAL, foreign keys) and make write transactions immediate.
+// DSN returns the data source name Open uses for the write connection to the
+// file at path: a file: URI whose parameters configure the connection (busy
+// timeout, WAL, synchronous NORMAL, foreign keys) and make its transactions
+// immediate.
 func DSN(path string) string {
+	// busy_timeout first, so that the pragmas after it wait for locks too.
+	return fileURI(path) + "?_pragma=busy_timeout(10000)" +
+		"&_pragma=journal_mode(wal)" +
+		"&_pragma=synchronous(normal)" +
+		"&_pragma=foreign_keys(on)" +
+		"&_txlock=immediate"
+}
+
+// readDSN is the data source name of the read connections: they refuse
+// writes (query_only) and wait for locks as the writer does.
+func readDSN(path string) string {
+	return fileURI(path) + "?_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(on)" +
+		"&_pragma=query_only(on)"
+}
+
+// fileURI is the file: URI of path.
+func fileURI(path string) string {
 	p := filepath.ToSlash(path)
 	if filepath.VolumeName(path) != "" {
 		p = "/" + p // file:/C:/dir/db on Windows
 	}
 	u := url.URL{Scheme: "file", Path: p, OmitHost: true}
-	// busy_timeout first, so that the pragmas after it wait for locks too.
-	return u.String() + "?_pragma=busy_timeout(10000)" +
-		"&_pragma=journal_mode(wal)" +
-		"&_pragma=synchronous(normal)" +
-		"&_pragma=foreign_keys(on)" +
-		"&_txlock=immediate"
+	return u.String()
 }
 
 func isUniqueViolation(err error) bool {

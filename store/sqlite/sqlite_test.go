@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,10 +255,20 @@ func TestWALAndPragmasOnEveryConnection(t *testing.T) {
 		}
 	}()
 	ctx := t.Context()
-	// Hold several connections at once so the pool opens more than one.
-	var conns []*sql.Conn
-	for range sqlite.MaxOpenConns {
-		c, err := s.DB().Conn(ctx)
+	if n := s.DB().Stats().MaxOpenConnections; n != 1 {
+		t.Errorf("write pool: MaxOpenConnections = %d; want 1", n)
+	}
+	if n := s.ReadDB().Stats().MaxOpenConnections; n < sqlite.MinReadConns {
+		t.Errorf("read pool: MaxOpenConnections = %d; want at least %d", n, sqlite.MinReadConns)
+	}
+	// Hold several connections at once so the read pool opens more than one.
+	conns := []*sql.Conn{}
+	for i := range 1 + sqlite.MinReadConns {
+		db := s.ReadDB()
+		if i == 0 {
+			db = s.DB()
+		}
+		c, err := db.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,21 +276,23 @@ func TestWALAndPragmasOnEveryConnection(t *testing.T) {
 	}
 	for i, c := range conns {
 		var mode string
-		var sync, fk, busy int
-		if err := c.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-			t.Fatal(err)
+		var sync, fk, busy, queryOnly int
+		for _, p := range []struct {
+			pragma string
+			dest   any
+		}{{"journal_mode", &mode}, {"synchronous", &sync}, {"foreign_keys", &fk}, {"busy_timeout", &busy}, {"query_only", &queryOnly}} {
+			if err := c.QueryRowContext(ctx, `PRAGMA `+p.pragma).Scan(p.dest); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := c.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
-			t.Fatal(err)
+		if mode != "wal" || fk != 1 || busy != 10000 {
+			t.Errorf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d; want wal, 1, 10000", i, mode, fk, busy)
 		}
-		if err := c.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil {
-			t.Fatal(err)
+		if i == 0 && (sync != 1 || queryOnly != 0) {
+			t.Errorf("write connection: synchronous=%d query_only=%d; want 1, 0", sync, queryOnly)
 		}
-		if err := c.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy); err != nil {
-			t.Fatal(err)
-		}
-		if mode != "wal" || sync != 1 || fk != 1 || busy != 10000 {
-			t.Errorf("connection %d: journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d; want wal, 1, 1, 10000", i, mode, sync, fk, busy)
+		if i > 0 && queryOnly != 1 {
+			t.Errorf("read connection %d: query_only=%d; want 1", i, queryOnly)
 		}
 		if err := c.Close(); err != nil {
 			t.Error(err)
@@ -305,5 +319,85 @@ func TestNewDatabaseFileIsOwnerOnly(t *testing.T) {
 		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
 			t.Errorf("%s has mode %v; want no group/other access", filepath.Base(p), mode)
 		}
+	}
+}
+
+// TestReadYourWrites: a read right after a write sees it, although reads
+// outside transactions go to the read pool and writes to the write
+// connection; concurrent readers keep seeing it too.
+func TestReadYourWrites(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	u := store.User{ID: "u1", Email: "a@example.com", CreatedAt: time.UnixMilli(1_000).UTC(), UpdatedAt: time.UnixMilli(1_000).UTC()}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		u.Name = fmt.Sprintf("name %d", i)
+		var err error
+		if i%2 == 0 {
+			err = s.UpdateUser(ctx, u)
+		} else {
+			err = s.Tx(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, u) })
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				got, err := s.GetUser(ctx, "u1")
+				if err != nil || got.Name != u.Name {
+					t.Errorf("GetUser after writing %q: got %q, %v", u.Name, got.Name, err)
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// TestStatementsPreparedOncePerConnection: once every connection has seen
+// the statements of a rotation, further rotations prepare nothing.
+func TestStatementsPreparedOncePerConnection(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "authos.db"))
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := s.CreateUser(ctx, store.User{ID: "u1", Email: "a@example.com", EmailVerified: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSession(ctx, store.Session{ID: "s1", UserID: "u1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRefreshToken(ctx, store.RefreshToken{Hash: "t0", SessionID: "s1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	rotate := func(i int) {
+		t.Helper()
+		next := store.RefreshToken{Hash: fmt.Sprintf("t%d", i+1), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if _, err := s.RotateRefreshToken(ctx, fmt.Sprintf("t%d", i), next, now, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetSession(ctx, "s1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rotate(0)
+	before := sqlite.Prepares(s)
+	if before == 0 {
+		t.Fatal("no statement prepared by a rotation")
+	}
+	for i := 1; i <= 50; i++ {
+		rotate(i)
+	}
+	if after := sqlite.Prepares(s); after != before {
+		t.Errorf("50 more rotations and reads prepared %d statements; want 0", after-before)
 	}
 }

@@ -25,6 +25,22 @@ func (h *handle) PutMFAFactor(ctx context.Context, f store.MFAFactor) error {
 }
 
 // GetMFAFactor returns the user's factor, or ErrNotFound.
+// GetUserMFA returns the user with id and whether they have an enabled
+// factor, in one query. ErrNotFound when there is no such user.
+func (h *handle) GetUserMFA(ctx context.Context, id string) (store.User, bool, error) {
+	var x userScan
+	var enabled sql.NullBool
+	err := h.queryRow(ctx, `SELECT `+qualify("u", userCols)+`, f.enabled FROM authos_users u
+		LEFT JOIN authos_mfa_factors f ON f.user_id = u.id WHERE u.id = ?`, id).Scan(append(x.dest(), &enabled)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, false, store.ErrNotFound
+	}
+	if err != nil {
+		return store.User{}, false, wrap("get user mfa", err)
+	}
+	return x.user(), enabled.Valid && enabled.Bool, nil
+}
+
 func (h *handle) GetMFAFactor(ctx context.Context, userID string) (store.MFAFactor, error) {
 	var f store.MFAFactor
 	var secret []byte

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/authos/authos/store"
@@ -56,94 +57,170 @@ func (h *handle) getRefresh(ctx context.Context, hash string, lock bool) (store.
 	return t, nil
 }
 
-// RotateRefreshToken replaces the token oldHash by next, in one transaction
-// that locks the old token and then its session (PostgreSQL) or holds the
-// database write lock (SQLite), so concurrent rotations of one token
-// serialise: exactly one rotates, the others see the rotation (a retry within
-// grace, or reuse).
+// RotateRefreshToken replaces the token oldHash by next. A rotation that
+// goes through is three statements: a compare-and-set UPDATE of the old
+// token (not rotated, not expired, its session live), an UPDATE of the
+// session's last use that returns the session and its user, and the INSERT
+// of the successor. Each locks what it changes (PostgreSQL) or runs under
+// the database write lock (SQLite), so of concurrent rotations of one token
+// exactly one passes the compare-and-set; the others, and every refused
+// rotation, are sorted out by rotateRefused: unknown, revoked, expired, a
+// retry within grace, or reuse.
 //
 // The successor is stored with the old token's session and an expiry no
 // later than the session's. On reuse the session is revoked and that
-// revocation is committed before ErrReused is returned. Inside Store.Tx the revocation is part of the
-// caller's transaction and is re-applied on its own if that transaction does
-// not commit.
+// revocation is committed before ErrReused is returned. Inside Store.Tx the
+// revocation is part of the caller's transaction and is re-applied on its
+// own if that transaction does not commit.
 func (h *handle) RotateRefreshToken(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time, grace time.Duration) (store.Rotation, error) {
 	var rot store.Rotation
 	err := h.atomic(ctx, func(h *handle) error {
-		rot = store.Rotation{}
-		old, err := h.getRefresh(ctx, oldHash, true)
-		if err != nil {
-			return err
-		}
-		sess, err := h.getSession(ctx, old.SessionID, true)
-		if err != nil {
-			return err
-		}
-		nowMS := now.UnixMilli()
-		if !sess.RevokedAt.IsZero() {
-			return store.ErrRevoked
-		}
-		if old.ExpiresAt.UnixMilli() <= nowMS || sess.ExpiresAt.UnixMilli() <= nowMS {
-			return store.ErrExpired
-		}
-
-		if !old.RotatedAt.IsZero() {
-			if old.ReplacedBy == next.Hash && nowMS-old.RotatedAt.UnixMilli() <= grace.Milliseconds() {
-				succ, err := h.getRefresh(ctx, old.ReplacedBy, false)
-				switch {
-				case err == nil && succ.RotatedAt.IsZero():
-					rot = store.Rotation{Session: sess, Old: old, Retry: true}
-					return nil
-				case err != nil && !errors.Is(err, store.ErrNotFound):
-					return err
-				}
-			}
-			// Reuse: revoke the whole family, durably.
-			if _, err := h.exec(ctx, `UPDATE authos_sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(now), sess.ID); err != nil {
-				return wrap("rotate refresh token", err)
-			}
-			if h.st != nil {
-				h.st.revoke = append(h.st.revoke, pendingRevoke{id: sess.ID, now: now})
-			}
-			return commitThen{store.ErrReused}
-		}
-
-		// The successor belongs to the same session and does not outlive it.
-		// Inserting it first means a taken hash (ErrConflict) writes nothing.
-		next.SessionID = sess.ID
-		if next.ExpiresAt.IsZero() || next.ExpiresAt.After(sess.ExpiresAt) {
-			next.ExpiresAt = sess.ExpiresAt
-		}
-		if err := h.CreateRefreshToken(ctx, next); err != nil {
-			return err
-		}
-		// Compare-and-set: only a token not rotated yet is rotated.
-		res, err := h.exec(ctx, `UPDATE authos_refresh_tokens SET rotated_at = ?, replaced_by = ?
-			WHERE hash = ? AND replaced_by IS NULL`, nowMS, next.Hash, oldHash)
-		if err != nil {
-			return wrap("rotate refresh token", err)
-		}
-		n, err := affected("rotate refresh token", res)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			// A race the locks rule out; never rotate twice.
-			return errConcurrentRotation
-		}
-		if _, err := h.exec(ctx, `UPDATE authos_sessions SET last_used_at = ? WHERE id = ?`, nowMS, sess.ID); err != nil {
-			return wrap("rotate refresh token", err)
-		}
-		old.RotatedAt = time.UnixMilli(nowMS).UTC()
-		old.ReplacedBy = next.Hash
-		sess.LastUsedAt = time.UnixMilli(nowMS).UTC()
-		rot = store.Rotation{Session: sess, Old: old}
-		return nil
+		var err error
+		rot, err = h.rotate(ctx, oldHash, next, now, grace)
+		return err
 	})
 	if err != nil {
 		return store.Rotation{}, err
 	}
 	return rot, nil
+}
+
+// rotate is RotateRefreshToken inside a transaction.
+func (h *handle) rotate(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time, grace time.Duration) (store.Rotation, error) {
+	nowMS := now.UnixMilli()
+	old := store.RefreshToken{Hash: oldHash, RotatedAt: time.UnixMilli(nowMS).UTC(), ReplacedBy: next.Hash}
+	var created, expires sql.NullInt64
+	err := h.queryRow(ctx, `UPDATE authos_refresh_tokens SET rotated_at = ?, replaced_by = ?
+		WHERE hash = ? AND rotated_at IS NULL AND replaced_by IS NULL AND expires_at > ?
+		AND EXISTS (SELECT 1 FROM authos_sessions s WHERE s.id = authos_refresh_tokens.session_id
+			AND s.revoked_at IS NULL AND s.expires_at > ?)
+		RETURNING session_id, created_at, expires_at`,
+		nowMS, next.Hash, oldHash, nowMS, nowMS).Scan(&old.SessionID, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h.rotateRefused(ctx, oldHash, next.Hash, now, grace)
+	}
+	if err != nil {
+		return store.Rotation{}, wrap("rotate refresh token", err)
+	}
+	old.CreatedAt, old.ExpiresAt = at(created), at(expires)
+
+	sess, user, err := h.useSession(ctx, old.SessionID, nowMS)
+	if err != nil {
+		return store.Rotation{}, err
+	}
+	// The successor belongs to the same session and does not outlive it. A
+	// taken hash (ErrConflict) rolls the rotation back with the transaction.
+	next.SessionID = sess.ID
+	if next.ExpiresAt.IsZero() || next.ExpiresAt.After(sess.ExpiresAt) {
+		next.ExpiresAt = sess.ExpiresAt
+	}
+	if err := h.CreateRefreshToken(ctx, next); err != nil {
+		return store.Rotation{}, err
+	}
+	return store.Rotation{Session: sess, Old: old, User: user}, nil
+}
+
+// sessionUserCols are the columns of a session followed by those of its
+// user, as subqueries (the RETURNING clause of SQLite names only the
+// updated table).
+var sessionUserCols = func() string {
+	var b strings.Builder
+	b.WriteString(sessionCols)
+	for c := range strings.SplitSeq(userCols, ",") {
+		b.WriteString(", (SELECT u." + strings.TrimSpace(c) + " FROM authos_users u WHERE u.id = authos_sessions.user_id)")
+	}
+	return b.String()
+}()
+
+// useSession sets the last use of the live session id to nowMS and returns
+// it with its user, in one statement. A session that is not there, not
+// live or without its user is sorted out by a second read.
+func (h *handle) useSession(ctx context.Context, id string, nowMS int64) (store.Session, store.User, error) {
+	var xs sessionScan
+	var xu userScan
+	row := h.queryRow(ctx, `UPDATE authos_sessions SET last_used_at = ?
+		WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
+		AND EXISTS (SELECT 1 FROM authos_users u WHERE u.id = authos_sessions.user_id)
+		RETURNING `+sessionUserCols, nowMS, id, nowMS)
+	err := row.Scan(append(xs.dest(), xu.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Session{}, store.User{}, h.refusedSession(ctx, id, nowMS)
+	}
+	if err != nil {
+		return store.Session{}, store.User{}, wrap("rotate refresh token", err)
+	}
+	sess, err := xs.session()
+	if err != nil {
+		return store.Session{}, store.User{}, wrap("rotate refresh token", err)
+	}
+	return sess, xu.user(), nil
+}
+
+// refusedSession tells why the session id cannot be used at nowMS.
+func (h *handle) refusedSession(ctx context.Context, id string, nowMS int64) error {
+	sess, err := h.getSession(ctx, id, false)
+	switch {
+	case err != nil:
+		return err
+	case !sess.RevokedAt.IsZero():
+		return store.ErrRevoked
+	case sess.ExpiresAt.UnixMilli() <= nowMS:
+		return store.ErrExpired
+	}
+	if _, err := h.GetUser(ctx, sess.UserID); err != nil {
+		return err
+	}
+	return errConcurrentRotation
+}
+
+// rotateRefused handles a token the compare-and-set did not rotate, with
+// the locks of a rotation: unknown (ErrNotFound), its session revoked
+// (ErrRevoked) or expired or the token expired (ErrExpired), already
+// rotated to next within grace with the successor unused (a retry:
+// nothing written), or else already rotated: reuse, which revokes the
+// session.
+func (h *handle) rotateRefused(ctx context.Context, oldHash, nextHash string, now time.Time, grace time.Duration) (store.Rotation, error) {
+	old, err := h.getRefresh(ctx, oldHash, true)
+	if err != nil {
+		return store.Rotation{}, err
+	}
+	sess, err := h.getSession(ctx, old.SessionID, true)
+	if err != nil {
+		return store.Rotation{}, err
+	}
+	nowMS := now.UnixMilli()
+	if !sess.RevokedAt.IsZero() {
+		return store.Rotation{}, store.ErrRevoked
+	}
+	if old.ExpiresAt.UnixMilli() <= nowMS || sess.ExpiresAt.UnixMilli() <= nowMS {
+		return store.Rotation{}, store.ErrExpired
+	}
+	user, err := h.GetUser(ctx, sess.UserID)
+	if err != nil {
+		return store.Rotation{}, err
+	}
+	if old.RotatedAt.IsZero() {
+		// Live and not rotated, yet the compare-and-set missed it: a race
+		// the locks rule out; never rotate twice.
+		return store.Rotation{}, errConcurrentRotation
+	}
+	if old.ReplacedBy == nextHash && nowMS-old.RotatedAt.UnixMilli() <= grace.Milliseconds() {
+		succ, err := h.getRefresh(ctx, old.ReplacedBy, false)
+		switch {
+		case err == nil && succ.RotatedAt.IsZero():
+			return store.Rotation{Session: sess, Old: old, User: user, Retry: true}, nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return store.Rotation{}, err
+		}
+	}
+	// Reuse: revoke the whole family, durably.
+	if _, err := h.exec(ctx, `UPDATE authos_sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(now), sess.ID); err != nil {
+		return store.Rotation{}, wrap("rotate refresh token", err)
+	}
+	if h.st != nil {
+		h.st.revoke = append(h.st.revoke, pendingRevoke{id: sess.ID, now: now})
+	}
+	return store.Rotation{}, commitThen{store.ErrReused}
 }
 
 var errConcurrentRotation = errors.New("sqlstore: rotate refresh token: concurrent rotation")

@@ -14,20 +14,33 @@ import (
 const sessionCols = `id, user_id, amr, audience, org_id, service_id, user_agent, ip, created_at, last_used_at, expires_at, revoked_at`
 
 func scanSession(sc interface{ Scan(...any) error }) (store.Session, error) {
-	var s store.Session
-	var amr sql.NullString
-	var created, lastUsed, expires, revoked sql.NullInt64
-	err := sc.Scan(&s.ID, &s.UserID, &amr, &s.Audience, &s.OrgID, &s.ServiceID, &s.UserAgent, &s.IP,
-		&created, &lastUsed, &expires, &revoked)
-	if err != nil {
+	var x sessionScan
+	if err := sc.Scan(x.dest()...); err != nil {
 		return store.Session{}, err
 	}
-	if amr.Valid && amr.String != "" && amr.String != "null" {
-		if err := json.Unmarshal([]byte(amr.String), &s.AMR); err != nil {
+	return x.session()
+}
+
+// sessionScan receives the sessionCols of a row.
+type sessionScan struct {
+	s                                   store.Session
+	amr                                 sql.NullString
+	created, lastUsed, expires, revoked sql.NullInt64
+}
+
+func (x *sessionScan) dest() []any {
+	return []any{&x.s.ID, &x.s.UserID, &x.amr, &x.s.Audience, &x.s.OrgID, &x.s.ServiceID, &x.s.UserAgent, &x.s.IP,
+		&x.created, &x.lastUsed, &x.expires, &x.revoked}
+}
+
+func (x *sessionScan) session() (store.Session, error) {
+	s := x.s
+	if x.amr.Valid && x.amr.String != "" && x.amr.String != "null" {
+		if err := json.Unmarshal([]byte(x.amr.String), &s.AMR); err != nil {
 			return store.Session{}, err
 		}
 	}
-	s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.RevokedAt = at(created), at(lastUsed), at(expires), at(revoked)
+	s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.RevokedAt = at(x.created), at(x.lastUsed), at(x.expires), at(x.revoked)
 	return s, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/authos/authos/store"
@@ -25,8 +26,9 @@ const (
 // backend packages do that for you.
 type Store struct {
 	handle
-	db *sql.DB
-	d  Dialect
+	db  *sql.DB // transactions and writes
+	rdb *sql.DB // reads outside transactions; db unless NewWithReader
+	d   Dialect
 }
 
 // The Store offers the core and every capability, on itself and on the
@@ -53,20 +55,39 @@ var (
 // New returns a Store over db speaking dialect d. The schema must already be
 // in place (see [Migrate]). The Store owns db: Close closes it.
 func New(db *sql.DB, d Dialect) *Store {
-	s := &Store{db: db, d: d}
+	return NewWithReader(db, db, d)
+}
+
+// NewWithReader is New with a second handle on the same database for the
+// reads made outside transactions (the single statements starting with
+// SELECT): SQLite keeps one connection for writes, so that writers queue for
+// it, and lets a pool of read-only connections read beside it (WAL). A read
+// sees every write committed before it started. The Store owns both
+// handles.
+func NewWithReader(db, readDB *sql.DB, d Dialect) *Store {
+	s := &Store{db: db, rdb: readDB, d: d}
 	s.handle = handle{s: s}
 	return s
 }
 
-// DB returns the underlying database handle.
+// DB returns the underlying database handle (the one of transactions and
+// writes).
 func (s *Store) DB() *sql.DB { return s.db }
+
+// ReadDB returns the handle of the reads made outside transactions: DB
+// unless the Store was built by NewWithReader.
+func (s *Store) ReadDB() *sql.DB { return s.rdb }
 
 // Dialect returns the dialect the Store speaks.
 func (s *Store) Dialect() Dialect { return s.d }
 
 // Close closes the database handle.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	var rerr error
+	if s.rdb != s.db {
+		rerr = s.rdb.Close()
+	}
+	if err := errors.Join(rerr, s.db.Close()); err != nil {
 		return fmt.Errorf("sqlstore: close: %w", err)
 	}
 	return nil
@@ -180,23 +201,35 @@ type handle struct {
 	st *txState // set inside Store.Tx
 }
 
-func (h *handle) q() querier {
-	if h.tx != nil {
+// q returns what runs query: the transaction, or else the read pool for a
+// SELECT and the database for anything else.
+func (h *handle) q(query string) querier {
+	switch {
+	case h.tx != nil:
 		return h.tx
+	case h.s.rdb != h.s.db && isSelect(query):
+		return h.s.rdb
 	}
 	return h.s.db
 }
 
+// isSelect reports whether query starts with SELECT (leading white space
+// and case ignored).
+func isSelect(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n")
+	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
+}
+
 func (h *handle) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return h.q().ExecContext(ctx, h.s.d.Rebind(query), args...)
+	return h.q(query).ExecContext(ctx, h.s.d.Rebind(query), args...)
 }
 
 func (h *handle) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return h.q().QueryContext(ctx, h.s.d.Rebind(query), args...)
+	return h.q(query).QueryContext(ctx, h.s.d.Rebind(query), args...)
 }
 
 func (h *handle) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return h.q().QueryRowContext(ctx, h.s.d.Rebind(query), args...)
+	return h.q(query).QueryRowContext(ctx, h.s.d.Rebind(query), args...)
 }
 
 // atomic runs fn as one unit: in the caller's transaction when there is one,

@@ -17,11 +17,25 @@ const userCols = `id, email, name, email_verified, is_platform_owner, disabled, 
 func emailKey(email string) string { return strings.ToLower(email) }
 
 func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
-	var u store.User
-	var created, updated sql.NullInt64
-	err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.EmailVerified, &u.IsPlatformOwner, &u.Disabled, &created, &updated)
-	u.CreatedAt, u.UpdatedAt = at(created), at(updated)
-	return u, err
+	var x userScan
+	err := sc.Scan(x.dest()...)
+	return x.user(), err
+}
+
+// userScan receives the userCols of a row.
+type userScan struct {
+	u                store.User
+	created, updated sql.NullInt64
+}
+
+func (x *userScan) dest() []any {
+	return []any{&x.u.ID, &x.u.Email, &x.u.Name, &x.u.EmailVerified, &x.u.IsPlatformOwner, &x.u.Disabled, &x.created, &x.updated}
+}
+
+func (x *userScan) user() store.User {
+	u := x.u
+	u.CreatedAt, u.UpdatedAt = at(x.created), at(x.updated)
+	return u
 }
 
 // CreateUser inserts u. ErrConflict when the id or the email (compared

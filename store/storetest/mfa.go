@@ -35,6 +35,42 @@ var mfaTests = []capTest[mfaStorage]{
 	{"SecretCopies", testMFASecretCopies},
 	{"InTx", testMFAInTx},
 	{"AttemptCounterUnderClear", testMFAAttemptCounterUnderClear},
+	{"UserMFA", testMFAUserMFA},
+}
+
+// testMFAUserMFA: GetUserMFA returns the user with the state of their
+// factor: none and pending count as off, enabled as on, on the Storage and
+// inside a transaction.
+func testMFAUserMFA(t *testing.T, s mfaStorage) {
+	ctx := t.Context()
+	u := addUser(t, s, "u1", "alice@example.com")
+	check := func(step string, want bool) {
+		t.Helper()
+		got, on, err := s.GetUserMFA(ctx, "u1")
+		must(t, "GetUserMFA ("+step+")", err)
+		checkEqual(t, "GetUserMFA user ("+step+")", got, u, normUser)
+		if on != want {
+			t.Errorf("GetUserMFA (%s): got enabled %v; want %v", step, on, want)
+		}
+	}
+	check("no factor", false)
+	must(t, "PutMFAFactor(pending)", s.PutMFAFactor(ctx, newFactor("u1")))
+	check("pending factor", false)
+	f := newFactor("u1")
+	f.Enabled, f.EnabledAt = true, at(time.Minute)
+	must(t, "PutMFAFactor(enabled)", s.PutMFAFactor(ctx, f))
+	check("enabled factor", true)
+	must(t, "Tx", s.Tx(ctx, func(tx store.Tx) error {
+		_, on, err := tx.(mfaTx).GetUserMFA(ctx, "u1")
+		if err == nil && !on {
+			t.Errorf("GetUserMFA in a transaction: got enabled false; want true")
+		}
+		return err
+	}))
+	must(t, "DeleteMFAFactor", s.DeleteMFAFactor(ctx, "u1"))
+	check("factor deleted", false)
+	_, _, err := s.GetUserMFA(ctx, "nobody")
+	wantErr(t, "GetUserMFA(unknown)", err, store.ErrNotFound)
 }
 
 // newFactor returns a pending factor of userID created at base.

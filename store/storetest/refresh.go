@@ -20,6 +20,26 @@ var refreshTests = []testCase{
 	{"Expired", testRefreshExpired},
 	{"RotateConcurrent", testRefreshRotateConcurrent},
 	{"SuccessorJoinsSession", testRefreshSuccessorJoinsSession},
+	{"TakenSuccessor", testRefreshTakenSuccessor},
+}
+
+// testRefreshTakenSuccessor: a successor hash that exists already fails the
+// rotation with ErrConflict and leaves the presented token as it was.
+func testRefreshTakenSuccessor(t *testing.T, s store.Storage) {
+	ctx := t.Context()
+	refreshFixture(t, s)
+	must(t, "CreateRefreshToken(X)", s.CreateRefreshToken(ctx, newRefresh("X", "s1", base)))
+	now := at(time.Hour)
+	_, err := rotate(t, s, "A", "X", now)
+	wantErr(t, "RotateRefreshToken(A->X, X taken)", err, store.ErrConflict)
+	got, err := s.GetSession(ctx, "s1")
+	must(t, "GetSession", err)
+	checkTime(t, "LastUsedAt after a refused rotation", got.LastUsedAt, base)
+	rot, err := rotate(t, s, "A", "B", now)
+	must(t, "RotateRefreshToken(A->B) after the refused rotation", err)
+	if rot.Retry || rot.Old.ReplacedBy != "B" {
+		t.Errorf("Rotation(A->B): got Retry=%v Old.ReplacedBy=%q; want false, B", rot.Retry, rot.Old.ReplacedBy)
+	}
 }
 
 // testRefreshSuccessorJoinsSession: the caller cannot know the session of
@@ -50,11 +70,21 @@ func newRefresh(hash, sessionID string, created time.Time) store.RefreshToken {
 // 30 days) and its refresh token "A" (created at base, expiring after 7 days).
 func refreshFixture(t *testing.T, s store.Storage) (store.Session, store.RefreshToken) {
 	t.Helper()
-	addUser(t, s, "u1", "alice@example.com")
+	refreshUser(t, s)
 	sess := addSession(t, s, newSession("s1", "u1", base))
 	rt := newRefresh("A", "s1", base)
 	must(t, "CreateRefreshToken(A)", s.CreateRefreshToken(t.Context(), rt))
 	return sess, rt
+}
+
+// refreshUser creates the user u1 of the refresh fixture: verified, with a
+// name, created and updated at distinct times.
+func refreshUser(t *testing.T, s store.Storage) store.User {
+	t.Helper()
+	u := newUser("u1", "Alice@Example.com")
+	u.Name, u.EmailVerified, u.UpdatedAt = "Alice", true, at(time.Minute)
+	must(t, "CreateUser(u1)", s.CreateUser(t.Context(), u))
+	return u
 }
 
 // rotate calls RotateRefreshToken(old -> newRefresh(next)) at now.
@@ -102,6 +132,9 @@ func testRefreshRotate(t *testing.T, s store.Storage) {
 	wantSess := sess
 	wantSess.LastUsedAt = now
 	checkEqual(t, "Rotation.Session", rot.Session, wantSess, normSession)
+	wantUser, err := s.GetUser(ctx, "u1")
+	must(t, "GetUser", err)
+	checkEqual(t, "Rotation.User", rot.User, wantUser, normUser)
 
 	got, err := s.GetSession(ctx, "s1")
 	must(t, "GetSession", err)
@@ -137,6 +170,9 @@ func testRefreshRetryWithinGrace(t *testing.T, s store.Storage) {
 	checkTime(t, "retry Rotation.Old.RotatedAt", rot.Old.RotatedAt, first)
 	if rot.Session.ID != "s1" {
 		t.Errorf("retry Rotation.Session.ID: got %q; want s1", rot.Session.ID)
+	}
+	if rot.User.ID != "u1" || rot.User.Email != "Alice@Example.com" || !rot.User.EmailVerified {
+		t.Errorf("retry Rotation.User: got %+v; want u1, Alice@Example.com, verified", rot.User)
 	}
 	// Nothing was written: LastUsedAt is still the first rotation's.
 	got, err := s.GetSession(ctx, "s1")
@@ -219,7 +255,7 @@ func testRefreshRevokedSession(t *testing.T, s store.Storage) {
 
 func testRefreshExpired(t *testing.T, s store.Storage) {
 	ctx := t.Context()
-	addUser(t, s, "u1", "alice@example.com")
+	refreshUser(t, s)
 	short := newSession("s1", "u1", base)
 	short.ExpiresAt = at(48 * time.Hour)
 	addSession(t, s, short)
