@@ -1,4 +1,4 @@
-package authos_test
+package hotpathtest_test
 
 import (
 	"context"
