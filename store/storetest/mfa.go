@@ -61,7 +61,7 @@ func testMFAUserMFA(t *testing.T, s mfaStorage) {
 	must(t, "PutMFAFactor(enabled)", s.PutMFAFactor(ctx, f))
 	check("enabled factor", true)
 	must(t, "Tx", s.Tx(ctx, func(tx store.Tx) error {
-		_, on, err := tx.(mfaTx).GetUserMFA(ctx, "u1")
+		_, on, err := within[mfaTx](t, tx).GetUserMFA(ctx, "u1")
 		if err == nil && !on {
 			t.Errorf("GetUserMFA in a transaction: got enabled false; want true")
 		}
