@@ -166,12 +166,14 @@ func (p *hashPool) acquire(ctx context.Context) error {
 // reclaim makes room for a hash of mem bytes under the process's memory
 // limit (GOMEMLIMIT or debug.SetMemoryLimit): when the memory in use
 // (mapped by the Go runtime, minus what it holds free or has returned)
-// plus mem would exceed it, the garbage of finished hashes is collected
-// first, so that the hash reuses their memory instead of adding to it. The
-// runtime would start that collection itself, but only once the new
-// allocation had pushed the heap over the limit. Without a limit, nothing
-// is done: then the heap may hold, between collections, as much garbage of
-// finished hashes as there are hashes running (the default GOGC=100).
+// plus mem would exceed 80% of it, the garbage of finished hashes is
+// collected first, so that the hash reuses their memory instead of adding
+// to it. The runtime would start that collection itself, but only once the
+// new allocation had pushed the heap over the limit; and above about 95%
+// of the limit it returns free memory to the OS, which the next hash then
+// faults back in (hundreds of page faults per login). Without a limit,
+// nothing is done: then the heap may hold, between collections, as much
+// garbage of finished hashes as there are hashes running (GOGC=100).
 func (p *hashPool) reclaim(mem uint64) {
 	limit := debug.SetMemoryLimit(-1)
 	if limit == math.MaxInt64 {
@@ -182,7 +184,7 @@ func (p *hashPool) reclaim(mem uint64) {
 			{Name: "/memory/classes/heap/free:bytes"}}
 		metrics.Read(s)
 		used := s[0].Value.Uint64() - s[1].Value.Uint64() - s[2].Value.Uint64()
-		return used+mem > uint64(limit)
+		return used+mem > uint64(limit)/5*4
 	}
 	if !over() {
 		return

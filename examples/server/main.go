@@ -32,17 +32,18 @@ func main() {
 }
 
 // setMemoryLimit gives the process a soft memory limit when GOMEMLIMIT is
-// not set: 16 MiB plus 20 MiB per password-hash worker (GOMAXPROCS, as
+// not set: 24 MiB plus 20 MiB per password-hash worker (GOMAXPROCS, as
 // the default Argon2id pool has; each hash holds 19 MiB). Without it the
 // Go heap may hold, between two collections, up to as much garbage of
 // finished hashes as there are live ones, so a login flood would double
-// the memory the hash pool bounds. The limit is soft: a heap that needs
+// the memory the hash pool bounds; the pool collects before a hash would
+// take the memory in use over 80% of the limit. The limit is soft: a heap that needs
 // more gets it, at the price of more frequent collections.
 func setMemoryLimit(getenv func(string) string, logger *slog.Logger) {
 	if getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	limit := int64(16+20*runtime.GOMAXPROCS(0)) << 20
+	limit := int64(24+20*runtime.GOMAXPROCS(0)) << 20
 	debug.SetMemoryLimit(limit)
 	logger.Info("soft memory limit set; GOMEMLIMIT overrides it", "limit_mib", limit>>20)
 }
