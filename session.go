@@ -410,7 +410,8 @@ func (a *Authos) sessionContext(ctx context.Context, tx store.Tx, s store.Sessio
 }
 
 // Logout revokes the session: its refresh tokens stop at once and its access
-// tokens are refused by every instance's middleware within a second.
+// tokens are refused by every instance at once where revocations are pushed
+// (PostgreSQL, Config.Revocations), else within Config.RevocationPoll.
 func (a *Authos) Logout(ctx context.Context, sessionID string) error {
 	return a.revokeSessions(ctx, func(tx store.Tx, now time.Time) ([]string, error) {
 		return []string{sessionID}, tx.RevokeSession(ctx, sessionID, now)
