@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -60,17 +61,30 @@ func (a *Authos) GetUserInfo(ctx context.Context, accessToken string) (UserInfo,
 	return info, nil
 }
 
-// serviceAudience reads, before verifying anything, the single audience
-// of an access token and checks that it is one the UserInfo endpoint
-// serves: a registered service's client_id, or the management audience
-// (the host client's tokens). The signature and the rest are verified
-// next, against that audience.
+// serviceAudience verifies an access token's signature (with a known key
+// of this issuer, the typ and crit rules of every access token), issuer
+// and expiry, for any audience, and only then reads the store: the
+// token's single audience must be one the UserInfo endpoint serves, a
+// registered service's client_id or the management audience (the host
+// client's tokens). A forged token is thus refused without reading
+// anything but the signing keys. The caller verifies the token for that
+// audience next (VerifyAccessToken: the session's revocation); the
+// audience is never taken from an unverified token, so the parsers cached
+// per audience stay bounded.
 func (a *Authos) serviceAudience(ctx context.Context, raw string) (string, error) {
-	if raw == "" || len(raw) > maxTokenBytes {
+	if raw == "" || len(raw) > maxTokenBytes || strings.Count(raw, ".") != 2 {
 		return "", NewError(CodeJWTError, "Malformed token")
 	}
-	var c jwt.RegisteredClaims
-	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil || len(c.Audience) != 1 {
+	var c accessClaims
+	p := jwt.NewParser(jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}), jwt.WithIssuer(a.cfg.Issuer),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(a.cfg.Leeway), jwt.WithTimeFunc(a.cfg.Now))
+	if _, err := p.ParseWithClaims(raw, &c, a.tokenKeyfunc(ctx, accessTokenType)); err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return "", WrapError(CodeTokenExpired, "Access token has expired", err)
+		}
+		return "", WrapError(CodeJWTError, "Invalid token", err)
+	}
+	if len(c.Audience) != 1 {
 		return "", NewError(CodeJWTError, "Invalid token")
 	}
 	aud := c.Audience[0]
