@@ -167,7 +167,9 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 	// The scope is checked inside the rotation: a refused request leaves the
 	// refresh token as it was.
 	check := func(tx store.Tx, s store.Session) (string, error) {
-		if s.Audience != a.audienceOf(req.Client) || s.ServiceID != req.Client.Service.ID {
+		if mine, err := a.issuedTo(ctx, tx, s, req.Client); err != nil {
+			return "", err
+		} else if !mine {
 			return "", NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
 		}
 		t, err := tx.GetToken(ctx, purposeServiceGrant, grantKey(s.ID), a.now())

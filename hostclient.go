@@ -6,13 +6,16 @@ import (
 	"strings"
 
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/store"
 )
 
 // HostClient is the host's own front end as a built-in public client of
 // the authorization server: it signs people in through /auth/authorize
 // with PKCE like any service, without a secret, and the tokens it redeems
 // at /auth/token carry the management audience, so they work on the
-// management API (/api/...). It belongs to no organization.
+// management API (/api/...). It belongs to no organization. It refreshes,
+// revokes and introspects only the tokens its own code grants issued, not
+// those of other sign-ins to the management API.
 type HostClient struct {
 	// ClientID is its client_id. Default "host" when RedirectURIs is set;
 	// it may not start with "cl_" (the services' client ids).
@@ -69,6 +72,32 @@ func (a *Authos) audienceOf(c ServiceClient) string {
 		return a.cfg.ManagementAudience
 	}
 	return c.Service.ClientID
+}
+
+// issuedTo reports whether the session s is a family of tokens issued to
+// the client c (the test of RFC 7009 §2.1 and RFC 7662 §2.2, and of a
+// refresh): its audience and service are c's and, for the host client,
+// the host client's authorization code grant started it. That test is
+// needed because the host client's sessions share the management audience
+// and the empty service with every sign-in to the management API
+// (password, social, SAML...): only the code grant records a service
+// grant for its session, so a session without one was never the host
+// client's, and the host client may not refresh, revoke or inspect it.
+func (a *Authos) issuedTo(ctx context.Context, st store.TokenStore, s store.Session, c ServiceClient) (bool, error) {
+	if s.Audience != a.audienceOf(c) || s.ServiceID != c.Service.ID {
+		return false, nil
+	}
+	if !a.isHostClient(c) {
+		return true, nil
+	}
+	_, err := st.GetToken(ctx, purposeServiceGrant, grantKey(s.ID), a.now())
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired), errors.Is(err, store.ErrUsed):
+		return false, nil
+	}
+	return false, err
 }
 
 // serviceByClientID returns the service of clientID, the host client

@@ -74,7 +74,7 @@ func (a *Authos) findClientToken(ctx context.Context, c ServiceClient, token str
 			return clientToken{}, false, dbError(err)
 		}
 		ct.session = s
-		return ct, s.Audience == aud && s.ServiceID == c.Service.ID, nil
+		return a.clientTokenOf(ctx, ct, c)
 	}
 	if len(token) > 512 {
 		return clientToken{}, false, nil
@@ -98,7 +98,17 @@ func (a *Authos) findClientToken(ctx context.Context, c ServiceClient, token str
 		return clientToken{}, false, dbError(err)
 	}
 	ct = clientToken{kind: tokenTypeRefresh, session: s, refresh: rt}
-	return ct, s.Audience == aud && s.ServiceID == c.Service.ID, nil
+	return a.clientTokenOf(ctx, ct, c)
+}
+
+// clientTokenOf returns ct, with ok telling whether its session was
+// issued to c (issuedTo).
+func (a *Authos) clientTokenOf(ctx context.Context, ct clientToken, c ServiceClient) (clientToken, bool, error) {
+	ok, err := a.issuedTo(ctx, a.st, ct.session, c)
+	if err != nil {
+		return clientToken{}, false, dbError(err)
+	}
+	return ct, ok, nil
 }
 
 // RevokeToken revokes, for the client c, an access or refresh token issued

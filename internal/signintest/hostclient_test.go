@@ -11,6 +11,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/memory"
 )
 
 const hostCallback = "https://front.example.com/callback"
@@ -77,4 +78,56 @@ func TestHostClient(t *testing.T) {
 			t.Errorf("host client with an unregistered redirect URI: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
+}
+
+// TestHostClientOnlyItsOwnTokens: the host client is public (anyone may
+// name it) and its tokens carry the management audience like those of any
+// sign-in to the management API; still it may introspect, revoke and
+// refresh only the tokens issued to it (RFC 7009 §2.1, RFC 7662 §2.2), not
+// a password sign-in's: introspection answers {"active": false},
+// revocation changes nothing, a refresh is invalid_grant.
+func TestHostClientOnlyItsOwnTokens(t *testing.T) {
+	h := newSignInHarness(t, memory.New(), func(c *authos.Config) {
+		c.SignIn = authos.HostClient{RedirectURIs: []string{hostCallback}}
+	})
+	ctx := t.Context()
+	conf := &oauth2.Config{ClientID: "host", RedirectURL: hostCallback,
+		Endpoint: oauth2.Endpoint{AuthURL: h.srv.URL + "/auth/authorize", TokenURL: h.srv.URL + "/auth/token", AuthStyle: oauth2.AuthStyleInParams},
+		Scopes:   []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess}}
+	v := oauth2.GenerateVerifier()
+	back, _ := h.signIn(h.browser(), conf, "h", v)
+	own, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := h.inst.Login(ctx, authos.LoginInput{Email: ownerEmail, Password: ownerPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{pw.AccessToken, pw.RefreshToken} {
+		if in := h.introspect("host", "", tok); len(in) != 1 || in["active"] != false {
+			t.Errorf("the host client introspects a password sign-in's token: %v; want only active false", in)
+		}
+		h.revoke("host", "", tok)
+	}
+	if _, err := h.inst.VerifyAccessToken(ctx, pw.AccessToken, ""); err != nil {
+		t.Errorf("the host client revoked a password sign-in's session: %v", err)
+	}
+	r := postForm(t, h.srv.URL+"/auth/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"host"}, "refresh_token": {pw.RefreshToken}})
+	if r.status != 400 || r.body["error"] != "invalid_grant" {
+		t.Errorf("the host client refreshes a password sign-in's refresh token: %d %v; want invalid_grant", r.status, r.body)
+	}
+	if _, err := h.inst.Refresh(ctx, pw.RefreshToken); err != nil {
+		t.Errorf("the password sign-in's refresh token after the host client's attempts: %v", err)
+	}
+	// Its own tokens: active, and revoked by it.
+	if in := h.introspect("host", "", own.AccessToken); in["active"] != true || in["client_id"] != "host" {
+		t.Errorf("the host client introspects its own access token: %v", in)
+	}
+	if in := h.introspect("host", "", own.RefreshToken); in["active"] != true {
+		t.Errorf("the host client introspects its own refresh token: %v", in)
+	}
+	h.revoke("host", "", own.RefreshToken)
+	_, err = h.inst.VerifyAccessToken(ctx, own.AccessToken, "")
+	wantCode(t, "the host client's access token after it revoked its refresh token", err, authos.CodeSessionRevoked)
 }
