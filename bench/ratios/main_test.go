@@ -9,8 +9,8 @@ import (
 const sample = `goos: linux
 goarch: amd64
 pkg: github.com/authos/authos
-BenchmarkLogin-2         	      20	  30000000 ns/op	19941822 B/op	     272 allocs/op
-BenchmarkRawArgon2id-2   	      20	  29000000 ns/op	19925102 B/op	      23 allocs/op
+BenchmarkLogin-2         	      20	  30000000 ns/op	  20000000 cpu-ns/op	19941822 B/op	     272 allocs/op
+BenchmarkRawArgon2id-2   	      20	  29000000 ns/op	  10000000 cpu-ns/op	19925102 B/op	      23 allocs/op
 BenchmarkLogin-2         	      20	  90000000 ns/op	19941822 B/op	     272 allocs/op
 BenchmarkRawArgon2id-2   	      20	  28000000 ns/op	19925102 B/op	      23 allocs/op
 BenchmarkLogin-2         	      20	  29500000 ns/op	19941822 B/op	     272 allocs/op
@@ -72,6 +72,10 @@ func TestReport(t *testing.T) {
 	}
 	if ok {
 		t.Error("report passed with BenchmarkMiddleware over its target")
+	}
+	// The CPU-time row of the login pair: one run each, 20 ms / 10 ms.
+	if !strings.Contains(out.String(), "(CPU time)") || !strings.Contains(out.String(), "2.000×") {
+		t.Errorf("no CPU-time row 2.000× for the login pair:\n%s", out.String())
 	}
 	// An allocation on the cached path fails it whatever the time.
 	got["BenchmarkMiddlewareCached"].allocs = []float64{1, 1, 0}

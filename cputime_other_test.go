@@ -1,0 +1,9 @@
+//go:build !unix
+
+package authos
+
+import "time"
+
+// processCPU is the CPU time the process has used so far; not available
+// here (ok false).
+func processCPU() (time.Duration, bool) { return 0, false }
