@@ -121,15 +121,17 @@ type SAMLStore interface {
 	// until expiresAt: ErrUsed when it is recorded already and its record
 	// has not expired at now. Under concurrent calls exactly one succeeds.
 	UseSAMLAssertion(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time) error
-	// ListSAMLMetadataDue returns at most limit connections whose
-	// MetadataRefreshAt is set and at or before now, the earliest due
-	// first.
+	// ListSAMLMetadataDue returns at most limit connections with an
+	// IDPMetadataURL whose MetadataRefreshAt is at or before now, or zero
+	// (stored before refreshes were scheduled), the earliest due first
+	// (zero first).
 	ListSAMLMetadataDue(ctx context.Context, now time.Time, limit int) ([]SAMLConnection, error)
-	// ClaimSAMLMetadataRefresh moves the connection's MetadataRefreshAt
-	// from due (as listed) to next, so that one instance refreshes it:
-	// ErrNotFound when the connection is gone or its MetadataRefreshAt is
-	// no longer due (another instance claimed it, or an admin replaced
-	// the connection). Under concurrent calls exactly one succeeds.
+	// ClaimSAMLMetadataRefresh moves the MetadataRefreshAt of the
+	// connection (one with an IDPMetadataURL) from due (as listed, zero
+	// included) to next, so that one instance refreshes it: ErrNotFound
+	// when the connection is gone, has no URL, or its MetadataRefreshAt is
+	// no longer due (another instance claimed it, or an admin replaced the
+	// connection). Under concurrent calls exactly one succeeds.
 	ClaimSAMLMetadataRefresh(ctx context.Context, connectionID string, due, next time.Time) error
 	// SaveSAMLMetadataRefresh records r: on success (r.RefreshedAt set)
 	// the metadata, entity id, certificate expiry, refresh time and an

@@ -138,7 +138,7 @@ func (v *view) ListSAMLMetadataDue(_ context.Context, now time.Time, limit int) 
 	}
 	var out []store.SAMLConnection
 	for _, c := range v.st.samlConns {
-		if !c.MetadataRefreshAt.IsZero() && !c.MetadataRefreshAt.After(now) {
+		if c.IDPMetadataURL != "" && !c.MetadataRefreshAt.After(now) {
 			out = append(out, copySAMLConnection(c))
 		}
 	}
@@ -163,7 +163,7 @@ func (v *view) samlConnByID(id string) (string, store.SAMLConnection, bool) {
 
 func (v *view) ClaimSAMLMetadataRefresh(_ context.Context, connectionID string, due, next time.Time) error {
 	org, c, ok := v.samlConnByID(connectionID)
-	if !ok || c.MetadataRefreshAt.IsZero() || !c.MetadataRefreshAt.Equal(due) {
+	if !ok || c.IDPMetadataURL == "" || !c.MetadataRefreshAt.Equal(due) {
 		return store.ErrNotFound
 	}
 	c.MetadataRefreshAt = next

@@ -166,7 +166,8 @@ func (h *handle) ListSAMLMetadataDue(ctx context.Context, now time.Time, limit i
 		limit = 100
 	}
 	rows, err := h.query(ctx, `SELECT `+samlConnCols+` FROM authos_saml_connections
-		WHERE metadata_refresh_at IS NOT NULL AND metadata_refresh_at <= ? ORDER BY metadata_refresh_at, id LIMIT ?`, now.UnixMilli(), limit)
+		WHERE idp_metadata_url <> '' AND COALESCE(metadata_refresh_at, 0) <= ?
+		ORDER BY COALESCE(metadata_refresh_at, 0), id LIMIT ?`, now.UnixMilli(), limit)
 	if err != nil {
 		return nil, wrap("list saml metadata due", err)
 	}
@@ -182,10 +183,15 @@ func (h *handle) ListSAMLMetadataDue(ctx context.Context, now time.Time, limit i
 	return cs, nil
 }
 
-// ClaimSAMLMetadataRefresh is a compare-and-set on metadata_refresh_at.
+// ClaimSAMLMetadataRefresh is a compare-and-set on metadata_refresh_at
+// (NULL read as 0, as ListSAMLMetadataDue does).
 func (h *handle) ClaimSAMLMetadataRefresh(ctx context.Context, connectionID string, due, next time.Time) error {
+	var dueMs int64
+	if !due.IsZero() {
+		dueMs = due.UnixMilli()
+	}
 	return h.change(ctx, "claim saml metadata refresh", `UPDATE authos_saml_connections SET metadata_refresh_at = ?
-		WHERE id = ? AND metadata_refresh_at = ?`, next.UnixMilli(), connectionID, due.UnixMilli())
+		WHERE id = ? AND idp_metadata_url <> '' AND COALESCE(metadata_refresh_at, 0) = ?`, next.UnixMilli(), connectionID, dueMs)
 }
 
 // SaveSAMLMetadataRefresh records a refresh while the connection still

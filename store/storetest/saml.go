@@ -211,7 +211,10 @@ func testSAMLMetadataRefresh(t *testing.T, s samlStorage) {
 	c2.MetadataRefreshAt = at(12 * time.Hour)
 	c3 := newSAMLConnection("c3", "o3", "c.example") // metadata as XML: never due
 	c3.IDPMetadataURL, c3.MetadataRefreshedAt, c3.MetadataRefreshAt = "", time.Time{}, time.Time{}
-	for _, c := range []store.SAMLConnection{c1, c2, c3} {
+	addOrg(t, s, newOrg("o4", "umbrella", base))
+	c4 := newSAMLConnection("c4", "o4", "d.example") // a URL, stored before refreshes were scheduled: due
+	c4.MetadataRefreshedAt, c4.MetadataRefreshAt = time.Time{}, time.Time{}
+	for _, c := range []store.SAMLConnection{c1, c2, c3, c4} {
 		must(t, "Put", s.PutSAMLConnection(ctx, c))
 	}
 	ids := func(cs []store.SAMLConnection) []string {
@@ -222,14 +225,15 @@ func testSAMLMetadataRefresh(t *testing.T, s samlStorage) {
 		return out
 	}
 	due, err := s.ListSAMLMetadataDue(ctx, at(time.Hour), 10)
-	must(t, "ListSAMLMetadataDue before any is due", err)
-	if len(due) != 0 {
-		t.Fatalf("due at +1h: %v; want none", ids(due))
+	must(t, "ListSAMLMetadataDue", err)
+	if got := ids(due); len(got) != 1 || got[0] != "c4" {
+		t.Fatalf("due at +1h: %v; want [c4] (a URL, never scheduled)", got)
 	}
+	must(t, "Claim c4", s.ClaimSAMLMetadataRefresh(ctx, "c4", time.Time{}, at(48*time.Hour)))
 	due, err = s.ListSAMLMetadataDue(ctx, at(24*time.Hour), 10)
 	must(t, "ListSAMLMetadataDue", err)
 	if got := ids(due); len(got) != 2 || got[0] != "c2" || got[1] != "c1" {
-		t.Fatalf("due at +24h: %v; want [c2 c1] (earliest first, never c3)", got)
+		t.Fatalf("due at +24h: %v; want [c2 c1] (earliest first, never c3, c4 claimed until +48h)", got)
 	}
 	checkEqual(t, "listed connection", due[1], c1, normSAMLConnection)
 	if due, err = s.ListSAMLMetadataDue(ctx, at(24*time.Hour), 1); err != nil || len(due) != 1 || due[0].ID != "c2" {
