@@ -231,21 +231,36 @@ func pushReaches(t *testing.T, a, b *authos.Authos, cs *verifyCounter, email str
 	}
 }
 
+// twoInstances runs A and B on one PostgreSQL schema, B counting its
+// store calls (verifyCounter) and receiving pushes while it runs; with a
+// non-nil bus both use it (Config.Revocations), and B's store carries no
+// push of its own unless storePush.
+func twoInstances(t *testing.T, storePush bool, bus authos.RevocationBus) (a, b *authos.Authos, cs *verifyCounter) {
+	t.Helper()
+	sts := testbackends.Instances(t, testbackends.Backend{Name: "postgres"}, 2)
+	cs = &verifyCounter{Storage: sts[1]}
+	var bStore store.Storage = cs
+	if storePush {
+		feed, ok := store.As[store.RevocationFeed](sts[1])
+		if !ok {
+			t.Fatal("the PostgreSQL store offers no store.RevocationFeed")
+		}
+		bStore = verifyCounterFeed{verifyCounter: cs, feed: feed}
+	}
+	withBus := func(c *authos.Config) { c.Revocations = bus }
+	kr := authostest.Keyring(t)
+	a = instance(t, sts[0], kr, withBus)
+	b = instance(t, bStore, kr, withBus)
+	run(t, b)
+	return a, b, cs
+}
+
 // Two instances on one PostgreSQL schema: a session revoked on A is
 // refused by B within 200 ms through LISTEN/NOTIFY, B's fallback re-read
 // of the store being a minute away, and B verifies without store calls.
 func TestRevocationPushedPostgres(t *testing.T) {
 	requireEnv(t, testbackends.PostgresEnv)
-	sts := testbackends.Instances(t, testbackends.Backend{Name: "postgres"}, 2)
-	feed, ok := store.As[store.RevocationFeed](sts[1])
-	if !ok {
-		t.Fatal("the PostgreSQL store offers no store.RevocationFeed")
-	}
-	cs := &verifyCounter{Storage: sts[1]}
-	kr := authostest.Keyring(t)
-	a := instance(t, sts[0], kr, nil)
-	b := instance(t, verifyCounterFeed{verifyCounter: cs, feed: feed}, kr, nil)
-	run(t, b)
+	a, b, cs := twoInstances(t, true, nil)
 	took := pushReaches(t, a, b, cs, "pg-push@example.test")
 	t.Logf("PostgreSQL LISTEN/NOTIFY: B refused the token %v after A's logout began", took)
 }
@@ -254,15 +269,8 @@ func TestRevocationPushedPostgres(t *testing.T) {
 // push of its own.
 func TestRevocationPushedRedis(t *testing.T) {
 	requireEnv(t, testbackends.PostgresEnv, redisEnv)
-	sts := testbackends.Instances(t, testbackends.Backend{Name: "postgres"}, 2)
 	channel := "authos:test:revocations:" + rand.Text()
-	client := redisClient(t)
-	cs := &verifyCounter{Storage: sts[1]}
-	kr := authostest.Keyring(t)
-	withBus := func(c *authos.Config) { c.Revocations = redisbus.New(client, redisbus.WithChannel(channel)) }
-	a := instance(t, sts[0], kr, withBus)
-	b := instance(t, cs, kr, withBus)
-	run(t, b)
+	a, b, cs := twoInstances(t, false, redisbus.New(redisClient(t), redisbus.WithChannel(channel)))
 	took := pushReaches(t, a, b, cs, "redis-push@example.test")
 	t.Logf("Redis pub/sub: B refused the token %v after A's logout began", took)
 }
