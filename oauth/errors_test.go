@@ -55,6 +55,7 @@ func TestCallbackErrors(t *testing.T) {
 			h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-eve", Email: "eve@example.com", EmailVerified: true})
 		}
 		callback := h.srv.URL + "/auth/social/acme-sso/callback"
+		h.provision("idp-eve", "eve@example.com")
 
 		t.Run("state missing", func(t *testing.T) {
 			b := browser(t)

@@ -124,6 +124,13 @@ type CallbackResult struct {
 	// Created: a new account was made; Joined: the identity was linked to
 	// an existing account by its verified email.
 	Created, Joined bool
+	// Pending: the identity awaits the confirmation of its email address
+	// (a provider that does not vouch for addresses made the account; the
+	// link went to the address); the error is EMAIL_NOT_VERIFIED and User
+	// is empty. Evicted: the identity was unconfirmed and its account's
+	// address was proven another way meanwhile, so it was unlinked; the
+	// error is CONFLICT.
+	Pending, Evicted bool
 	// Provider is the provider's name.
 	Provider string
 }
@@ -142,9 +149,11 @@ func errState() error {
 // soon as the state is known, also with an error. Errors:
 // OAUTH_STATE_MISMATCH, OAUTH_CODE_EXPIRED (the provider refused the
 // code), OAUTH_ERROR, PROVIDER_NOT_CONFIGURED, EMAIL_NOT_VERIFIED (the
-// provider confirmed no email), CONFLICT (an account with the email exists
-// and must link the provider from a session first, or the provider account
-// belongs to another account).
+// provider confirmed no email, or the account it made waits for the
+// confirmation of its address: Pending), CONFLICT (an account with the
+// email exists and must link the provider from a session first, or the
+// provider account belongs to another account, or an unconfirmed identity
+// was unlinked: Evicted).
 func (s *Service) Callback(ctx context.Context, provider string, q url.Values, browser string) (*CallbackResult, error) {
 	res := &CallbackResult{Provider: provider}
 	for _, v := range q {
@@ -221,6 +230,12 @@ func (s *Service) Callback(ctx context.Context, provider string, q url.Values, b
 	if err := s.account(ctx, c, p, tok, res); err != nil {
 		return res, err
 	}
+	switch {
+	case res.Evicted:
+		return res, errSignInWithPassword(label(provider))
+	case res.Pending:
+		return res, errConfirmFirst()
+	}
 	return res, nil
 }
 
@@ -237,13 +252,60 @@ func exchangeErr(err error) error {
 	return errProvider(err)
 }
 
+// vouches reports whether c's provider may vouch for anybody's email
+// address: the platform's own connections (the host chose them), GitHub,
+// Google's issuer, Microsoft's authority, and the issuers of the
+// platform's generic providers. An organization's own OpenID Connect
+// provider at an issuer its admin chose (even one named microsoft) may
+// assert any address, so it vouches for none: it joins only the accounts
+// of the organization's members, and an account it creates stays
+// unverified until the mailbox's owner confirms it (see account).
+func (s *Service) vouches(c conn) bool {
+	if c.orgID == "" || c.kind == kindGitHub || c.issuer == s.cfg.GoogleIssuer || strings.HasPrefix(c.issuer, s.cfg.MicrosoftAuthority+"/") {
+		return true
+	}
+	for _, p := range s.cfg.OIDC {
+		if p.Issuer == c.issuer {
+			return true
+		}
+	}
+	return false
+}
+
+// errSignInWithPassword is the answer when an account with the email
+// exists that the provider may not join.
+func errSignInWithPassword(label string) *authos.Error {
+	return authos.NewError(authos.CodeConflict,
+		"An account with this email address exists; sign in with your password, then link "+label+" in your account settings")
+}
+
+// errConfirmFirst is the answer to a sign-in through an unconfirmed
+// identity whose account nobody has proven yet.
+func errConfirmFirst() *authos.Error {
+	return authos.NewError(authos.CodeEmailNotVerified, "Confirm your email address with the link we sent to it, then sign in again")
+}
+
 // account finds, joins or creates the account of p at c and stores tok,
 // in one transaction.
+//
+// Pre-account hijacking: a provider that does not vouch for addresses (an
+// organization's own OpenID Connect provider, see vouches) could otherwise
+// create a verified account for an address nobody registered yet, and keep
+// signing in to it once the real owner registers or resets the password.
+// Such a provider's new account is therefore created unverified, and its
+// identity unconfirmed: it signs nobody in until the owner of the mailbox
+// opens the link sent there (Confirm). If the address is proven another
+// way first (registration, verification, password reset, another
+// provider), the unconfirmed identity was never the owner's: its next use
+// unlinks it and is refused (res.Evicted). The email is thus never taken as
+// proven on that provider's word, and no proof of the owner carries the
+// provider's identity into their account.
 func (s *Service) account(ctx context.Context, c conn, p profile, tok *oauth2.Token, res *CallbackResult) error {
 	now := s.a.Now()
 	label := label(c.name)
+	vouched := s.vouches(c)
 	return s.tx(ctx, func(tx oauthTx) error {
-		res.Created, res.Joined = false, false
+		res.Created, res.Joined, res.Pending, res.Evicted = false, false, false, false
 		id, err := tx.FindOAuthIdentity(ctx, c.name, c.orgID, p.Subject)
 		switch {
 		case err == nil:
@@ -253,6 +315,27 @@ func (s *Service) account(ctx context.Context, c conn, p profile, tok *oauth2.To
 			u, err := tx.GetUser(ctx, id.UserID)
 			if err != nil {
 				return authos.WrapError(authos.CodeDatabaseError, "", err)
+			}
+			if id.Unconfirmed {
+				switch {
+				case res.LinkUserID != "":
+					// The account holder, signed in, links it: theirs.
+					if err := tx.ConfirmOAuthIdentity(ctx, id.ID, now); err != nil {
+						return authos.WrapError(authos.CodeDatabaseError, "", err)
+					}
+					id.Unconfirmed = false
+				case !u.EmailVerified:
+					res.Pending = true // nobody proved the address yet
+					return nil
+				default:
+					// Proven another way: not this identity's account.
+					if err := tx.DeleteOAuthIdentity(ctx, u.ID, id.ID); err != nil {
+						return authos.WrapError(authos.CodeDatabaseError, "", err)
+					}
+					res.Evicted = true
+					return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: EventIdentityUnlinked, TargetID: u.ID, OrgID: id.OrgID,
+						Data: map[string]any{"provider": id.Provider, "identity_id": id.ID, "reason": "unconfirmed"}})
+				}
 			}
 			toks, err := s.sealTokens(id.ID, tok, id.OAuthTokens)
 			if err != nil {
@@ -279,37 +362,34 @@ func (s *Service) account(ctx context.Context, c conn, p profile, tok *oauth2.To
 		default:
 			u, err = tx.GetUserByEmail(ctx, p.Email)
 			switch {
-			case err == nil && u.EmailVerified && c.orgID != "" && !builtIn(c.name):
-				// An organization's own OpenID Connect provider runs at an
-				// issuer its admin chose: it vouches for the organization's
-				// members only, never for an account outside it.
+			case err == nil && u.EmailVerified && !vouched:
+				// It vouches for the organization's members only, never
+				// for an account outside it.
 				if _, merr := tx.GetMember(ctx, c.orgID, u.ID); merr != nil {
 					if !errors.Is(merr, store.ErrNotFound) {
 						return authos.WrapError(authos.CodeDatabaseError, "", merr)
 					}
-					return authos.NewError(authos.CodeConflict,
-						"An account with this email address exists; sign in with your password, then link "+label+" in your account settings")
+					return errSignInWithPassword(label)
 				}
 				res.Joined = true
 			case err == nil && u.EmailVerified:
 				res.Joined = true
 			case err == nil:
-				return authos.NewError(authos.CodeConflict,
-					"An account with this email address exists; sign in with your password, then link "+label+" in your account settings")
+				return errSignInWithPassword(label)
 			case errors.Is(err, store.ErrNotFound):
-				u = authos.User{ID: randx.ID(), Email: p.Email, Name: strings.TrimSpace(p.Name), EmailVerified: true, CreatedAt: now, UpdatedAt: now}
+				u = authos.User{ID: randx.ID(), Email: p.Email, Name: strings.TrimSpace(p.Name), EmailVerified: vouched, CreatedAt: now, UpdatedAt: now}
 				if len(u.Name) > 200 {
 					u.Name = u.Name[:200]
 				}
 				if err := tx.CreateUser(ctx, u); err != nil {
 					if errors.Is(err, store.ErrConflict) {
-						return authos.WrapError(authos.CodeConflict, "An account with this email address exists; sign in with your password, then link "+label+" in your account settings", err)
+						return authos.WrapError(authos.CodeConflict, errSignInWithPassword(label).Message, err)
 					}
 					return authos.WrapError(authos.CodeDatabaseError, "", err)
 				}
-				res.Created = true
+				res.Created, res.Pending = true, !vouched
 				if err := authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: event.UserSignup, ActorID: u.ID, TargetID: u.ID,
-					Data: map[string]any{"email": u.Email, "provider": c.name}}); err != nil {
+					Data: map[string]any{"email": u.Email, "provider": c.name, "email_verified": u.EmailVerified}}); err != nil {
 					return err
 				}
 			default:
@@ -317,7 +397,7 @@ func (s *Service) account(ctx context.Context, c conn, p profile, tok *oauth2.To
 			}
 		}
 		id = store.OAuthIdentity{ID: randx.ID(), UserID: u.ID, Provider: c.name, OrgID: c.orgID, Subject: p.Subject,
-			Email: p.Email, CreatedAt: now, UpdatedAt: now}
+			Email: p.Email, Unconfirmed: res.Pending, CreatedAt: now, UpdatedAt: now}
 		if id.OAuthTokens, err = s.sealTokens(id.ID, tok, store.OAuthTokens{}); err != nil {
 			return err
 		}
@@ -331,7 +411,11 @@ func (s *Service) account(ctx context.Context, c conn, p profile, tok *oauth2.To
 			OrgID: c.orgID, Data: map[string]any{"provider": c.name, "identity_id": id.ID, "created_account": res.Created}}); err != nil {
 			return err
 		}
-		res.User, res.Identity = u, id
+		res.Identity = id
+		if res.Pending {
+			return s.queueConfirmation(ctx, tx, c, u, id)
+		}
+		res.User = u
 		return nil
 	})
 }

@@ -41,7 +41,8 @@ func wantErrCode(t *testing.T, err error, code authos.ErrorCode) {
 
 // The provider side through the Go API: PKCE S256, state and nonce reach
 // the provider, the code is exchanged with the verifier, the ID token is
-// verified, a verified email creates a verified account, and a replayed or
+// verified; the organization's own provider makes an unverified account
+// whose identity waits for the address's confirmation; a replayed or
 // foreign callback is refused.
 func TestProviderLoginGoAPI(t *testing.T) {
 	backends.Each(t, func(t *testing.T, st store.Storage) {
@@ -57,19 +58,29 @@ func TestProviderLoginGoAPI(t *testing.T) {
 			t.Fatalf("the provider received %v", az)
 		}
 		res, err := h.svc.Callback(ctx, "acme-sso", q, b)
-		if err != nil {
-			t.Fatalf("Callback: %v", err)
-		}
+		wantErrCode(t, err, authos.CodeEmailNotVerified)
 		if tk := h.lastToken(); tk.Get("code_verifier") == "" || challenge(tk.Get("code_verifier")) != az.Get("code_challenge") {
 			t.Fatalf("the token request's verifier %q does not match the challenge", tk.Get("code_verifier"))
 		}
-		if !res.Created || res.Flow != flow || res.User.Email != "ada@example.com" || !res.User.EmailVerified ||
+		if !res.Created || !res.Pending || res.User.ID != "" || res.Flow != flow || !res.Identity.Unconfirmed ||
 			res.Identity.Subject != "idp-ada" || res.Identity.OrgID != h.org.ID {
 			t.Fatalf("result %+v", res)
+		}
+		ada, err := st.GetUserByEmail(ctx, "ada@example.com")
+		if err != nil || ada.EmailVerified {
+			t.Fatalf("the account the organization's provider made: %+v, %v; want it unverified", ada, err)
 		}
 		// Replayed: the state is used.
 		_, err = h.svc.Callback(ctx, "acme-sso", q, b)
 		wantErrCode(t, err, authos.CodeOAuthStateMismatch)
+		// Ada confirms her address; the Go API does it too, once.
+		link, _ := url.Parse(h.confirmLink("ada@example.com"))
+		token := link.Query().Get("token")
+		if u, err := h.svc.Confirm(ctx, "acme-sso", token); err != nil || u.ID != ada.ID || !u.EmailVerified {
+			t.Fatalf("Confirm: %+v, %v", u, err)
+		}
+		_, err = h.svc.Confirm(ctx, "acme-sso", token)
+		wantErrCode(t, err, authos.CodeInvalidToken)
 		// Another browser (another binding cookie) with a fresh state.
 		h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-ada", Email: "ada@example.com", EmailVerified: true})
 		q2, _ := h.startAt("acme-sso", h.flow(browser(t), "s2", "n2"))
@@ -79,7 +90,7 @@ func TestProviderLoginGoAPI(t *testing.T) {
 		h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-ada", Email: "ada@example.com", EmailVerified: true})
 		q3, b3 := h.startAt("acme-sso", h.flow(browser(t), "s3", "n3"))
 		res3, err := h.svc.Callback(ctx, "acme-sso", q3, b3)
-		if err != nil || res3.Created || res3.User.ID != res.User.ID {
+		if err != nil || res3.Created || res3.User.ID != ada.ID || !res3.User.EmailVerified || res3.Identity.Unconfirmed {
 			t.Fatalf("second sign-in: %+v, %v", res3, err)
 		}
 		_ = http.StatusOK

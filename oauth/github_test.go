@@ -163,6 +163,7 @@ func TestGitHub(t *testing.T) {
 func TestSocialSignInSecondFactor(t *testing.T) {
 	h := newHarness(t, memory.New())
 	h.useIdP()
+	h.provision("idp-mfa", "mfa@example.com")
 	authos.Extend(h.inst.Authos).SetSecondFactor(alwaysSecond{})
 	r := h.signInVia("idp-mfa", "mfa@example.com", true)
 	if u := location(t, r); u.Path != "/auth/signin/mfa" {

@@ -71,6 +71,8 @@ func (s *Service) routes() []authos.Route {
 		{Pattern: "GET /api/provider-tokens/{provider}", Handler: http.HandlerFunc(s.handleProviderToken)},
 		{Pattern: "GET /auth/social/{provider}", Handler: a.LimitByIP(http.HandlerFunc(s.handleStart))},
 		{Pattern: "GET /auth/social/{provider}/callback", Handler: a.LimitByIP(http.HandlerFunc(s.handleCallback))},
+		{Pattern: "GET /auth/social/{provider}/confirm", Handler: a.LimitByIP(http.HandlerFunc(s.handleConfirmPage))},
+		{Pattern: "POST /auth/social/{provider}/confirm", Handler: a.LimitByIP(http.HandlerFunc(s.handleConfirm))},
 	}
 }
 

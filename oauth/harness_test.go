@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -348,3 +349,45 @@ func (h *harness) countUsers(emails ...string) int {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+var confirmLinkRE = regexp.MustCompile(`https?://\S+/auth/social/[a-z0-9-]+/confirm\?token=\S+`)
+
+// confirmLink is the confirmation link of the newest email to email.
+func (h *harness) confirmLink(email string) string {
+	h.t.Helper()
+	ms := h.inst.Emails()
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].To == email {
+			if l := confirmLinkRE.FindString(ms[i].Text); l != "" {
+				return l
+			}
+		}
+	}
+	h.t.Fatalf("no confirmation link was sent to %s", email)
+	return ""
+}
+
+// confirm opens link in a new browser and confirms on the page.
+func (h *harness) confirm(link string) result {
+	h.t.Helper()
+	b := browser(h.t)
+	page := get(h.t, b, link)
+	if page.status != 200 || !strings.Contains(page.body, `<form method="post"`) {
+		h.t.Fatalf("confirmation page: %d %s", page.status, page.body)
+	}
+	u, _ := url.Parse(link)
+	req, _ := http.NewRequest("POST", h.srv.URL+u.Path, strings.NewReader(url.Values{"token": {u.Query().Get("token")}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return send(h.t, b, req)
+}
+
+// provision signs a new person in through the organization's own
+// provider for the first time, which makes an unverified account, and
+// confirms the address from the email, as its owner does.
+func (h *harness) provision(sub, email string) {
+	h.t.Helper()
+	wantPage(h.t, h.signInVia(sub, email, true), 401, "EMAIL_NOT_VERIFIED")
+	if r := h.confirm(h.confirmLink(email)); r.status != 200 || !strings.Contains(r.body, "is confirmed") {
+		h.t.Fatalf("confirming %s: %d %s", email, r.status, r.body)
+	}
+}

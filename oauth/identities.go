@@ -24,13 +24,17 @@ type Identity struct {
 	OrganizationID string `json:"organization_id,omitempty"`
 	// NeedsConsent: the provider refused to renew access; signing in with
 	// it again restores it.
-	NeedsConsent bool   `json:"needs_consent"`
-	CreatedAt    string `json:"created_at"`
+	NeedsConsent bool `json:"needs_consent"`
+	// Unconfirmed: made with its account by an organization's own provider
+	// and waiting for the email address's confirmation; it signs nobody in
+	// until then, and is dropped if the address is proven another way.
+	Unconfirmed bool   `json:"unconfirmed"`
+	CreatedAt   string `json:"created_at"`
 }
 
 func identityView(i store.OAuthIdentity) Identity {
 	return Identity{ID: i.ID, Provider: i.Provider, Subject: i.Subject, Email: i.Email, OrganizationID: i.OrgID,
-		NeedsConsent: i.NeedsConsent, CreatedAt: stamp(i.CreatedAt)}
+		NeedsConsent: i.NeedsConsent, Unconfirmed: i.Unconfirmed, CreatedAt: stamp(i.CreatedAt)}
 }
 
 // Identities lists userID's linked provider accounts, oldest first.
@@ -190,7 +194,13 @@ func (s *Service) Unlink(ctx context.Context, p *authos.Principal, id, currentPa
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return authos.WrapError(authos.CodeDatabaseError, "", err)
 		}
-		if !hasPassword && len(is) == 1 {
+		others := 0 // the other ways to sign in (an unconfirmed identity is none)
+		for _, i := range is {
+			if i.ID != doomed.ID && !i.Unconfirmed {
+				others++
+			}
+		}
+		if !hasPassword && others == 0 && !doomed.Unconfirmed {
 			return authos.NewError(authos.CodeConflict, "This is the only way to sign in to the account; set a password or link another provider first")
 		}
 		if err := tx.DeleteOAuthIdentity(ctx, p.UserID, doomed.ID); err != nil {

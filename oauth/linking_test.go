@@ -132,6 +132,7 @@ func TestLinkingRules(t *testing.T) {
 
 		// An account made by the provider has no password: its only
 		// identity stays.
+		h.provision("idp-erin", "erin@example.com")
 		if r := h.signInVia("idp-erin", "erin@example.com", true); r.status != http.StatusFound {
 			t.Fatalf("erin: %d %s", r.status, r.body)
 		}

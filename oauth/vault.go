@@ -96,7 +96,8 @@ func (s *Service) ProviderToken(ctx context.Context, c authos.ServiceClient, pro
 	}
 	var id store.OAuthIdentity
 	for _, i := range ids {
-		if i.Provider == provider && i.OrgID == c.Org.ID {
+		// An unconfirmed identity (see account) is nobody's yet.
+		if i.Provider == provider && i.OrgID == c.Org.ID && !i.Unconfirmed {
 			id = i
 		}
 	}

@@ -24,6 +24,9 @@ import (
 // (the Go API) and returns the result.
 func (h *harness) signInIdP(subject, email string) (userID string) {
 	h.t.Helper()
+	if _, err := h.st.GetUserByEmail(context.Background(), email); err != nil {
+		h.provision(subject, email)
+	}
 	h.idp.QueueUser(&mockoidc.MockUser{Subject: subject, Email: email, EmailVerified: true})
 	q, b := h.startAt("acme-sso", h.flow(browser(h.t), "s", "n"))
 	res, err := h.svc.Callback(context.Background(), "acme-sso", q, b)

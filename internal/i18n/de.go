@@ -146,7 +146,21 @@ Die Einladung läuft in {{.ExpiresIn}} ab.
 	"duration.minutes": "%d Minuten",
 
 	// Social login (package oauth).
-	"page.social.failed": "Die Anmeldung beim Anbieter ist fehlgeschlagen",
-	"page.social.linked": "%s ist jetzt mit Ihrem Konto verknüpft. Sie können diese Seite schließen.",
-	"page.social.done":   "Konto verknüpft",
+	"page.social.failed":           "Die Anmeldung beim Anbieter ist fehlgeschlagen",
+	"page.social.linked":           "%s ist jetzt mit Ihrem Konto verknüpft. Sie können diese Seite schließen.",
+	"page.social.done":             "Konto verknüpft",
+	"page.social.confirm.title":    "E-Mail-Adresse bestätigen",
+	"page.social.confirm.text":     "Bestätigen Sie, dass Sie sich mit dieser E-Mail-Adresse bei %s mit %s angemeldet haben. Waren Sie es nicht, schließen Sie diese Seite: Es ändert sich nichts.",
+	"page.social.confirm.button":   "Bestätigen",
+	"page.social.confirmed.title":  "E-Mail-Adresse bestätigt",
+	"page.social.confirmed":        "Ihre E-Mail-Adresse ist bestätigt. Melden Sie sich erneut mit %s an.",
+	"email.social_confirm.subject": "Bestätigen Sie Ihre E-Mail-Adresse für %s",
+	"email.social_confirm.text": `Jemand hat sich bei %s mit %s von %s als %s angemeldet.
+
+Waren Sie das, bestätigen Sie Ihre E-Mail-Adresse mit diesem Link und melden Sie sich dann erneut an:
+
+%s
+
+Der Link ist 24 Stunden gültig. Waren Sie es nicht, ignorieren Sie diese E-Mail: Mit Ihrer Adresse ist nichts verknüpft, und Sie können sich weiterhin selbst damit registrieren.
+`,
 }

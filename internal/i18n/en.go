@@ -157,4 +157,20 @@ The invitation expires in {{.ExpiresIn}}.
 	"page.social.failed": "Sign-in with the provider failed",
 	"page.social.linked": "%s is now linked to your account. You can close this page.",
 	"page.social.done":   "Account linked",
+	// An account made by an organization's own provider waits for the
+	// confirmation of its address.
+	"page.social.confirm.title":    "Confirm your email address",
+	"page.social.confirm.text":     "Confirm that you signed in to %s with %s using this email address. If it was not you, close this page: nothing changes.",
+	"page.social.confirm.button":   "Confirm",
+	"page.social.confirmed.title":  "Email address confirmed",
+	"page.social.confirmed":        "Your email address is confirmed. Sign in again with %s.",
+	"email.social_confirm.subject": "Confirm your email address for %s",
+	"email.social_confirm.text": `Someone signed in to %s with %s of %s as %s.
+
+If that was you, confirm your email address with this link, then sign in again:
+
+%s
+
+The link expires in 24 hours. If it was not you, ignore this email: nothing is linked to your address, and you can still sign up with it yourself.
+`,
 }

@@ -1,0 +1,188 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authos/authos"
+	"github.com/authos/authos/event"
+	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/i18n"
+	"github.com/authos/authos/internal/randx"
+	"github.com/authos/authos/store"
+)
+
+// confirmTTL is how long the confirmation link of an unconfirmed identity
+// works.
+const confirmTTL = 24 * time.Hour
+
+// confirmBrowser is the BrowserHash of a confirmation's row: it is opened
+// from a mailbox, in any browser, and no browser cookie's hash (64 hex
+// digits) matches it, so it never passes as a provider login's state.
+const confirmBrowser = "mail"
+
+// confirmTicket is what a confirmation link stands for, sealed into the
+// row its secret names.
+type confirmTicket struct {
+	Identity string `json:"i"`
+	User     string `json:"u"`
+	Email    string `json:"e"`
+}
+
+func confirmAAD(hash string) []byte { return []byte("authos_oauth.confirm:" + hash) }
+
+type langKey struct{}
+
+// withLang makes ctx carry the language of the emails a callback sends.
+func withLang(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, langKey{}, lang)
+}
+
+func (s *Service) lang(ctx context.Context) string {
+	if l, ok := ctx.Value(langKey{}).(string); ok && l != "" {
+		return l
+	}
+	return s.a.Config().DefaultLanguage
+}
+
+// queueConfirmation keeps a single-use confirmation (24 hours) of identity
+// id of the unverified account u and mails its link to u's address, in tx.
+func (s *Service) queueConfirmation(ctx context.Context, tx oauthTx, c conn, u authos.User, id store.OAuthIdentity) error {
+	raw, err := json.Marshal(confirmTicket{Identity: id.ID, User: u.ID, Email: u.Email})
+	if err != nil {
+		return authos.WrapError(authos.CodeInternalServerError, "", err)
+	}
+	secret := randx.Token(32)
+	hash := hashx.SHA256Hex(secret)
+	sealed, err := s.a.Keyring().Encrypt(raw, confirmAAD(hash))
+	if err != nil {
+		return authos.WrapError(authos.CodeEncryptionError, "", err)
+	}
+	now := s.a.Now()
+	if err := tx.CreateOAuthState(ctx, store.OAuthState{Hash: hash, Provider: c.name, OrgID: c.orgID, BrowserHash: confirmBrowser,
+		Data: sealed, CreatedAt: now, ExpiresAt: now.Add(confirmTTL)}); err != nil {
+		return authos.WrapError(authos.CodeDatabaseError, "", err)
+	}
+	org := ""
+	if o, err := tx.GetOrg(ctx, c.orgID); err == nil {
+		org = o.Name
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return authos.WrapError(authos.CodeDatabaseError, "", err)
+	}
+	lang, product := s.lang(ctx), s.a.Config().ProductName
+	link := s.a.Config().BaseURL + "/auth/social/" + c.name + "/confirm?" + url.Values{"token": {secret}}.Encode()
+	return authos.Extend(s.a).EnqueueEmail(ctx, tx, authos.Message{To: u.Email,
+		Subject: i18n.T(lang, "email.social_confirm.subject", product),
+		Text:    i18n.T(lang, "email.social_confirm.text", product, label(c.name), org, u.Email, link)})
+}
+
+// errBadConfirmation answers every confirmation that is unknown, used,
+// expired, or no longer applies.
+func errBadConfirmation() error {
+	return authos.NewError(authos.CodeInvalidToken, "This confirmation link is invalid, expired or no longer applies")
+}
+
+// Confirm consumes the confirmation link's token of an identity that a
+// provider not vouching for addresses made with its account (see
+// account): the account's address becomes verified and the identity signs
+// in from then on. It applies only to an account still as the provider
+// made it: unverified, at the same address, without a password (whoever
+// registered the address meanwhile owns the account, not the provider's
+// identity). INVALID_TOKEN otherwise.
+func (s *Service) Confirm(ctx context.Context, provider, token string) (authos.User, error) {
+	if len(token) != 43 || !nameRE.MatchString(provider) {
+		return authos.User{}, errBadConfirmation()
+	}
+	hash := hashx.SHA256Hex(token)
+	now := s.a.Now()
+	var u authos.User
+	err := s.tx(ctx, func(tx oauthTx) error {
+		st, err := tx.ConsumeOAuthState(ctx, hash, now)
+		switch {
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrUsed), errors.Is(err, store.ErrExpired):
+			return errBadConfirmation()
+		case err != nil:
+			return authos.WrapError(authos.CodeDatabaseError, "", err)
+		case st.Provider != provider || st.BrowserHash != confirmBrowser:
+			return errBadConfirmation()
+		}
+		raw, err := s.a.Keyring().Decrypt(st.Data, confirmAAD(hash))
+		if err != nil {
+			return errBadConfirmation()
+		}
+		var t confirmTicket
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return errBadConfirmation()
+		}
+		id, err := tx.GetOAuthIdentity(ctx, t.Identity)
+		if errors.Is(err, store.ErrNotFound) {
+			return errBadConfirmation()
+		} else if err != nil {
+			return authos.WrapError(authos.CodeDatabaseError, "", err)
+		}
+		if u, err = tx.GetUser(ctx, t.User); errors.Is(err, store.ErrNotFound) {
+			return errBadConfirmation()
+		} else if err != nil {
+			return authos.WrapError(authos.CodeDatabaseError, "", err)
+		}
+		if !id.Unconfirmed || id.UserID != u.ID || u.EmailVerified || u.Disabled || !strings.EqualFold(u.Email, t.Email) {
+			return errBadConfirmation()
+		}
+		if _, err := tx.GetPassword(ctx, u.ID); err == nil {
+			return errBadConfirmation()
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return authos.WrapError(authos.CodeDatabaseError, "", err)
+		}
+		u.EmailVerified, u.UpdatedAt = true, now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return authos.WrapError(authos.CodeDatabaseError, "", err)
+		}
+		if err := tx.ConfirmOAuthIdentity(ctx, id.ID, now); err != nil {
+			return authos.WrapError(authos.CodeDatabaseError, "", err)
+		}
+		return authos.Extend(s.a).Emit(ctx, tx, authos.Event{Type: event.UserEmailVerified, ActorID: u.ID, TargetID: u.ID,
+			Data: map[string]any{"provider": provider, "identity_id": id.ID}})
+	})
+	if err != nil {
+		return authos.User{}, err
+	}
+	return u, nil
+}
+
+// handleConfirmPage serves GET /auth/social/{provider}/confirm: the page
+// that asks to confirm (a link scanner fetching the URL confirms nothing).
+func (s *Service) handleConfirmPage(w http.ResponseWriter, r *http.Request) {
+	provider := r.PathValue("provider")
+	token := r.URL.Query().Get("token")
+	if len(token) != 43 || !nameRE.MatchString(provider) {
+		s.errorPage(w, r, errBadConfirmation())
+		return
+	}
+	d := s.pageData(r)
+	d.Title = d.T("page.social.confirm.title")
+	d.Message = d.T("page.social.confirm.text", s.a.Config().ProductName, label(provider))
+	d.Form = &confirmForm{Action: "/auth/social/" + provider + "/confirm", Token: token, Button: d.T("page.social.confirm.button")}
+	s.render(w, http.StatusOK, d)
+}
+
+// handleConfirm serves POST /auth/social/{provider}/confirm.
+func (s *Service) handleConfirm(w http.ResponseWriter, r *http.Request) {
+	if err := authos.Extend(s.a).ParseForm(w, r, 4096); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	provider := r.PathValue("provider")
+	if _, err := s.Confirm(r.Context(), provider, r.PostForm.Get("token")); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	d := s.pageData(r)
+	d.Title = d.T("page.social.confirmed.title")
+	d.Message = d.T("page.social.confirmed", label(provider))
+	s.render(w, http.StatusOK, d)
+}
