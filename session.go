@@ -156,6 +156,9 @@ type PreAuth struct {
 	Login     LoginContext
 	Attempts  int       // failed second-factor attempts recorded with FailPreAuth
 	ExpiresAt time.Time // end of the pending login
+	// HostedPage tells that the login waits on the hosted sign-in page's
+	// second step: only that page finishes it (FinishPreAuth refuses it).
+	HostedPage bool
 }
 
 // lookupPreAuth is Extension.LookupPreAuth: returns the pending login of a preauth token without
@@ -178,7 +181,7 @@ func (a *Authos) pendingLogin(ctx context.Context, t store.OneTimeToken) (*PreAu
 	if err != nil {
 		return nil, preAuthError(err)
 	}
-	return &PreAuth{User: u, Login: lc, Attempts: t.Attempts, ExpiresAt: t.ExpiresAt}, nil
+	return &PreAuth{User: u, Login: lc, Attempts: t.Attempts, ExpiresAt: t.ExpiresAt, HostedPage: flowOfPreAuth(t.Data) != ""}, nil
 }
 
 // failPreAuth is Extension.FailPreAuth: records a wrong second-factor code against the token and

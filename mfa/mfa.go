@@ -380,11 +380,13 @@ func (s *Service) Reset(ctx context.Context, actorID string, in ResetRequest) er
 // Verify finishes a login waiting for its second factor: preauthToken is
 // the token of the MFA_REQUIRED answer, rawCode a TOTP or backup code. The
 // token pair's session has amr [first factor, "otp"]. UNAUTHORIZED (unknown,
-// used or expired token), INVALID_MFA_CODE, NO_BACKUP_CODES,
+// used or expired token, or the pending login of the hosted sign-in page,
+// which only that page finishes: refused before the code is checked, so a
+// backup code sent with it stays usable), INVALID_MFA_CODE, NO_BACKUP_CODES,
 // RATE_LIMIT_EXCEEDED (after 5 wrong codes for the token or 5 attempts of
 // the user in 15 minutes), BAD_REQUEST.
 func (s *Service) Verify(ctx context.Context, preauthToken, rawCode string) (*authos.TokenResponse, error) {
-	if _, err := s.VerifyCode(ctx, preauthToken, rawCode); err != nil {
+	if _, err := s.verifyCode(ctx, preauthToken, rawCode, true); err != nil {
 		return nil, err
 	}
 	return authos.Extend(s.a).FinishPreAuth(ctx, preauthToken, authos.AMROTP)
@@ -395,6 +397,13 @@ func (s *Service) Verify(ctx context.Context, preauthToken, rawCode string) (*au
 // preauthToken with the throttles of Verify, and returns "otp"; the
 // caller finishes the login.
 func (s *Service) VerifyCode(ctx context.Context, preauthToken, rawCode string) (string, error) {
+	return s.verifyCode(ctx, preauthToken, rawCode, false)
+}
+
+// verifyCode is VerifyCode; forAPI (Verify, the JSON endpoint) refuses,
+// before the code is checked or used up, a login that only the hosted
+// sign-in page may finish, as FinishPreAuth would after it.
+func (s *Service) verifyCode(ctx context.Context, preauthToken, rawCode string, forAPI bool) (string, error) {
 	if preauthToken == "" {
 		return "", authos.NewError(authos.CodeBadRequest, "preauth_token is required")
 	}
@@ -405,6 +414,9 @@ func (s *Service) VerifyCode(ctx context.Context, preauthToken, rawCode string) 
 	pa, err := authos.Extend(s.a).LookupPreAuth(ctx, preauthToken)
 	if err != nil {
 		return "", err
+	}
+	if forAPI && pa.HostedPage {
+		return "", authos.NewError(authos.CodeUnauthorized, "Pre-authentication token is invalid or expired")
 	}
 	if c.kind == kindInvalid {
 		return "", invalidCode()

@@ -379,6 +379,17 @@ func TestHostedSignInMFA(t *testing.T) {
 		b2 := (&signInHarness{t: t}).browser()
 		ar2, to2 := h.start(b2, h.client(h.web, webCallback))
 		step2 := h.open(b2, location(t, h.submit(b2, h.open(b2, to2.String()), url.Values{"email": {pagesEmail}, "password": {pagesPassword}})).String())
+		// The JSON second step refuses the page's pending login before it
+		// looks at the code: the backup code is not used up by the refusal.
+		preauth2 := ""
+		for _, ck := range b2.Jar.Cookies(srvURL) {
+			if ck.Name == "authos_mfa" {
+				preauth2 = ck.Value
+			}
+		}
+		if r := postJSON(t, h.srv.URL+"/api/auth/mfa/verify", map[string]string{"preauth_token": preauth2, "code": backup[0]}); r.status != http.StatusUnauthorized || r.body["error_code"] != string(authos.CodeUnauthorized) {
+			t.Fatalf("POST /api/auth/mfa/verify with a page's pending login: %d %v; want 401 UNAUTHORIZED", r.status, r.body)
+		}
 		idt2 := h.finish(ar2, location(t, h.submit(b2, step2, url.Values{"code": {backup[0]}})))
 		if got := amr(t, idt2); !slices.Contains(got, authos.AMROTP) {
 			t.Fatalf("backup code: amr %v; want otp", got)
