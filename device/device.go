@@ -50,7 +50,8 @@ type Config struct {
 	// service's DeviceActivationURI replaces it for that service. Default
 	// the authos BaseURL + "/activate" (served by the authos Handler).
 	VerificationURI string
-	// CodeTTL is the lifetime of device and user codes. Default 15 minutes.
+	// CodeTTL is the lifetime of device and user codes. Default 15 minutes;
+	// at most 24 hours.
 	CodeTTL time.Duration
 	// Interval is the polling interval given to devices, in whole seconds
 	// (at least 1 s). Default 5 s.
@@ -67,6 +68,29 @@ type Config struct {
 	// example a session cookie) plugs it in here to let signed-in users
 	// approve from the page.
 	PageAuth func(r *http.Request) (*authos.Principal, error)
+}
+
+// maxCodeTTL caps Config.CodeTTL: a device code is for a person at hand.
+const maxCodeTTL = 24 * time.Hour
+
+// checkDurations refuses a negative CodeTTL or Interval (0 means the
+// default: a negative value is a mistake, such as a sign error, that would
+// otherwise pass unnoticed) and a CodeTTL of more than a day, naming every
+// problem.
+func (c Config) checkDurations() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"CodeTTL", c.CodeTTL}, {"Interval", c.Interval}} {
+		if f.d < 0 {
+			errs = append(errs, fmt.Errorf("device: Config.%s is negative (%v); use 0 for the default", f.name, f.d))
+		}
+	}
+	if c.CodeTTL > maxCodeTTL {
+		errs = append(errs, fmt.Errorf("device: Config.CodeTTL is %v; at most %v (a device code is used while its person waits)", c.CodeTTL, maxCodeTTL))
+	}
+	return errors.Join(errs...)
 }
 
 // Service is the RFC 8628 device authorization grant. It is safe for
@@ -95,7 +119,10 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if !validate.URL(cfg.VerificationURI) {
 		return nil, fmt.Errorf("device: Config.VerificationURI %q must be an absolute http(s) URL with a host, without fragment or credentials", cfg.VerificationURI)
 	}
-	if cfg.CodeTTL <= 0 {
+	if err := cfg.checkDurations(); err != nil {
+		return nil, err
+	}
+	if cfg.CodeTTL == 0 {
 		cfg.CodeTTL = 15 * time.Minute
 	}
 	if cfg.Interval == 0 {

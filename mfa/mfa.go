@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -43,8 +45,34 @@ const (
 type Config struct {
 	// Issuer names the service in authenticator apps: the prefix of the
 	// otpauth label and its issuer parameter. Default: the authos
-	// Config.ProductName. It may not contain a colon.
+	// Config.ProductName. It may not contain a colon or control
+	// characters, nor start or end with a space, and is at most 64 bytes.
 	Issuer string
+}
+
+// maxIssuerLen caps Config.Issuer: authenticator apps show it on one line.
+const maxIssuerLen = 64
+
+// check fills the default issuer (product) and refuses one an authenticator
+// app cannot show or the otpauth label cannot carry, naming every problem.
+func (c *Config) check(product string) error {
+	if c.Issuer == "" {
+		c.Issuer = product
+	}
+	var errs []error
+	if strings.Contains(c.Issuer, ":") {
+		errs = append(errs, fmt.Errorf("mfa: Config.Issuer %q contains a colon, which the otpauth label cannot carry", c.Issuer))
+	}
+	if !utf8.ValidString(c.Issuer) || strings.ContainsFunc(c.Issuer, unicode.IsControl) {
+		errs = append(errs, fmt.Errorf("mfa: Config.Issuer %q is not UTF-8 text without control characters", c.Issuer))
+	}
+	if strings.TrimSpace(c.Issuer) != c.Issuer {
+		errs = append(errs, fmt.Errorf("mfa: Config.Issuer %q starts or ends with a space", c.Issuer))
+	}
+	if len(c.Issuer) > maxIssuerLen {
+		errs = append(errs, fmt.Errorf("mfa: Config.Issuer is %d bytes long; at most %d", len(c.Issuer), maxIssuerLen))
+	}
+	return errors.Join(errs...)
 }
 
 // Service is the TOTP second factor. It is safe for concurrent use. Build it
@@ -70,11 +98,8 @@ func New(a *authos.Authos, cfg Config) (*Service, error) {
 	if a == nil {
 		return nil, errors.New("mfa: nil *authos.Authos")
 	}
-	if cfg.Issuer == "" {
-		cfg.Issuer = a.Config().ProductName
-	}
-	if strings.Contains(cfg.Issuer, ":") {
-		return nil, fmt.Errorf("mfa: Config.Issuer %q contains a colon, which the otpauth label cannot carry", cfg.Issuer)
+	if err := cfg.check(a.Config().ProductName); err != nil {
+		return nil, err
 	}
 	st, err := newStorage(a.Store())
 	if err != nil {

@@ -449,8 +449,16 @@ func TestConcurrentVerifySameCode(t *testing.T) {
 
 func TestNewValidatesConfig(t *testing.T) {
 	h := newHarness(t, memory.New())
-	if _, err := mfa.New(h.a, mfa.Config{Issuer: "Acme: Inc"}); err == nil {
-		t.Error("New accepted an issuer with a colon")
+	for issuer, want := range map[string]string{
+		"Acme: Inc":             "contains a colon",
+		"Acme\nInc":             "control characters",
+		"Acme\xffInc":           "not UTF-8",
+		" Acme":                 "starts or ends with a space",
+		strings.Repeat("A", 65): "65 bytes long; at most 64",
+	} {
+		if _, err := mfa.New(h.a, mfa.Config{Issuer: issuer}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New with Issuer %q: %v; want an error saying %q", issuer, err, want)
+		}
 	}
 	if _, err := mfa.New(nil, mfa.Config{}); err == nil {
 		t.Error("New accepted a nil Authos")
