@@ -175,24 +175,10 @@ func TestHashPoolFullOverHTTP(t *testing.T) {
 	}
 
 	// The hosted sign-in page's form.
-	o, _, err := a.CreateOrganization(ctx, u.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	str := func(s string) *string { return &s }
-	const callback = "https://app.example.com/cb"
-	svc, err := a.CreateService(ctx, u.ID, o, ServiceInput{Slug: str("web"), Name: str("Web"),
-		ServiceType: str(ServiceWeb), RedirectURIs: &[]string{callback}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := a.signInStore(a.st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, svc, ss := webSignInService(t, a, u)
 	flow := randx.Token(32)
 	if err := ss.CreateAuthRequest(ctx, store.AuthRequest{IDHash: hashx.SHA256Hex(flow), ClientID: svc.ClientID,
-		ServiceID: svc.ID, OrgID: o.ID, RedirectURI: callback, Scope: "openid", CodeChallenge: s256(strings.Repeat("v", 43)),
+		ServiceID: svc.ID, OrgID: o.ID, RedirectURI: webCallback, Scope: "openid", CodeChallenge: s256(strings.Repeat("v", 43)),
 		MaxAge: -1, CreatedAt: a.now(), ExpiresAt: a.now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -252,4 +238,30 @@ func TestLoginHashesOnce(t *testing.T) {
 			t.Errorf("Login(%s, %q) ran %d password hashes; want exactly 1", c.email, c.pw, n)
 		}
 	}
+}
+
+// webCallback is the redirect URI of the service webSignInService creates.
+const webCallback = "https://app.example.com/cb"
+
+// webSignInService creates the organization acme of u, active (the
+// instance auto-approves organizations), with the web service "web" that
+// redirects to webCallback, and returns them with the sign-in storage.
+func webSignInService(tb testing.TB, a *Authos, u User) (Organization, ServiceView, store.SignInStore) {
+	tb.Helper()
+	ctx := context.Background()
+	o, _, err := a.CreateOrganization(ctx, u.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	str := func(s string) *string { return &s }
+	svc, err := a.CreateService(ctx, u.ID, o, ServiceInput{Slug: str("web"), Name: str("Web"),
+		ServiceType: str(ServiceWeb), RedirectURIs: &[]string{webCallback}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ss, err := a.signInStore(a.st)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o, svc, ss
 }

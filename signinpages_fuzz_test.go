@@ -44,21 +44,8 @@ func FuzzHostedPageForms(f *testing.F) {
 	})
 	ctx := context.Background()
 	u := verifiedUser(f, a, "ada@example.com", pw)
-	o, _, err := a.CreateOrganization(ctx, u.ID, CreateOrgInput{Slug: "acme", Name: "Acme"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	str := func(s string) *string { return &s }
-	const callback = "https://app.example.com/cb"
-	svc, err := a.CreateService(ctx, u.ID, o, ServiceInput{Slug: str("web"), Name: str("Web"),
-		ServiceType: str(ServiceWeb), RedirectURIs: &[]string{callback}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	ss, err := a.signInStore(a.st)
-	if err != nil {
-		f.Fatal(err)
-	}
+	o, svc, ss := webSignInService(f, a, u)
+	const callback = webCallback
 	h := a.Handler()
 	// What a page shows of its own: the layout, templates and stylesheet.
 	static := page.DefaultLayout + page.DefaultStylesheet
