@@ -3,6 +3,7 @@ package oauth_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -84,6 +85,53 @@ func FuzzParseOIDCProviders(f *testing.F) {
 			if again[i].Name != ps[i].Name || again[i].Issuer != ps[i].Issuer || again[i].ClientID != ps[i].ClientID || again[i].ClientSecret != ps[i].ClientSecret {
 				t.Fatalf("%q: %+v != %+v", s, again[i], ps[i])
 			}
+		}
+	})
+}
+
+// FuzzTickets: whatever link ticket (GET /auth/social/{provider}?link=)
+// or confirmation token (POST /auth/social/{provider}/confirm) arrives,
+// with or without a browser cookie, it never panics, never answers 5xx,
+// never leads to a provider and never confirms anything: the error page
+// with OAUTH_STATE_MISMATCH, INVALID_TOKEN, PAYLOAD_TOO_LARGE (a form over
+// 4 KiB) or the root's BAD_REQUEST.
+func FuzzTickets(f *testing.F) {
+	for _, s := range []string{"", "AAAA", strings.Repeat("A", 43), strings.Repeat("-", 43), "%00", strings.Repeat("x", 5000), "a b", "%zz"} {
+		f.Add(s, "", false)
+		f.Add(s, strings.Repeat("k", 43), true)
+	}
+	inst := authostest.New(f, func(c *authos.Config) {
+		c.Store = memory.New()
+		c.RateLimits.Disabled = true
+	})
+	if _, err := oauth.New(inst.Authos, oauth.Config{GitHub: oauth.Credentials{ClientID: "c", ClientSecret: "s"}}); err != nil {
+		f.Fatal(err)
+	}
+	h := inst.Handler()
+	f.Fuzz(func(t *testing.T, ticket, cookie string, confirm bool) {
+		var req *http.Request
+		if confirm {
+			req = httptest.NewRequest("POST", "/auth/social/github/confirm", strings.NewReader(url.Values{"token": {ticket}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		} else {
+			req = httptest.NewRequest("GET", "/auth/social/github", nil)
+			req.URL.RawQuery = url.Values{"link": {ticket}}.Encode()
+		}
+		if cookie = strings.Map(func(r rune) rune {
+			if r < 0x21 || r > 0x7e || r == ';' || r == '"' || r == ',' || r == '\\' {
+				return -1
+			}
+			return r
+		}, cookie); cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "authos_social", Value: cookie})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code >= 500 || rec.Header().Get("Location") != "" ||
+			(!strings.Contains(body, "OAUTH_STATE_MISMATCH") && !strings.Contains(body, "INVALID_TOKEN") && !strings.Contains(body, "BAD_REQUEST") &&
+				!strings.Contains(body, "PAYLOAD_TOO_LARGE")) {
+			t.Fatalf("ticket %q (confirm %v): %d %s", ticket, confirm, rec.Code, body)
 		}
 	})
 }
