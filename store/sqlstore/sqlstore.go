@@ -29,6 +29,11 @@ type Store struct {
 	db  *sql.DB // transactions and writes
 	rdb *sql.DB // reads outside transactions; db unless NewWithReader
 	d   Dialect
+	// With two handles, callers queue for each in arrival order: wgate and
+	// rgate admit as many as the handle has connections (database/sql hands
+	// a freed connection to a random waiter, which stretches the tail of
+	// the waits under load).
+	wgate, rgate gate
 }
 
 // The Store offers the core and every capability, on itself and on the
@@ -62,12 +67,47 @@ func New(db *sql.DB, d Dialect) *Store {
 // reads made outside transactions (the single statements starting with
 // SELECT): SQLite keeps one connection for writes, so that writers queue for
 // it, and lets a pool of read-only connections read beside it (WAL). A read
-// sees every write committed before it started. The Store owns both
-// handles.
+// sees every write committed before it started. Callers wait for either
+// handle in arrival order, as many at once as its SetMaxOpenConns allows
+// (set it on both). The Store owns both handles.
 func NewWithReader(db, readDB *sql.DB, d Dialect) *Store {
 	s := &Store{db: db, rdb: readDB, d: d}
+	if readDB != db {
+		s.wgate, s.rgate = newGate(db), newGate(readDB)
+	}
 	s.handle = handle{s: s}
 	return s
+}
+
+// gate admits callers in arrival order, as many at once as it has room
+// for: a goroutine blocked sending on a channel is queued, and the first
+// one queued takes the room a receive frees. A nil gate admits everyone.
+type gate chan struct{}
+
+// newGate returns a gate with room for as many callers as db may have open
+// connections (at least one).
+func newGate(db *sql.DB) gate {
+	return make(gate, max(1, db.Stats().MaxOpenConnections))
+}
+
+// enter waits for room, or for ctx to end.
+func (g gate) enter(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// leave frees the room taken by enter.
+func (g gate) leave() {
+	if g != nil {
+		<-g
+	}
 }
 
 // DB returns the underlying database handle (the one of transactions and
@@ -163,6 +203,10 @@ func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx
 }
 
 func (s *Store) runOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx) error) (retry bool, err error) {
+	if err := s.wgate.enter(ctx); err != nil {
+		return false, fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	defer s.wgate.leave()
 	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return s.d.isTransient(err), fmt.Errorf("sqlstore: begin: %w", err)
@@ -201,16 +245,17 @@ type handle struct {
 	st *txState // set inside Store.Tx
 }
 
-// q returns what runs query: the transaction, or else the read pool for a
-// SELECT and the database for anything else.
-func (h *handle) q(query string) querier {
+// q returns what runs query and the gate to pass first: the transaction
+// (no gate), or else the read pool for a SELECT and the database for
+// anything else.
+func (h *handle) q(query string) (querier, gate) {
 	switch {
 	case h.tx != nil:
-		return h.tx
+		return h.tx, nil
 	case h.s.rdb != h.s.db && isSelect(query):
-		return h.s.rdb
+		return h.s.rdb, h.s.rgate
 	}
-	return h.s.db
+	return h.s.db, h.s.wgate
 }
 
 // isSelect reports whether query starts with SELECT (leading white space
@@ -221,15 +266,49 @@ func isSelect(query string) bool {
 }
 
 func (h *handle) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return h.q(query).ExecContext(ctx, h.s.d.Rebind(query), args...)
+	q, g := h.q(query)
+	if err := g.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer g.leave()
+	return q.ExecContext(ctx, h.s.d.Rebind(query), args...)
 }
 
+// query runs query; outside a transaction the gate is passed while the
+// query starts (the rows then hold their connection until closed).
 func (h *handle) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return h.q(query).QueryContext(ctx, h.s.d.Rebind(query), args...)
+	q, g := h.q(query)
+	if err := g.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer g.leave()
+	return q.QueryContext(ctx, h.s.d.Rebind(query), args...)
 }
 
-func (h *handle) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return h.q(query).QueryRowContext(ctx, h.s.d.Rebind(query), args...)
+// queryRow runs query; outside a transaction the gate is held until the
+// row is scanned (which frees its connection).
+func (h *handle) queryRow(ctx context.Context, query string, args ...any) row {
+	q, g := h.q(query)
+	if err := g.enter(ctx); err != nil {
+		return row{err: err}
+	}
+	return row{row: q.QueryRowContext(ctx, h.s.d.Rebind(query), args...), g: g}
+}
+
+// row is the result of queryRow: scan it exactly once.
+type row struct {
+	row *sql.Row
+	g   gate
+	err error
+}
+
+// Scan is sql.Row's Scan, and leaves the row's gate.
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.g.leave()
+	return r.row.Scan(dest...)
 }
 
 // atomic runs fn as one unit: in the caller's transaction when there is one,
