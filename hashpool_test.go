@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -264,4 +267,39 @@ func webSignInService(tb testing.TB, a *Authos, u User) (Organization, ServiceVi
 		tb.Fatal(err)
 	}
 	return o, svc, ss
+}
+
+// TestHashPoolReclaimsUnderMemoryLimit: under a memory limit that a new
+// hash would take the memory in use over (beyond 80%), the pool collects
+// first; without a limit, or with room under it, it never forces a
+// collection.
+func TestHashPoolReclaimsUnderMemoryLimit(t *testing.T) {
+	forced := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	h, _ := NewArgon2id(Argon2Params{}, 1)
+	const mem = 19 << 20
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+
+	debug.SetMemoryLimit(math.MaxInt64) // no limit
+	before := forced()
+	h.pool.reclaim(mem)
+	if n := forced() - before; n != 0 {
+		t.Errorf("no memory limit: %d forced collections; want none", n)
+	}
+	debug.SetMemoryLimit(1 << 40) // plenty of room
+	before = forced()
+	h.pool.reclaim(mem)
+	if n := forced() - before; n != 0 {
+		t.Errorf("room under the limit: %d forced collections; want none", n)
+	}
+	debug.SetMemoryLimit(mem) // in use + mem is over any limit this low
+	before = forced()
+	h.pool.reclaim(mem)
+	if n := forced() - before; n == 0 {
+		t.Error("a hash beyond the memory limit: no collection first")
+	}
 }
