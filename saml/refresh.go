@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/authos/authos"
@@ -18,9 +19,16 @@ import (
 // instance that did not finish) the next attempt is due.
 const refreshRetry = time.Hour
 
-// refreshBatch bounds the connections refreshed per run; the others are
-// due at the next one.
-const refreshBatch = 100
+// A run refreshes at most refreshBatch connections, refreshWorkers at a
+// time, and starts none after refreshBudget (wall time): the housekeeping
+// shares Run's loop with the outbox, and an IdP that does not answer
+// costs up to the client's 10 s timeout. The others stay due for the next
+// run.
+const (
+	refreshBatch   = 100
+	refreshWorkers = 4
+	refreshBudget  = 30 * time.Second
+)
 
 // refreshMetadata fetches again the metadata of the connections whose
 // refresh is due (daily; an hour after a failure). It is registered with
@@ -32,12 +40,28 @@ func (s *Service) refreshMetadata(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("saml: listing the connections whose metadata is due: %w", err)
 	}
-	var errs []error
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, refreshWorkers)
+	)
+	stop := time.Now().Add(refreshBudget)
 	for _, c := range due {
-		if err := s.refreshOne(ctx, c); err != nil {
-			errs = append(errs, fmt.Errorf("saml: refreshing the metadata of connection %s: %w", c.ID, err))
+		if ctx.Err() != nil || time.Now().After(stop) {
+			break
 		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := s.refreshOne(ctx, c); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("saml: refreshing the metadata of connection %s: %w", c.ID, err))
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

@@ -22,6 +22,20 @@ func TestMetadataRefresh(t *testing.T) {
 		ctx := t.Context()
 		h.connect(nil)
 		h.client()
+		// A second organization's connection to the same IdP, refreshed in
+		// the same run.
+		op, err := h.inst.VerifyAccessToken(ctx, h.owner, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _, err := h.inst.CreateOrganization(ctx, op.UserID, authos.CreateOrgInput{Slug: "other", Name: "Other"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := h.api(http.MethodPut, "/api/organizations/other/saml", map[string]any{"idp_metadata_url": h.idp.srv.URL + "/metadata",
+			"domains": []string{"other.example"}}); r.Status != http.StatusOK {
+			t.Fatalf("PUT other: %d %s", r.Status, r.Raw)
+		}
 		get := func() map[string]any {
 			t.Helper()
 			h.owner = authostest.Token(t, h.inst, ownerMail) // a token of the instance's current time
@@ -80,6 +94,10 @@ func TestMetadataRefresh(t *testing.T) {
 		}
 		signInWith(newSigner, "")
 		signInWith(oldSigner, authos.CodeSAMLSignatureInvalid)
+		if oc, err := h.saml.Get(ctx, other); err != nil || !oc.IDPCertExpiresAt.Equal(cert2.NotAfter.UTC()) || oc.MetadataRefreshedAt == nil ||
+			!oc.MetadataRefreshedAt.Equal(refreshed) {
+			t.Fatalf("the other connection after the refresh: %+v, %v; want the new certificate", oc, err)
+		}
 
 		// The IdP's metadata URL fails: the metadata stays, the error shows.
 		h.idp.down.Store(true)
