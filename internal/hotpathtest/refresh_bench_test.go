@@ -43,6 +43,22 @@ func benchBackend(b *testing.B, name string) (store.Storage, *sql.DB) {
 	return st, db.DB()
 }
 
+// signIn signs the user with email in on inst (creating the account) and
+// returns the token pair of the new session.
+func signIn(tb testing.TB, inst *authostest.Instance, email string) *authos.TokenResponse {
+	tb.Helper()
+	authostest.Token(tb, inst, email)
+	u, err := inst.Store().GetUserByEmail(context.Background(), email)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tr, err := inst.CompleteLogin(context.Background(), u, authos.LoginContext{Method: authos.AMRPassword})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tr
+}
+
 // BenchmarkRefresh measures Authos.Refresh end to end (rotation, user and
 // session checks, access token): each iteration rotates the refresh token
 // the previous one returned. Compare with BenchmarkRawRotationTx.
@@ -52,16 +68,7 @@ func BenchmarkRefresh(b *testing.B) {
 			st, _ := benchBackend(b, name)
 			inst := authostest.New(b, func(c *authos.Config) { c.Store, c.RateLimits.Disabled = st, true })
 			ctx := context.Background()
-			authostest.Token(b, inst, "bench@example.com")
-			u, err := st.GetUserByEmail(ctx, "bench@example.com")
-			if err != nil {
-				b.Fatal(err)
-			}
-			tr, err := inst.CompleteLogin(ctx, u, authos.LoginContext{Method: authos.AMRPassword})
-			if err != nil {
-				b.Fatal(err)
-			}
-			refresh := tr.RefreshToken
+			refresh := signIn(b, inst, "bench@example.com").RefreshToken
 			b.ReportAllocs()
 			for b.Loop() {
 				tr, err := inst.Refresh(ctx, refresh)

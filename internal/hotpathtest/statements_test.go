@@ -191,15 +191,8 @@ func TestStatementsPerRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := t.Context()
-			authostest.Token(t, inst, "count@example.com")
-			u, err := st.GetUserByEmail(ctx, "count@example.com")
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := inst.CompleteLogin(ctx, u, authos.LoginContext{Method: authos.AMRPassword})
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr := signIn(t, inst, "count@example.com")
+			var err error
 			for i := range 3 {
 				inst.Clock.Advance(time.Second)
 				before := n.Load()
