@@ -94,6 +94,11 @@ func (e Extension) FailPreAuth(ctx context.Context, token string) (int, error) {
 	return e.a.failPreAuth(ctx, token)
 }
 
+// Language returns the catalog language (internal/i18n) of the emails
+// sent with ctx: the one WithLanguage or the request put in it, else
+// Config.DefaultLanguage. Packages that write their own emails use it.
+func (e Extension) Language(ctx context.Context) string { return e.a.language(ctx) }
+
 // FinishPreAuth consumes the preauth token once the caller has checked the
 // second factor (amr, e.g. "otp"), and creates the session.
 func (e Extension) FinishPreAuth(ctx context.Context, token, amr string) (*TokenResponse, error) {

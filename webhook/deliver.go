@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/event"
+	"github.com/authos/authos/internal/i18n"
 	"github.com/authos/authos/internal/outbound"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
@@ -380,9 +380,10 @@ func (s *Service) disable(ctx context.Context, e store.WebhookEndpoint, reason s
 		if err != nil {
 			return err
 		}
-		why := "it answered 410 Gone"
+		lang := authos.Extend(s.a).Language(ctx)
+		why := i18n.T(lang, "email.webhook_disabled.gone")
 		if reason == DisabledFailing {
-			why = "every delivery to it has failed since " + cur.FailingSince.UTC().Format(time.RFC1123)
+			why = i18n.T(lang, "email.webhook_disabled.failing", cur.FailingSince.UTC().Format("2006-01-02 15:04:05 UTC"))
 		}
 		product := s.a.Config().ProductName
 		for _, m := range ms {
@@ -393,10 +394,8 @@ func (s *Service) disable(ctx context.Context, e store.WebhookEndpoint, reason s
 			if err != nil {
 				return err
 			}
-			msg := authos.Message{To: u.Email, Subject: fmt.Sprintf("%s: webhook %q of %s was disabled", product, cur.Name, o.Name),
-				Text: fmt.Sprintf("The webhook %q (%s) of the organization %s was disabled because %s.\n\n"+
-					"Events are no longer sent to it. Fix the receiver, then enable the webhook again; deliveries that "+
-					"failed can be retried from its delivery log.\n", cur.Name, cur.URL, o.Name, why)}
+			msg := authos.Message{To: u.Email, Subject: i18n.T(lang, "email.webhook_disabled.subject", product, cur.Name, o.Name),
+				Text: i18n.T(lang, "email.webhook_disabled.text", cur.Name, cur.URL, o.Name, why)}
 			if err := authos.Extend(s.a).EnqueueEmail(ctx, tx, msg); err != nil {
 				return err
 			}

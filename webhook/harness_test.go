@@ -39,14 +39,15 @@ type harness struct {
 	emails []authos.Message
 }
 
-func newHarness(t *testing.T, st store.Storage, cfg webhook.Config) *harness {
+// newHarness builds the harness; opts change the authos Config first.
+func newHarness(t *testing.T, st store.Storage, cfg webhook.Config, opts ...func(*authos.Config)) *harness {
 	t.Helper()
 	if st == nil {
 		st = memory.New()
 	}
 	h := &harness{t: t, st: st, clock: authostest.NewClock(time.Now().UTC().Truncate(time.Millisecond))}
 	h.srv = httptest.NewUnstartedServer(nil)
-	a, err := authos.New(context.Background(), authos.Config{
+	acfg := authos.Config{
 		Store: st, Keyring: authostest.Keyring(t), Hasher: authostest.FastHasher{}, BaseURL: "http://" + h.srv.Listener.Addr().String(),
 		Logger: slog.New(slog.DiscardHandler), AutoApproveOrgs: true, RateLimits: authos.RateLimits{Disabled: true},
 		Now: h.clock.Now, ProductName: "Acme ID",
@@ -56,7 +57,11 @@ func newHarness(t *testing.T, st store.Storage, cfg webhook.Config) *harness {
 			h.mu.Unlock()
 			return nil
 		}),
-	})
+	}
+	for _, o := range opts {
+		o(&acfg)
+	}
+	a, err := authos.New(context.Background(), acfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +117,7 @@ func (h *harness) sentEmails() []authos.Message {
 	defer h.mu.Unlock()
 	var out []authos.Message
 	for _, m := range h.emails {
-		if strings.Contains(m.Subject, "webhook") {
+		if strings.Contains(strings.ToLower(m.Subject), "webhook") {
 			out = append(out, m)
 		}
 	}

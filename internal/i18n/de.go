@@ -140,6 +140,14 @@ Die Einladung läuft in {{.ExpiresIn}} ab.
 <p>Die Einladung läuft in {{.ExpiresIn}} ab.</p>
 `,
 
+	"email.webhook_disabled.subject": "%s: Webhook %q von %s wurde deaktiviert",
+	"email.webhook_disabled.text": `Der Webhook %q (%s) der Organisation %s wurde deaktiviert, weil %s.
+
+Ereignisse werden nicht mehr an ihn gesendet. Beheben Sie den Fehler beim Empfänger und aktivieren Sie den Webhook dann wieder; fehlgeschlagene Zustellungen lassen sich aus seinem Zustellprotokoll erneut senden.
+`,
+	"email.webhook_disabled.gone":    "er mit 410 Gone geantwortet hat",
+	"email.webhook_disabled.failing": "seit %s jede Zustellung an ihn fehlgeschlagen ist",
+
 	"duration.days":    "%d Tagen",
 	"duration.hours":   "%d Stunden",
 	"duration.hour":    "1 Stunde",

@@ -147,6 +147,16 @@ The invitation expires in {{.ExpiresIn}}.
 <p>The invitation expires in {{.ExpiresIn}}.</p>
 `,
 
+	// The email to an organization's owners when a webhook is turned off
+	// (package webhook): formatted with fmt, not templates.
+	"email.webhook_disabled.subject": "%s: webhook %q of %s was disabled",
+	"email.webhook_disabled.text": `The webhook %q (%s) of the organization %s was disabled because %s.
+
+Events are no longer sent to it. Fix the receiver, then enable the webhook again; deliveries that failed can be retried from its delivery log.
+`,
+	"email.webhook_disabled.gone":    "it answered 410 Gone",
+	"email.webhook_disabled.failing": "every delivery to it has failed since %s",
+
 	// Link lifetimes in emails.
 	"duration.days":    "%d days",
 	"duration.hours":   "%d hours",
