@@ -10,6 +10,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/event"
+	"github.com/authos/authos/saml"
 	"github.com/authos/authos/store"
 )
 
@@ -89,6 +90,18 @@ func TestConnectionAPI(t *testing.T) {
 	r := h.api(http.MethodGet, "/api/organizations/corp/saml", nil)
 	if r.Status != 200 || r.Body["password_sign_in"] != false || r.Body["enabled"] != true {
 		t.Fatalf("GET: %d %s", r.Status, r.Raw)
+	}
+	// The change is an event and an audit entry.
+	var emitted bool
+	for _, ev := range h.inst.Events() {
+		emitted = emitted || ev.Type == saml.EventConnectionUpdated && ev.OrgID == h.org.ID && ev.TargetID == r.Body["id"]
+	}
+	if !emitted {
+		t.Error("no saml.connection.updated event")
+	}
+	if es, _, err := h.inst.ListAudit(t.Context(), store.AuditFilter{Action: "put_saml_connection", TargetID: h.org.ID}); err != nil || len(es) != 1 ||
+		!strings.Contains(string(es[0].After), `"password_sign_in":false`) {
+		t.Fatalf("audit entries %+v, %v; want one put_saml_connection with the connection after", es, err)
 	}
 	// Another organization cannot take corp.example.
 	ctx := t.Context()
