@@ -19,8 +19,9 @@ HASH='^(BenchmarkLogin|BenchmarkRawArgon2id)$'
 WANT=(BenchmarkMiddleware BenchmarkMiddlewareCached BenchmarkRawJWTParse BenchmarkLogin BenchmarkRawArgon2id
       BenchmarkRefresh BenchmarkRawRotationTx BenchmarkGetUserHTTP BenchmarkBareHandlerHTTP)
 
-# The packages holding the pairs: the root, and internal/hotpathtest (the
-# SQL benchmarks, kept out of the root so that hosts need no SQL drivers).
+# The packages holding the pairs: the root (the middleware pair) and
+# internal/hotpathtest (those on a SQL store, kept out of the root so that
+# hosts need no SQL drivers in their go.sum).
 PKGS=(. ./internal/hotpathtest)
 BINS=() DIRS=()
 echo "== building the test binaries of ${PKGS[*]}"

@@ -1,6 +1,6 @@
 //go:build unix
 
-package authos
+package hotpathtest_test
 
 import (
 	"syscall"

@@ -1,4 +1,4 @@
-package authos
+package hotpathtest_test
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
-	"github.com/authos/authos/store/sqlite"
+	"github.com/authos/authos"
+	"github.com/authos/authos/authostest"
 )
 
 // getOnce sends req with c and returns the answer's body, failing unless
@@ -31,6 +31,19 @@ func getOnce(b *testing.B, c *http.Client, req *http.Request) []byte {
 	return body
 }
 
+// serveGet starts srv's handler h behind httptest.NewServer and returns its
+// client and a GET /api/user request carrying token.
+func serveGet(b *testing.B, h http.Handler, token string) (*http.Client, *http.Request) {
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	req, err := http.NewRequest("GET", srv.URL+"/api/user", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return srv.Client(), req
+}
+
 // BenchmarkGetUserHTTP is GET /api/user with a token the verified-token
 // cache already holds, through httptest.NewServer and an http.Client that
 // keeps its connection alive, on a SQLite file store: the request and
@@ -38,26 +51,10 @@ func getOnce(b *testing.B, c *http.Client, req *http.Request) []byte {
 // profile read and its JSON. BenchmarkBareHandlerHTTP is the same exchange
 // with a handler that only writes a profile of the same shape.
 func BenchmarkGetUserHTTP(b *testing.B) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "authos.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = st.Close() })
-	a, _ := newTestAuthos(b, func(c *Config) { c.Store = st })
-	u := verifiedUser(b, a, "bench@example.test", "correct horse battery")
-	tr, err := a.CompleteLogin(ctx, u, LoginContext{Method: AMRPassword})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
-	b.Cleanup(srv.Close)
-	c := srv.Client()
-	req, err := http.NewRequest("GET", srv.URL+"/api/user", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+	st, _ := benchBackend(b, "sqlite")
+	inst := authostest.New(b, func(c *authos.Config) { c.Store = st })
+	token := authostest.Token(b, inst, "bench@example.test")
+	c, req := serveGet(b, inst.Handler(), token)
 	getOnce(b, c, req) // the token enters the cache
 	b.ReportAllocs()
 	for b.Loop() {
@@ -69,25 +66,21 @@ func BenchmarkGetUserHTTP(b *testing.B) {
 // handler that encodes a Profile like the one GET /api/user answers, with
 // the same server, client and request.
 func BenchmarkBareHandlerHTTP(b *testing.B) {
-	a, _ := newTestAuthos(b, nil)
-	u := verifiedUser(b, a, "bench@example.test", "correct horse battery")
-	prof, err := a.GetProfile(context.Background(), u.ID)
+	inst := authostest.New(b)
+	token := authostest.Token(b, inst, "bench@example.test")
+	u, err := inst.Store().GetUserByEmail(context.Background(), "bench@example.test")
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	prof, err := inst.GetProfile(context.Background(), u.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, req := serveGet(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_ = json.NewEncoder(w).Encode(prof) // a failed write means the client left
-	}))
-	b.Cleanup(srv.Close)
-	c := srv.Client()
-	req, err := http.NewRequest("GET", srv.URL+"/api/user", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, _ := testToken(b, a, "") // a header of the same size, unread
-	req.Header.Set("Authorization", "Bearer "+raw)
+	}), token)
 	getOnce(b, c, req)
 	b.ReportAllocs()
 	for b.Loop() {
