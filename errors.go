@@ -1,6 +1,7 @@
 package authos
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -197,7 +198,16 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 		if e.Err != nil {
 			attrs = append(attrs, "cause", e.Err.Error())
 		}
-		logger.Error("authos: request failed", attrs...)
+		// A refusal with Retry-After sheds load on purpose (the hash pool's
+		// full queue): a flood must not write an error line per request.
+		level, ctx := slog.LevelError, context.Background()
+		if e.RetryAfter > 0 {
+			level = slog.LevelDebug
+		}
+		if r != nil {
+			ctx = r.Context()
+		}
+		logger.Log(ctx, level, "authos: request failed", attrs...)
 	}
 	body := make(map[string]any, 3+len(e.Fields))
 	for k, v := range e.Fields {

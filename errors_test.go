@@ -145,4 +145,11 @@ func TestWriteErrorEnvelope(t *testing.T) {
 	if !strings.Contains(logs.String(), "hunter2") {
 		t.Error("the internal cause was not logged")
 	}
+	// Load shed on purpose (503 with Retry-After) is not an error line.
+	logs.Reset()
+	shed := &Error{Code: CodeServiceUnavailable, RetryAfter: time.Second, Err: errors.New("password hashing queue is full")}
+	writeErrorAt(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/auth/login", nil), shed, logger, now, "en")
+	if logs.Len() != 0 {
+		t.Errorf("a 503 with Retry-After was logged at the default level: %s", logs.String())
+	}
 }
