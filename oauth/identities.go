@@ -9,6 +9,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -132,7 +133,7 @@ func (s *Service) Link(ctx context.Context, p *authos.Principal, provider string
 		BrowserHash: hashx.SHA256Hex(browser), Data: sealed, CreatedAt: now, ExpiresAt: now.Add(linkTTL)}); err != nil {
 		return LinkResult{}, authos.WrapError(authos.CodeDatabaseError, "", err)
 	}
-	return LinkResult{URL: s.a.Config().BaseURL + "/auth/social/" + provider + "?" + url.Values{"link": {secret}}.Encode(),
+	return LinkResult{URL: httpx.AppendQuery(s.a.Config().BaseURL+"/auth/social/"+provider, url.Values{"link": {secret}}),
 		Browser: browser}, nil
 }
 

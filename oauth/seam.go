@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/httpx"
 )
 
 // flowInfo is what a provider login needs to know of a sign-in flow.
@@ -80,5 +81,5 @@ func (s *Service) button(ctx context.Context, f authos.SignInFlow, name string) 
 	if !offered {
 		return ""
 	}
-	return s.a.Config().BaseURL + "/auth/social/" + name + "?" + url.Values{"flow": {f.ID}}.Encode()
+	return httpx.AppendQuery(s.a.Config().BaseURL+"/auth/social/"+name, url.Values{"flow": {f.ID}})
 }
