@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/authos/authos"
-	"github.com/authos/authos/internal/i18n"
 	"github.com/authos/authos/internal/randx"
 )
 
@@ -71,8 +70,7 @@ func (s *Service) handleStart(w http.ResponseWriter, r *http.Request) {
 // from a session first, is shown on the error page.
 func (s *Service) handleCallback(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("provider")
-	ctx := withLang(r.Context(), i18n.Negotiate(r.Header.Get("Accept-Language"), s.a.Config().DefaultLanguage))
-	res, err := s.Callback(ctx, provider, r.URL.Query(), s.readBrowser(r))
+	res, err := s.Callback(r.Context(), provider, r.URL.Query(), s.readBrowser(r))
 	if err == nil && res.Flow != "" {
 		authos.Extend(s.a).ContinueSignIn(w, r, res.Flow, res.User, []string{AMRSocial, AMRSocial + ":" + provider})
 		return

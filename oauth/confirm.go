@@ -36,20 +36,6 @@ type confirmTicket struct {
 
 func confirmAAD(hash string) []byte { return []byte("authos_oauth.confirm:" + hash) }
 
-type langKey struct{}
-
-// withLang makes ctx carry the language of the emails a callback sends.
-func withLang(ctx context.Context, lang string) context.Context {
-	return context.WithValue(ctx, langKey{}, lang)
-}
-
-func (s *Service) lang(ctx context.Context) string {
-	if l, ok := ctx.Value(langKey{}).(string); ok && l != "" {
-		return l
-	}
-	return s.a.Config().DefaultLanguage
-}
-
 // queueConfirmation keeps a single-use confirmation (24 hours) of identity
 // id of the unverified account u and mails its link to u's address, in tx.
 func (s *Service) queueConfirmation(ctx context.Context, tx oauthTx, c conn, u authos.User, id store.OAuthIdentity) error {
@@ -74,7 +60,7 @@ func (s *Service) queueConfirmation(ctx context.Context, tx oauthTx, c conn, u a
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return authos.WrapError(authos.CodeDatabaseError, "", err)
 	}
-	lang, product := s.lang(ctx), s.a.Config().ProductName
+	lang, product := authos.Extend(s.a).Language(ctx), s.a.Config().ProductName
 	link := s.a.Config().BaseURL + "/auth/social/" + c.name + "/confirm?" + url.Values{"token": {secret}}.Encode()
 	return authos.Extend(s.a).EnqueueEmail(ctx, tx, authos.Message{To: u.Email,
 		Subject: i18n.T(lang, "email.social_confirm.subject", product),
