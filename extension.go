@@ -3,6 +3,7 @@ package authos
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/authos/authos/store"
 )
@@ -127,4 +128,16 @@ func (e Extension) ParseForm(w http.ResponseWriter, r *http.Request, maxBytes in
 		maxBytes = e.a.cfg.MaxBodyBytes
 	}
 	return parseForm(w, r, maxBytes)
+}
+
+// CookieName is the name the site's cookie name has: __Host- prefixed
+// when BaseURL is https. Packages with their own cookie read it by this
+// name.
+func (e Extension) CookieName(name string) string { return e.a.cookieName(name) }
+
+// SetCookie sets the site's cookie name (CookieName) to value for ttl, or
+// clears it when ttl <= 0: Path=/, HttpOnly, SameSite=Lax, Secure under
+// https, as the site's own cookies are.
+func (e Extension) SetCookie(w http.ResponseWriter, name, value string, ttl time.Duration) {
+	e.a.setCookie(w, name, value, ttl)
 }

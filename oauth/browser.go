@@ -3,24 +3,17 @@ package oauth
 import (
 	"context"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/internal/randx"
 )
 
-// browserCookie is the name of the cookie that binds a provider login to
-// the browser that started it: __Host- prefixed and Secure under https.
-func (s *Service) browserCookie() string {
-	if strings.HasPrefix(s.a.Config().BaseURL, "https://") {
-		return "__Host-authos_social"
-	}
-	return "authos_social"
-}
+// browserCookie binds a provider login to the browser that started it
+// (the site's cookie: __Host- prefixed and Secure under https).
+const browserCookie = "authos_social"
 
 func (s *Service) readBrowser(r *http.Request) string {
-	c, err := r.Cookie(s.browserCookie())
+	c, err := r.Cookie(authos.Extend(s.a).CookieName(browserCookie))
 	if err != nil || len(c.Value) > 64 {
 		return ""
 	}
@@ -30,8 +23,7 @@ func (s *Service) readBrowser(r *http.Request) string {
 // setBrowser sends the binding cookie: HttpOnly, SameSite=Lax (the
 // provider's redirect back is a top-level GET), for the state's lifetime.
 func (s *Service) setBrowser(w http.ResponseWriter, v string) {
-	http.SetCookie(w, &http.Cookie{Name: s.browserCookie(), Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: strings.HasPrefix(s.a.Config().BaseURL, "https://"), MaxAge: int(stateTTL / time.Second)})
+	authos.Extend(s.a).SetCookie(w, browserCookie, v, stateTTL)
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
