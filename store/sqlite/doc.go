@@ -7,6 +7,13 @@
 // transactions serialise on the database's write lock while readers proceed.
 // The queries themselves live in store/sqlstore, shared with store/postgres.
 //
+// Writes and transactions share one connection (see [MinReadConns]); reads
+// outside a transaction use a pool of read-only connections. Inside the
+// function given to Store.Tx, make every write on the tx value it receives:
+// a write on the Store itself (or an operation that opens a transaction of
+// its own, such as a nested Store.Tx) waits for the connection that the
+// transaction holds, and so until its context ends.
+//
 //	s, err := sqlite.Open(ctx, "/var/lib/authos/authos.db")
 //	if err != nil { ... }
 //	defer s.Close()

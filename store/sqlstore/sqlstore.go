@@ -142,6 +142,11 @@ func (s *Store) Close() error {
 // A refresh-token reuse detected inside fn (store.ErrReused) revokes the
 // session in the transaction; should the transaction not commit, the
 // revocation is applied again on its own afterwards so that it stays durable.
+//
+// fn must write through tx only. A Store built by NewWithReader (SQLite)
+// has one write connection, which the transaction holds: a write made on
+// the Store itself inside fn, or an operation that opens a transaction of
+// its own (a nested Tx), waits until ctx ends.
 func (s *Store) Tx(ctx context.Context, fn func(tx store.Tx) error) error {
 	var st *txState
 	err := s.run(ctx, &sql.TxOptions{Isolation: s.d.TxIsolation}, func(tx *sql.Tx) error {
