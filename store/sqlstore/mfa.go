@@ -24,7 +24,6 @@ func (h *handle) PutMFAFactor(ctx context.Context, f store.MFAFactor) error {
 	return nil
 }
 
-// GetMFAFactor returns the user's factor, or ErrNotFound.
 // GetUserMFA returns the user with id and whether they have an enabled
 // factor, in one query. ErrNotFound when there is no such user.
 func (h *handle) GetUserMFA(ctx context.Context, id string) (store.User, bool, error) {
@@ -41,6 +40,7 @@ func (h *handle) GetUserMFA(ctx context.Context, id string) (store.User, bool, e
 	return x.user(), enabled.Valid && enabled.Bool, nil
 }
 
+// GetMFAFactor returns the user's factor, or ErrNotFound.
 func (h *handle) GetMFAFactor(ctx context.Context, userID string) (store.MFAFactor, error) {
 	var f store.MFAFactor
 	var secret []byte
