@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/urlerr"
 	"github.com/authos/authos/store"
 )
 
@@ -58,12 +58,7 @@ func New(client redis.UniversalClient, opts ...Option) *Bus {
 func NewFromURL(rawURL string, opts ...Option) (*Bus, error) {
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
-		// url.Parse errors quote the whole URL, password included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("redisbus: invalid Redis URL: %w", err)
+		return nil, fmt.Errorf("redisbus: invalid Redis URL: %w", urlerr.Redact(err))
 	}
 	b := New(redis.NewClient(o), opts...)
 	b.owned = true

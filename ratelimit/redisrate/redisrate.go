@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/urlerr"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -74,12 +73,7 @@ func New(client redis.UniversalClient, opts ...Option) *Limiter {
 func NewFromURL(rawURL string, opts ...Option) (*Limiter, error) {
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
-		// url.Parse errors quote the whole URL, password included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("redisrate: invalid Redis URL: %w", err)
+		return nil, fmt.Errorf("redisrate: invalid Redis URL: %w", urlerr.Redact(err))
 	}
 	l := New(redis.NewClient(o), opts...)
 	l.owned = true

@@ -279,6 +279,7 @@ func TestNewFromURLErrorsHidePassword(t *testing.T) {
 	for _, u := range []string{
 		"redis://user:s3cretpw@127.0.0.1:6379/notadb",
 		"redis://user:s3cretpw@[::1",
+		"redis://user:s3cretpw/x@127.0.0.1:6379/0", // unencoded /: url.Parse quotes ":s3cretpw" as a port
 		"redis://user:s3cretpw@127.0.0.1:6379/0?bogus=1",
 		"http://user:s3cretpw@127.0.0.1:6379/0",
 		"redis://user:s3cretpw@127.0.0.1:6379/0\x7f",
