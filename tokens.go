@@ -287,6 +287,20 @@ func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*
 	if err != nil {
 		return nil, err
 	}
+	p, err := a.accessPrincipal(ctx, claims, audience)
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil && raw != "" && !p.ExpiresAt.IsZero() {
+		tc.put(key, p, p.ExpiresAt.UnixNano(), a.now().UnixNano(), gen)
+	}
+	return p, nil
+}
+
+// accessPrincipal is the principal of the verified access token claims
+// for audience, after the checks that follow the signature's: the token
+// names a session (sid) and that session is not revoked.
+func (a *Authos) accessPrincipal(ctx context.Context, claims *accessClaims, audience string) (*Principal, error) {
 	if claims.SessionID == "" {
 		return nil, NewError(CodeJWTError, "Invalid token")
 	}
@@ -307,13 +321,12 @@ func (a *Authos) VerifyAccessToken(ctx context.Context, raw, audience string) (*
 	}
 	if claims.ExpiresAt != nil {
 		p.ExpiresAt = claims.ExpiresAt.Time
-		if tc != nil && raw != "" {
-			tc.put(key, p, p.ExpiresAt.UnixNano(), a.now().UnixNano(), gen)
-		}
 	}
 	return p, nil
 }
 
+// parseAccessToken verifies raw as an access token of audience (see
+// parser: an empty audience checks no aud claim) and returns its claims.
 func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*accessClaims, error) {
 	if raw == "" || len(raw) > maxTokenBytes || strings.Count(raw, ".") != 2 {
 		return nil, NewError(CodeJWTError, "Malformed token")
@@ -384,20 +397,26 @@ func accessTokenType(typ any) bool {
 
 // parser returns the token parser for audience, built once per audience
 // (parsers are immutable and safe for concurrent use), so the middleware's
-// hot path does not rebuild it per request.
+// hot path does not rebuild it per request. The empty audience gives the
+// parser that checks no aud claim, for the one caller that checks aud
+// itself (verifyUserInfoToken); VerifyAccessToken never passes it (empty
+// means the management audience there).
 func (a *Authos) parser(audience string) *jwt.Parser {
 	if p, ok := a.parsers.Load(audience); ok {
 		return p.(*jwt.Parser)
 	}
-	p := jwt.NewParser(
+	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}),
 		jwt.WithIssuer(a.cfg.Issuer),
-		jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(a.cfg.Leeway),
 		jwt.WithTimeFunc(a.cfg.Now),
-	)
+	}
+	if audience != "" {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	p := jwt.NewParser(opts...)
 	if len(audience) <= 256 { // audiences come from configuration and registered services
 		a.parsers.Store(audience, p)
 	}

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/store"
@@ -29,11 +26,7 @@ type UserInfo struct {
 // TOKEN_EXPIRED, SESSION_REVOKED), UNAUTHORIZED when the account is gone
 // or disabled, FORBIDDEN when the token lacks the openid scope.
 func (a *Authos) GetUserInfo(ctx context.Context, accessToken string) (UserInfo, error) {
-	aud, err := a.serviceAudience(ctx, accessToken)
-	if err != nil {
-		return UserInfo{}, err
-	}
-	p, err := a.VerifyAccessToken(ctx, accessToken, aud)
+	p, err := a.verifyUserInfoToken(ctx, accessToken)
 	if err != nil {
 		return UserInfo{}, err
 	}
@@ -61,45 +54,35 @@ func (a *Authos) GetUserInfo(ctx context.Context, accessToken string) (UserInfo,
 	return info, nil
 }
 
-// serviceAudience verifies an access token's signature (with a known key
-// of this issuer, the typ and crit rules of every access token), issuer
-// and expiry, for any audience, and only then reads the store: the
-// token's single audience must be one the UserInfo endpoint serves, a
-// registered service's client_id or the management audience (the host
-// client's tokens). A forged token is thus refused without reading
-// anything but the signing keys. The caller verifies the token for that
-// audience next (VerifyAccessToken: the session's revocation); the
-// audience is never taken from an unverified token, so the parsers cached
-// per audience stay bounded.
-func (a *Authos) serviceAudience(ctx context.Context, raw string) (string, error) {
-	if raw == "" || len(raw) > maxTokenBytes || strings.Count(raw, ".") != 2 {
-		return "", NewError(CodeJWTError, "Malformed token")
-	}
-	var c accessClaims
-	p := jwt.NewParser(jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}), jwt.WithIssuer(a.cfg.Issuer),
-		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(a.cfg.Leeway), jwt.WithTimeFunc(a.cfg.Now))
-	if _, err := p.ParseWithClaims(raw, &c, a.tokenKeyfunc(ctx, accessTokenType)); err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			return "", WrapError(CodeTokenExpired, "Access token has expired", err)
-		}
-		return "", WrapError(CodeJWTError, "Invalid token", err)
+// verifyUserInfoToken verifies an access token for the UserInfo endpoint
+// with one signature check: its signature (a known key of this issuer,
+// the typ and crit rules of every access token), issuer and expiry, for
+// any audience, and only then reads the store: the token's single
+// audience must be one the UserInfo endpoint serves, a registered
+// service's client_id or the management audience (the host client's
+// tokens). A forged token is thus refused without reading anything but
+// the signing keys. The rest is VerifyAccessToken's (a session, not
+// revoked) without its verified-token cache, which is keyed by audience.
+func (a *Authos) verifyUserInfoToken(ctx context.Context, raw string) (*Principal, error) {
+	c, err := a.parseAccessToken(ctx, raw, "")
+	if err != nil {
+		return nil, err
 	}
 	if len(c.Audience) != 1 {
-		return "", NewError(CodeJWTError, "Invalid token")
+		return nil, NewError(CodeJWTError, "Invalid token")
 	}
 	aud := c.Audience[0]
-	if aud == a.cfg.ManagementAudience {
-		return aud, nil
+	if aud != a.cfg.ManagementAudience {
+		if CheckIdentifier("client_id", aud) != nil {
+			return nil, NewError(CodeJWTError, "Invalid token")
+		}
+		if _, err := a.serviceByClientID(ctx, aud); errors.Is(err, store.ErrNotFound) {
+			return nil, NewError(CodeJWTError, "Invalid token")
+		} else if err != nil {
+			return nil, dbError(err)
+		}
 	}
-	if CheckIdentifier("client_id", aud) != nil {
-		return "", NewError(CodeJWTError, "Invalid token")
-	}
-	if _, err := a.serviceByClientID(ctx, aud); errors.Is(err, store.ErrNotFound) {
-		return "", NewError(CodeJWTError, "Invalid token")
-	} else if err != nil {
-		return "", dbError(err)
-	}
-	return aud, nil
+	return a.accessPrincipal(ctx, c, aud)
 }
 
 // handleUserInfo serves GET and POST /auth/userinfo (OpenID Connect Core
