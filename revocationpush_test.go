@@ -115,23 +115,15 @@ func TestRevocationBus(t *testing.T) {
 		t.Fatalf("poll period with push up %v; want the default 30s", b.revoked.period())
 	}
 
-	u := verifiedUser(t, a, "kim@example.test", "correct horse battery")
-	tr, err := a.CompleteLogin(ctx, u, LoginContext{Method: AMRPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := mustVerify(t, b, tr.AccessToken, "")
-	if err := a.Logout(ctx, p.SessionID); err != nil {
-		t.Fatal(err)
-	}
+	token, sid := logoutVerified(t, a, b, "kim@example.test")
 	bus.mu.Lock()
 	published := slices.Clone(bus.published)
 	bus.mu.Unlock()
-	if !slices.ContainsFunc(published, func(ids []string) bool { return slices.Equal(ids, []string{p.SessionID}) }) {
+	if !slices.ContainsFunc(published, func(ids []string) bool { return slices.Equal(ids, []string{sid}) }) {
 		t.Fatalf("published %q; want the logged-out session", published)
 	}
 	// No clock advance: only the push can have told b.
-	_, err = b.VerifyAccessToken(ctx, tr.AccessToken, "")
+	_, err = b.VerifyAccessToken(ctx, token, "")
 	wantCode(t, err, CodeSessionRevoked)
 
 	bus.setDown(true)
@@ -153,7 +145,23 @@ func TestRevocationPollFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := verifiedUser(t, a, "lee@example.test", "correct horse battery")
+	token, _ := logoutVerified(t, a, b, "lee@example.test")
+	clk.Advance(time.Second)
+	if _, err := b.VerifyAccessToken(ctx, token, ""); err != nil {
+		t.Fatalf("within the poll period: %v (the store was re-read early)", err)
+	}
+	clk.Advance(time.Second)
+	_, err = b.VerifyAccessToken(ctx, token, "")
+	wantCode(t, err, CodeSessionRevoked)
+}
+
+// logoutVerified signs a new user in on a, verifies the access token on b
+// (which then holds it as valid) and logs the session out on a; it returns
+// the token and its session id.
+func logoutVerified(t *testing.T, a, b *Authos, email string) (token, sid string) {
+	t.Helper()
+	ctx := context.Background()
+	u := verifiedUser(t, a, email, "correct horse battery")
 	tr, err := a.CompleteLogin(ctx, u, LoginContext{Method: AMRPassword})
 	if err != nil {
 		t.Fatal(err)
@@ -162,11 +170,5 @@ func TestRevocationPollFallback(t *testing.T) {
 	if err := a.Logout(ctx, p.SessionID); err != nil {
 		t.Fatal(err)
 	}
-	clk.Advance(time.Second)
-	if _, err := b.VerifyAccessToken(ctx, tr.AccessToken, ""); err != nil {
-		t.Fatalf("within the poll period: %v (the store was re-read early)", err)
-	}
-	clk.Advance(time.Second)
-	_, err = b.VerifyAccessToken(ctx, tr.AccessToken, "")
-	wantCode(t, err, CodeSessionRevoked)
+	return tr.AccessToken, p.SessionID
 }
