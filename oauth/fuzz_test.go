@@ -24,14 +24,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		f.Add(s, "")
 		f.Add(s, strings.Repeat("k", 43))
 	}
-	inst := authostest.New(f, func(c *authos.Config) {
-		c.Store = memory.New()
-		c.RateLimits.Disabled = true
-	})
-	if _, err := oauth.New(inst.Authos, oauth.Config{GitHub: oauth.Credentials{ClientID: "c", ClientSecret: "s"}}); err != nil {
-		f.Fatal(err)
-	}
-	h := inst.Handler()
+	h := githubHandler(f)
 	f.Fuzz(func(t *testing.T, rawQuery, cookie string) {
 		req := httptest.NewRequest("GET", "/auth/social/github/callback", nil)
 		req.URL.RawQuery = rawQuery
@@ -100,14 +93,7 @@ func FuzzTickets(f *testing.F) {
 		f.Add(s, "", false)
 		f.Add(s, strings.Repeat("k", 43), true)
 	}
-	inst := authostest.New(f, func(c *authos.Config) {
-		c.Store = memory.New()
-		c.RateLimits.Disabled = true
-	})
-	if _, err := oauth.New(inst.Authos, oauth.Config{GitHub: oauth.Credentials{ClientID: "c", ClientSecret: "s"}}); err != nil {
-		f.Fatal(err)
-	}
-	h := inst.Handler()
+	h := githubHandler(f)
 	f.Fuzz(func(t *testing.T, ticket, cookie string, confirm bool) {
 		var req *http.Request
 		if confirm {
@@ -134,4 +120,17 @@ func FuzzTickets(f *testing.F) {
 			t.Fatalf("ticket %q (confirm %v): %d %s", ticket, confirm, rec.Code, body)
 		}
 	})
+}
+
+// githubHandler is the handler of an instance (memory store, no rate
+// limits) with GitHub configured.
+func githubHandler(f *testing.F) http.Handler {
+	inst := authostest.New(f, func(c *authos.Config) {
+		c.Store = memory.New()
+		c.RateLimits.Disabled = true
+	})
+	if _, err := oauth.New(inst.Authos, oauth.Config{GitHub: oauth.Credentials{ClientID: "c", ClientSecret: "s"}}); err != nil {
+		f.Fatal(err)
+	}
+	return inst.Handler()
 }
