@@ -55,6 +55,13 @@ func TestCallbackErrors(t *testing.T) {
 			h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-eve", Email: "eve@example.com", EmailVerified: true})
 		}
 		callback := h.srv.URL + "/auth/social/acme-sso/callback"
+		// toCallback queues the provider's user and takes a new browser
+		// through the provider to the callback URL (not opened).
+		toCallback := func(t *testing.T) (*http.Client, *url.URL) {
+			queue()
+			b := browser(t)
+			return b, location(t, get(t, b, h.toIdP(b).String()))
+		}
 		h.provision("idp-eve", "eve@example.com")
 
 		t.Run("state missing", func(t *testing.T) {
@@ -68,26 +75,20 @@ func TestCallbackErrors(t *testing.T) {
 			wantPage(t, get(t, b, callback+"?code=abc&state="+strings.Repeat("A", 43)), 400, "OAUTH_STATE_MISMATCH")
 		})
 		t.Run("replayed", func(t *testing.T) {
-			queue()
-			b := browser(t)
-			cb := location(t, get(t, b, h.toIdP(b).String()))
+			b, cb := toCallback(t)
 			if r := get(t, b, cb.String()); r.status != http.StatusFound {
 				t.Fatalf("first callback: %d %s", r.status, r.body)
 			}
 			wantPage(t, get(t, b, cb.String()), 400, "OAUTH_STATE_MISMATCH")
 		})
 		t.Run("another browser", func(t *testing.T) {
-			queue()
-			b := browser(t)
-			cb := location(t, get(t, b, h.toIdP(b).String()))
+			b, cb := toCallback(t)
 			wantPage(t, get(t, browser(t), cb.String()), 400, "OAUTH_STATE_MISMATCH")
 			// The state was spent: the right browser cannot use it now.
 			wantPage(t, get(t, b, cb.String()), 400, "OAUTH_STATE_MISMATCH")
 		})
 		t.Run("expired", func(t *testing.T) {
-			queue()
-			b := browser(t)
-			cb := location(t, get(t, b, h.toIdP(b).String()))
+			b, cb := toCallback(t)
 			h.inst.Clock.Advance(11 * time.Minute)
 			defer h.inst.Clock.Advance(-11 * time.Minute)
 			wantPage(t, get(t, b, cb.String()), 400, "OAUTH_STATE_MISMATCH")
@@ -100,32 +101,24 @@ func TestCallbackErrors(t *testing.T) {
 			h.idp.QueueUser(&mockoidc.MockUser{Subject: "idp-mallory", Email: "mallory@example.com", EmailVerified: true})
 		}
 		t.Run("code refused", func(t *testing.T) {
-			queue()
-			b := browser(t)
-			cb := location(t, get(t, b, h.toIdP(b).String()))
+			b, cb := toCallback(t)
 			h.idp.QueueError(&mockoidc.ServerError{Code: 400, Error: "invalid_grant", Description: "code expired"})
 			wantClientError(t, get(t, b, cb.String()), "OAUTH_CODE_EXPIRED")
 		})
 		t.Run("provider down", func(t *testing.T) {
-			queue()
-			b := browser(t)
-			cb := location(t, get(t, b, h.toIdP(b).String()))
+			b, cb := toCallback(t)
 			h.idp.QueueError(&mockoidc.ServerError{Code: 503, Error: "temporarily_unavailable", Description: "down"})
 			wantClientError(t, get(t, b, cb.String()), "OAUTH_ERROR")
 		})
 		t.Run("bad ID token", func(t *testing.T) {
-			queue()
-			b := browser(t)
-			cb := location(t, get(t, b, h.toIdP(b).String()))
+			b, cb := toCallback(t)
 			h.mu.Lock()
 			h.tamper = true
 			h.mu.Unlock()
 			wantClientError(t, get(t, b, cb.String()), "OAUTH_ERROR")
 		})
 		t.Run("issuer mix-up", func(t *testing.T) {
-			queue()
-			b := browser(t)
-			cb := location(t, get(t, b, h.toIdP(b).String()))
+			b, cb := toCallback(t)
 			q := cb.Query()
 			q.Set("iss", "https://attacker.example.com")
 			wantClientError(t, get(t, b, callback+"?"+q.Encode()), "OAUTH_ERROR")
@@ -136,9 +129,7 @@ func TestCallbackErrors(t *testing.T) {
 			wantClientError(t, get(t, b, callback+"?error=access_denied&state="+url.QueryEscape(state)), "")
 		})
 		t.Run("provider removed meanwhile", func(t *testing.T) {
-			queue()
-			b := browser(t)
-			cb := location(t, get(t, b, h.toIdP(b).String()))
+			b, cb := toCallback(t)
 			if r := h.do("DELETE", "/api/organizations/acme/oauth-providers/acme-sso", h.owner, nil); r.status != 204 {
 				t.Fatalf("DELETE: %d", r.status)
 			}
