@@ -55,6 +55,35 @@ func evil(t *testing.T, doc *etree.Document) *etree.Element {
 	return e
 }
 
+// evilResponse is f's response signed as a whole (not its assertion)
+// with an evil Response in its place: a copy (ID _evilresp) carrying the
+// original Signature and the evil assertion instead of the signed one;
+// place puts the original (its Signature removed) o into it.
+func evilResponse(t *testing.T, f forge, place func(ev, sig, o *etree.Element)) *etree.Document {
+	f.signAssertion, f.signResponse = false, true
+	doc := f.doc(t)
+	orig := doc.Root()
+	ev := orig.Copy()
+	ev.CreateAttr("ID", "_evilresp")
+	sig := ev.SelectElement("Signature")
+	ev.RemoveChild(ev.SelectElement("Assertion"))
+	ev.AddChild(evil(t, doc))
+	o := orig.Copy()
+	o.RemoveChild(o.SelectElement("Signature"))
+	place(ev, sig, o)
+	doc.SetRoot(ev)
+	return doc
+}
+
+// moveSignature moves the signed assertion orig's Signature into the
+// evil assertion ev (after its Issuer) and returns it.
+func moveSignature(orig, ev *etree.Element) *etree.Element {
+	sig := orig.SelectElement("Signature")
+	orig.RemoveChild(sig)
+	ev.InsertChildAt(1, sig)
+	return sig
+}
+
 // TestSignatureAttacks: unsigned, tampered, signed by another key, and
 // the eight XML signature wrapping variants built from a valid signed
 // response: each refused with SAML_SIGNATURE_INVALID, nobody signed in.
@@ -108,36 +137,12 @@ func TestSignatureAttacks(t *testing.T) {
 		// XSW1: an evil Response whose signature still points at the
 		// original Response, kept inside the Signature element.
 		{"XSW1", func(f forge) *etree.Document {
-			f.signAssertion, f.signResponse = false, true
-			doc := f.doc(t)
-			orig := doc.Root()
-			ev := orig.Copy()
-			ev.CreateAttr("ID", "_evilresp")
-			sig := ev.SelectElement("Signature")
-			ev.RemoveChild(ev.SelectElement("Assertion"))
-			ev.AddChild(evil(t, doc))
-			o := orig.Copy()
-			o.RemoveChild(o.SelectElement("Signature"))
-			sig.AddChild(o)
-			doc.SetRoot(ev)
-			return doc
+			return evilResponse(t, f, func(ev, sig, o *etree.Element) { sig.AddChild(o) })
 		}},
 		// XSW2: as XSW1, the original Response a sibling before the
 		// Signature (detached signature).
 		{"XSW2", func(f forge) *etree.Document {
-			f.signAssertion, f.signResponse = false, true
-			doc := f.doc(t)
-			orig := doc.Root()
-			ev := orig.Copy()
-			ev.CreateAttr("ID", "_evilresp")
-			sig := ev.SelectElement("Signature")
-			ev.RemoveChild(ev.SelectElement("Assertion"))
-			ev.AddChild(evil(t, doc))
-			o := orig.Copy()
-			o.RemoveChild(o.SelectElement("Signature"))
-			ev.InsertChildAt(sig.Index(), o)
-			doc.SetRoot(ev)
-			return doc
+			return evilResponse(t, f, func(ev, sig, o *etree.Element) { ev.InsertChildAt(sig.Index(), o) })
 		}},
 		// XSW3: an evil assertion before the signed one.
 		{"XSW3", func(f forge) *etree.Document {
@@ -162,9 +167,7 @@ func TestSignatureAttacks(t *testing.T) {
 			doc := f.doc(t)
 			orig := doc.Root().SelectElement("Assertion")
 			ev := evil(t, doc)
-			sig := orig.SelectElement("Signature")
-			orig.RemoveChild(sig)
-			ev.InsertChildAt(1, sig)
+			moveSignature(orig, ev)
 			doc.Root().RemoveChild(orig)
 			doc.Root().AddChild(ev)
 			doc.Root().AddChild(orig)
@@ -175,10 +178,7 @@ func TestSignatureAttacks(t *testing.T) {
 			doc := f.doc(t)
 			orig := doc.Root().SelectElement("Assertion")
 			ev := evil(t, doc)
-			sig := orig.SelectElement("Signature")
-			orig.RemoveChild(sig)
-			sig.AddChild(orig.Copy())
-			ev.InsertChildAt(1, sig)
+			moveSignature(orig, ev).AddChild(orig.Copy())
 			doc.Root().RemoveChild(orig)
 			doc.Root().AddChild(ev)
 			return doc
@@ -201,11 +201,7 @@ func TestSignatureAttacks(t *testing.T) {
 			doc := f.doc(t)
 			orig := doc.Root().SelectElement("Assertion")
 			ev := evil(t, doc)
-			sig := orig.SelectElement("Signature")
-			orig.RemoveChild(sig)
-			obj := sig.CreateElement("ds:Object")
-			obj.AddChild(orig.Copy())
-			ev.InsertChildAt(1, sig)
+			moveSignature(orig, ev).CreateElement("ds:Object").AddChild(orig.Copy())
 			doc.Root().RemoveChild(orig)
 			doc.Root().AddChild(ev)
 			return doc
