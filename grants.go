@@ -217,6 +217,10 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 	return tr, nil
 }
 
+// clientSessionPrefix begins the sid of a client_credentials access token:
+// a session id of its own, never stored, so never revoked.
+const clientSessionPrefix = "cc_"
+
 // mintClientToken mints the access token of client_credentials: subject
 // and audience are the client_id. It belongs to no stored session (there
 // is no user), so its sid is its own and it lives until it expires.
@@ -228,7 +232,7 @@ func (a *Authos) mintClientToken(_ context.Context, c ServiceClient, scope strin
 			Issuer: a.cfg.Issuer, Subject: c.Service.ClientID, Audience: jwt.ClaimStrings{c.Service.ClientID},
 			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now), ID: randx.ID(),
 		},
-		SessionID: "cc_" + randx.ID(), Org: c.Org.Slug, Service: c.Service.Slug, Scope: scope,
+		SessionID: clientSessionPrefix + randx.ID(), Org: c.Org.Slug, Service: c.Service.Slug, Scope: scope,
 	})
 	if err != nil {
 		return nil, err

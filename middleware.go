@@ -228,7 +228,7 @@ func (c *revocationCache) isRevoked(ctx context.Context, a *Authos, sid string) 
 			return true, nil
 		}
 	}
-	if overflow {
+	if overflow && !strings.HasPrefix(sid, clientSessionPrefix) { // no stored session to read
 		return revokedInStore(ctx, a.st, sid)
 	}
 	return false, nil

@@ -63,7 +63,7 @@ func (a *Authos) findClientToken(ctx context.Context, c ServiceClient, token str
 			return clientToken{}, false, nil
 		}
 		ct = clientToken{kind: tokenTypeAccess, claims: claims}
-		if strings.HasPrefix(claims.SessionID, "cc_") {
+		if strings.HasPrefix(claims.SessionID, clientSessionPrefix) {
 			return ct, claims.Subject == c.Service.ClientID, nil
 		}
 		s, err := a.st.GetSession(ctx, claims.SessionID)

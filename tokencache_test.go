@@ -362,6 +362,13 @@ func TestRevocationSetBound(t *testing.T) {
 		}
 	}
 	mustVerify(t, a, tokens[3], "")
+	// A client_credentials token has no stored session to look up: the
+	// overflow does not refuse it.
+	cc, err := a.mintClientToken(ctx, ServiceClient{Service: Service{ClientID: "cl_machine"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, a, cc.AccessToken, "cl_machine")
 	// Once every token the left-out revocation covers has expired, the set
 	// forgets and the store is no longer read.
 	clk.Advance(a.cfg.AccessTokenTTL + a.cfg.Leeway + 2*time.Second)
