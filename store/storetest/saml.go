@@ -206,7 +206,7 @@ func testSAMLMetadataRefresh(t *testing.T, s samlStorage) {
 	addOrg(t, s, newOrg("o1", "acme", base))
 	addOrg(t, s, newOrg("o2", "globex", base))
 	addOrg(t, s, newOrg("o3", "initech", base))
-	c1 := newSAMLConnection("c1", "o1", "a.example") // due at +24h
+	c1 := newSAMLConnection("c1", "o1", "a.example", "a2.example") // due at +24h; two domains, listed with it
 	c2 := newSAMLConnection("c2", "o2", "b.example")
 	c2.MetadataRefreshAt = at(12 * time.Hour)
 	c3 := newSAMLConnection("c3", "o3", "c.example") // metadata as XML: never due
