@@ -174,13 +174,17 @@ func (h *harness) record(next http.Handler) http.Handler {
 	})
 }
 
-func (h *harness) lastAuthorize() url.Values {
+func (h *harness) lastAuthorize() url.Values { return h.last(&h.authorize, "authorization") }
+
+// last is the last of the requests (*got, under h.mu) the provider's
+// endpoint (what) received.
+func (h *harness) last(got *[]url.Values, what string) url.Values {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.authorize) == 0 {
-		h.t.Fatal("the provider received no authorization request")
+	if len(*got) == 0 {
+		h.t.Fatalf("the provider received no %s request", what)
 	}
-	return h.authorize[len(h.authorize)-1]
+	return (*got)[len(*got)-1]
 }
 
 // lastIssued is the last access token the provider issued for grant.
@@ -196,14 +200,7 @@ func (h *harness) lastIssued(grant string) string {
 	return ""
 }
 
-func (h *harness) lastToken() url.Values {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.token) == 0 {
-		h.t.Fatal("the provider received no token request")
-	}
-	return h.token[len(h.token)-1]
-}
+func (h *harness) lastToken() url.Values { return h.last(&h.token, "token") }
 
 // result is an HTTP answer with its body read.
 type result struct {
