@@ -54,6 +54,11 @@ type clientToken struct {
 // key of this issuer, expired (access tokens), or another client's.
 func (a *Authos) findClientToken(ctx context.Context, c ServiceClient, token string) (ct clientToken, ok bool, err error) {
 	aud := a.audienceOf(c)
+	if aud == "" {
+		// parseAccessToken checks no audience for "": a client without a
+		// client_id has no token to find.
+		return clientToken{}, false, nil
+	}
 	if strings.Count(token, ".") == 2 {
 		claims, err := a.parseAccessToken(ctx, token, aud)
 		if err != nil {
