@@ -23,6 +23,10 @@ const (
 	AMRPassword = "pwd"
 	AMROTP      = "otp"
 	AMRDevice   = "device"
+	// AMRMFA: an identity provider reports the sign-in as multi-factor
+	// (e.g. a SAML assertion's AuthnContext); it counts as the second
+	// factor.
+	AMRMFA = "mfa"
 )
 
 // LoginContext describes a login in progress: how the first factor was

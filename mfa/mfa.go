@@ -129,16 +129,11 @@ var eventTypes = []authos.EventType{
 		Example:     map[string]any{"reason": "Lost phone, identity checked by support"}},
 }
 
-// amrMFA is the amr value (RFC 8176) of a sign-in that an identity
-// provider reports as multi-factor, e.g. a SAML assertion whose
-// AuthnContext says so.
-const amrMFA = "mfa"
-
 // Required implements authos.SecondFactor: a login needs a code when the
 // user has MFA enabled and has passed neither a one-time password nor a
-// multi-factor sign-in at an identity provider (amr "mfa").
+// multi-factor sign-in at an identity provider (authos.AMRMFA).
 func (s *Service) Required(ctx context.Context, user authos.User, lc authos.LoginContext) (bool, error) {
-	if slices.Contains(lc.AMR, authos.AMROTP) || slices.Contains(lc.AMR, amrMFA) {
+	if slices.Contains(lc.AMR, authos.AMROTP) || slices.Contains(lc.AMR, authos.AMRMFA) {
 		return false, nil
 	}
 	return s.MFAEnabled(ctx, user.ID)

@@ -21,12 +21,9 @@ type none = struct{}
 // maxACSBytes bounds the ACS form (the base64 Response and RelayState).
 const maxACSBytes = 512 << 10
 
-// AMR values of a SAML sign-in: always "saml"; "mfa" beside it when the
-// IdP says the person passed more than one factor.
-const (
-	AMRSAML = "saml"
-	AMRMFA  = "mfa"
-)
+// AMRSAML is the amr value of a SAML sign-in; authos.AMRMFA goes beside
+// it when the IdP says the person passed more than one factor.
+const AMRSAML = "saml"
 
 func (s *Service) routes() []authos.Route {
 	a := s.a
@@ -290,7 +287,7 @@ func (s *Service) serveACS(w http.ResponseWriter, r *http.Request) {
 	}
 	amr := []string{AMRSAML}
 	if slices.ContainsFunc(as.AuthnClasses, isMFAClass) {
-		amr = append(amr, AMRMFA)
+		amr = append(amr, authos.AMRMFA)
 	}
 	if solicited {
 		ext.ContinueSignIn(w, r, string(flow), user, amr)
