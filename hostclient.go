@@ -3,6 +3,7 @@ package authos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/authos/authos/internal/hashx"
@@ -42,9 +43,12 @@ func (h *HostClient) check() error {
 	if CheckIdentifier("client_id", h.ClientID) != nil || strings.HasPrefix(h.ClientID, "cl_") || len(h.ClientID) > 256 {
 		return errors.New("authos: Config.SignIn.ClientID must be a plain identifier that does not start with cl_")
 	}
-	for _, l := range [][]string{h.RedirectURIs, h.PostLogoutRedirectURIs} {
-		if _, err := uriList(l); err != nil {
-			return errors.New("authos: Config.SignIn: " + AsError(err).Message)
+	for _, l := range []struct {
+		field string
+		uris  []string
+	}{{"RedirectURIs", h.RedirectURIs}, {"PostLogoutRedirectURIs", h.PostLogoutRedirectURIs}} {
+		if _, err := uriList(l.uris); err != nil {
+			return fmt.Errorf("authos: Config.SignIn.%s: %w", l.field, err) // the code (INVALID_URL) stays readable
 		}
 	}
 	return nil
