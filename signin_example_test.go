@@ -4,6 +4,10 @@ import (
 	"context"
 	"log"
 	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -55,4 +59,55 @@ func Example_signInToYourApp() {
 		http.Redirect(w, r, "/", http.StatusFound)
 	})
 	log.Fatal(http.ListenAndServe(":3000", nil))
+}
+
+// TestReadmeShowsSignInExample: the README's "Sign in to your app" code is
+// the body of Example_signInToYourApp, so what readers copy compiles; the
+// screenshot of the sign-in page it shows is in the repository.
+func TestReadmeShowsSignInExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("signin_example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section, ok := between(string(readme), "\n## Sign in to your app\n", "\n## ")
+	if !ok {
+		t.Fatal(`README.md has no "## Sign in to your app" section`)
+	}
+	block, ok := between(section, "```go\n", "```\n")
+	if !ok || block == "" {
+		t.Fatal(`"Sign in to your app" has no go code block`)
+	}
+	body, ok := between(string(src), "func Example_signInToYourApp() {\n", "\n}\n")
+	if !ok {
+		t.Fatal("no Example_signInToYourApp in signin_example_test.go")
+	}
+	var lines []string
+	for l := range strings.SplitSeq(body, "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "\t"))
+	}
+	if example := strings.Join(lines, "\n") + "\n"; block != example {
+		t.Errorf("README's \"Sign in to your app\" code differs from Example_signInToYourApp:\nREADME:\n%s\nexample:\n%s", block, example)
+	}
+	shot := regexp.MustCompile(`!\[[^\]]*sign-in page\]\(([^)]+\.png)\)`).FindStringSubmatch(string(readme))
+	if shot == nil {
+		t.Fatal("README.md shows no screenshot of the sign-in page")
+	}
+	if fi, err := os.Stat(shot[1]); err != nil || fi.Size() == 0 {
+		t.Errorf("the README's screenshot %s: %v", shot[1], err)
+	}
+}
+
+// between returns the text of s after the first start and before the next
+// end.
+func between(s, start, end string) (string, bool) {
+	_, after, ok := strings.Cut(s, start)
+	if !ok {
+		return "", false
+	}
+	in, _, ok := strings.Cut(after, end)
+	return in, ok
 }
