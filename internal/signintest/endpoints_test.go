@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -225,6 +224,16 @@ func TestUserInfoIntrospectionRevocationLogout(t *testing.T) {
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("RequireAudience(client_id): %v %v", resp, err)
 		}
+		if got := readBody(t, resp); got != h.ownerID+" openid,email,profile,offline_access" {
+			t.Errorf("RequireAudience(client_id) gave the handler %q; want the person and the granted scopes", got)
+		}
+		// Another service's audience refuses it.
+		other := httptest.NewServer(h.inst.RequireAudience(h.desktop.ClientID)(http.NotFoundHandler()))
+		t.Cleanup(other.Close)
+		resp, err = conf.Client(ctx, tok).Get(other.URL)
+		if err != nil || resp.StatusCode != 401 {
+			t.Fatalf("RequireAudience(another client_id): %v %v; want 401", resp, err)
+		}
 		_ = resp.Body.Close()
 
 		// Introspection: the client's own tokens only.
@@ -327,8 +336,10 @@ func TestUserInfoIntrospectionRevocationLogout(t *testing.T) {
 // (access_denied, NOT_ORGANIZATION_MEMBER) and admits a member; a
 // confidential service's refresh token is refused at /api/auth/refresh and
 // at /auth/token without the client's secret, and after the secret is
-// rotated the old secret no longer refreshes; a suspended organization's
-// service is refused at the token endpoint.
+// rotated the old secret no longer refreshes (invalid_client,
+// UNAUTHORIZED); after its organization is suspended, a code issued before
+// and a refresh token are refused at the token endpoint
+// (unauthorized_client, ORGANIZATION_NOT_ACTIVE).
 func TestServiceAccessRules(t *testing.T) {
 	backends.Each(t, func(t *testing.T, st store.Storage) {
 		h := newSignInHarness(t, st, moreServices)
@@ -368,28 +379,36 @@ func TestServiceAccessRules(t *testing.T) {
 			t.Errorf("a service's refresh token at /api/auth/refresh: %d %v; want 401 UNAUTHORIZED", r.status, r.body)
 		}
 		noSecret := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {club.ClientID}}
-		if r := postForm(t, h.srv.URL+"/auth/token", noSecret); r.status != 400 || r.body["error"] != "invalid_client" {
-			t.Errorf("refresh without client authentication: %d %v; want invalid_client", r.status, r.body)
+		if r := postForm(t, h.srv.URL+"/auth/token", noSecret); r.status != 400 || r.body["error"] != "invalid_client" ||
+			r.body["error_code"] != string(authos.CodeUnauthorized) {
+			t.Errorf("refresh without client authentication: %d %v; want 400 invalid_client UNAUTHORIZED", r.status, r.body)
 		}
 		rotated, err := h.inst.UpdateService(ctx, h.org, "club", authos.ServiceUpdate{RotateSecret: true})
 		if err != nil || rotated.ClientSecret == "" || rotated.ClientSecret == club.ClientSecret {
 			t.Fatalf("rotate: %+v, %v", rotated, err)
 		}
 		_, err = cconf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
-		var re *oauth2.RetrieveError
-		if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
-			t.Errorf("refresh with the old secret after rotation: %v; want invalid_client", err)
-		}
+		wantRetrieveError(t, err, "invalid_client", authos.CodeUnauthorized)
 		cconf.ClientSecret = rotated.ClientSecret
-		if _, err := cconf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
-			t.Errorf("refresh with the new secret: %v", err)
+		fresh, err := cconf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err != nil {
+			t.Fatalf("refresh with the new secret: %v", err)
 		}
 
-		// A suspended organization: refused at the token endpoint too.
+		// A suspended organization: a code issued before the suspension and
+		// a refresh token are refused at the token endpoint.
+		mb := h.browser()
+		back, _ = h.signIn(mb, cconf, "c3", v)
+		pending := back.Query().Get("code")
+		if pending == "" {
+			t.Fatalf("a member before the suspension: %s; want a code", back)
+		}
 		if _, err := h.inst.TransitionOrganization(ctx, h.ownerID, authos.OrgTransition{OrgID: h.org.ID, Action: "suspend", Reason: "test"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = h.oauthConfig().Exchange(ctx, "any-code", oauth2.VerifierOption(v))
+		_, err = cconf.Exchange(ctx, pending, oauth2.VerifierOption(v))
+		wantRetrieveError(t, err, "unauthorized_client", authos.CodeOrganizationNotActive)
+		_, err = cconf.TokenSource(ctx, &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token()
 		wantRetrieveError(t, err, "unauthorized_client", authos.CodeOrganizationNotActive)
 	})
 }
