@@ -200,7 +200,7 @@ func (s *Service) Callback(ctx context.Context, provider string, q url.Values, b
 		// The organization removed its credentials during the login.
 		return res, authos.NewError(authos.CodeProviderNotConfigured, "This sign-in provider is not set up")
 	}
-	if iss := q.Get("iss"); iss != "" && (c.kind != kindOIDC || (!c.multiTenant && iss != c.issuer)) {
+	if iss := q.Get("iss"); iss != "" && !s.responseIssuer(c, iss) {
 		return res, errProvider(errors.New("the authorization response names another issuer"))
 	}
 	code := q.Get("code")
@@ -219,7 +219,7 @@ func (s *Service) Callback(ctx context.Context, provider string, q url.Values, b
 	if c.kind == kindGitHub {
 		p, err = s.gitHubProfile(ctx, tok)
 	} else {
-		p, err = s.verifyIDToken(ctx, c, op, tok, d.Nonce)
+		p, err = s.verifyIDToken(ctx, c, op, tok, d.Nonce, q.Get("iss"))
 	}
 	if err != nil {
 		return res, err

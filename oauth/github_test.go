@@ -27,6 +27,9 @@ type fakeGitHub struct {
 	codes  map[string]string // code -> S256 challenge
 	tokens map[string]ghUser // access token -> user
 	next   ghUser
+	// iss is the iss parameter of its authorization responses (RFC 9207),
+	// as github.com sends https://github.com/login/oauth.
+	iss string
 }
 
 type ghUser struct {
@@ -47,8 +50,9 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 		f.mu.Lock()
 		code := "code-" + q.Get("state")[:8]
 		f.codes[code] = q.Get("code_challenge")
+		iss := f.iss
 		f.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {code}, "state": {q.Get("state")}, "iss": {iss}}.Encode(), http.StatusFound)
 	})
 	mux.HandleFunc("POST /login/oauth/access_token", func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -88,12 +92,15 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 	})
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
+	f.iss = f.srv.URL + "/login/oauth"
 	return f
 }
 
 // The github provider against a local fake of GitHub: a verified primary
 // email creates the account; a primary email GitHub has not verified
 // joins nothing (even with a verified secondary one), and creates nothing.
+// GitHub names itself in its authorization responses (iss); a response
+// naming another issuer is refused.
 func TestGitHub(t *testing.T) {
 	backends.Each(t, func(t *testing.T, st store.Storage) {
 		gh := newFakeGitHub(t)
@@ -119,8 +126,21 @@ func TestGitHub(t *testing.T) {
 			}
 			return get(t, b, location(t, get(t, b, toGH.String())).String())
 		}
-		r := signIn(ghUser{ID: 101, Login: "octo", Emails: []map[string]any{
-			{"email": "octo@example.com", "primary": true, "verified": true}}})
+		octo := ghUser{ID: 101, Login: "octo", Emails: []map[string]any{
+			{"email": "octo@example.com", "primary": true, "verified": true}}}
+		// A response naming another issuer (a mix-up) is refused before
+		// the code is used.
+		gh.mu.Lock()
+		gh.iss = "https://github.example.net/login/oauth"
+		gh.mu.Unlock()
+		wantClientError(t, signIn(octo), "OAUTH_ERROR")
+		if n := h.countUsers("octo@example.com"); n != 0 {
+			t.Fatal("an account was made from a response of another issuer")
+		}
+		gh.mu.Lock()
+		gh.iss = gh.srv.URL + "/login/oauth"
+		gh.mu.Unlock()
+		r := signIn(octo)
 		if r.status != http.StatusFound || location(t, r).Query().Get("code") == "" {
 			t.Fatalf("GitHub sign-in: %d %s", r.status, r.body)
 		}

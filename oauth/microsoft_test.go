@@ -29,6 +29,9 @@ type fakeEntra struct {
 	mu    sync.Mutex
 	nonce map[string]string // code -> nonce
 	lie   bool
+	// iss, when set, is the iss parameter of its authorization responses
+	// (RFC 9207; Entra sends none).
+	iss string
 }
 
 func newFakeEntra(t *testing.T) *fakeEntra {
@@ -53,12 +56,15 @@ func newFakeEntra(t *testing.T) *fakeEntra {
 		q := r.URL.Query()
 		f.mu.Lock()
 		f.nonce["c1"] = q.Get("nonce")
+		back := url.Values{"code": {"c1"}, "state": {q.Get("state")}}
+		if f.iss != "" {
+			back.Set("iss", f.iss)
+		}
 		f.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {"c1"}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+		http.Redirect(w, r, q.Get("redirect_uri")+"?"+back.Encode(), http.StatusFound)
 	})
 	mux.HandleFunc("POST /common/oauth2/v2.0/token", func(w http.ResponseWriter, _ *http.Request) {
-		const tid = "9188040d-6c67-4c5b-b112-36a304b66dad"
-		iss := f.srv.URL + "/" + tid + "/v2.0"
+		iss := f.srv.URL + "/" + entraTenant + "/v2.0"
 		f.mu.Lock()
 		if f.lie {
 			iss = f.srv.URL + "/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"
@@ -66,7 +72,7 @@ func newFakeEntra(t *testing.T) *fakeEntra {
 		nonce := f.nonce["c1"]
 		f.mu.Unlock()
 		now := time.Now()
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": iss, "tid": tid, "aud": "ms-client", "sub": "ms-sub-1",
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": iss, "tid": entraTenant, "aud": "ms-client", "sub": "ms-sub-1",
 			"email": "mia@contoso.example", "email_verified": true, "nonce": nonce, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 		tok.Header["kid"] = "k1"
 		raw, err := tok.SignedString(key)
@@ -82,9 +88,13 @@ func newFakeEntra(t *testing.T) *fakeEntra {
 	return f
 }
 
+// entraTenant is the tenant of the fake's ID tokens.
+const entraTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
 // Microsoft's multi-tenant authority: the ID token's issuer must be the
 // tenant its tid names; a token claiming another tenant's issuer is
-// refused.
+// refused, and so is an authorization response whose iss is no tenant's
+// issuer at the authority or another tenant's than the token's.
 func TestMicrosoftTenantIssuer(t *testing.T) {
 	ms := newFakeEntra(t)
 	h := newHarness(t, memory.New(), func(c *oauth.Config) {
@@ -109,6 +119,23 @@ func TestMicrosoftTenantIssuer(t *testing.T) {
 	}
 	ms.mu.Lock()
 	ms.lie = false
+	ms.mu.Unlock()
+	for _, iss := range []string{
+		ms.srv.URL + "/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", // another tenant
+		ms.srv.URL + "/common/v2.0",                               // no tenant's
+		"https://login.example.net/" + entraTenant + "/v2.0",      // another authority
+		ms.srv.URL + "/" + entraTenant + "/x/v2.0",
+	} {
+		ms.mu.Lock()
+		ms.iss = iss
+		ms.mu.Unlock()
+		wantClientError(t, signIn(), "OAUTH_ERROR")
+	}
+	if n := h.countUsers("mia@contoso.example"); n != 0 {
+		t.Fatal("an account was made from a response naming another issuer")
+	}
+	ms.mu.Lock()
+	ms.iss = ms.srv.URL + "/" + entraTenant + "/v2.0"
 	ms.mu.Unlock()
 	if r := signIn(); r.status != http.StatusFound || location(t, r).Query().Get("code") == "" {
 		t.Fatalf("Microsoft sign-in: %d %s", r.status, r.body)

@@ -49,7 +49,10 @@ type OIDCProvider struct {
 	Scopes []string
 }
 
-// GitHubEndpoints are GitHub's URLs; empty fields keep github.com's.
+// GitHubEndpoints are GitHub's URLs; empty fields keep github.com's. The
+// issuer GitHub names in its authorization responses (the iss parameter of
+// RFC 9207, https://github.com/login/oauth) is AuthURL without its
+// "/authorize".
 type GitHubEndpoints struct {
 	AuthURL  string // https://github.com/login/oauth/authorize
 	TokenURL string // https://github.com/login/oauth/access_token

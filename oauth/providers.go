@@ -83,11 +83,8 @@ func (s *Service) oidcProvider(ctx context.Context, c conn) (*oidc.Provider, err
 func (s *Service) config(ctx context.Context, c conn) (*oauth2.Config, *oidc.Provider, error) {
 	oc := &oauth2.Config{ClientID: c.clientID, ClientSecret: c.secret, RedirectURL: s.redirectURI(c.name), Scopes: c.scopes}
 	if c.kind == kindGitHub {
-		oc.Endpoint = oauth2.Endpoint{AuthURL: "https://github.com/login/oauth/authorize",
+		oc.Endpoint = oauth2.Endpoint{AuthURL: s.gitHubAuthURL(),
 			TokenURL: "https://github.com/login/oauth/access_token", AuthStyle: oauth2.AuthStyleInParams}
-		if e := s.cfg.GitHubEndpoints; e.AuthURL != "" {
-			oc.Endpoint.AuthURL = e.AuthURL
-		}
 		if e := s.cfg.GitHubEndpoints; e.TokenURL != "" {
 			oc.Endpoint.TokenURL = e.TokenURL
 		}
@@ -100,6 +97,32 @@ func (s *Service) config(ctx context.Context, c conn) (*oauth2.Config, *oidc.Pro
 	oc.Endpoint = p.Endpoint()
 	oc.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	return oc, p, nil
+}
+
+// gitHubAuthURL is GitHub's authorization endpoint.
+func (s *Service) gitHubAuthURL() string {
+	if u := s.cfg.GitHubEndpoints.AuthURL; u != "" {
+		return u
+	}
+	return "https://github.com/login/oauth/authorize"
+}
+
+// responseIssuer reports whether iss, the iss parameter of an
+// authorization response (RFC 9207), names c's provider: GitHub's
+// (https://github.com/login/oauth, its authorization endpoint without
+// "/authorize"), or the OpenID Connect issuer; for Microsoft's multi-tenant
+// authority a tenant's issuer under it, which the ID token's iss must then
+// repeat (verifyIDToken).
+func (s *Service) responseIssuer(c conn, iss string) bool {
+	switch {
+	case c.kind == kindGitHub:
+		return iss == strings.TrimSuffix(s.gitHubAuthURL(), "/authorize")
+	case c.multiTenant:
+		tenant, ok := strings.CutPrefix(iss, s.cfg.MicrosoftAuthority+"/")
+		tenant, ok2 := strings.CutSuffix(tenant, "/v2.0")
+		return ok && ok2 && tenant != "" && !strings.Contains(tenant, "/")
+	}
+	return iss == c.issuer
 }
 
 // profile is what a provider asserts about the person.
@@ -125,8 +148,9 @@ type oidcClaims struct {
 }
 
 // verifyIDToken checks the ID token of tok: signature, issuer, audience,
-// expiry (go-oidc) and nonce, and reads the profile.
-func (s *Service) verifyIDToken(ctx context.Context, c conn, p *oidc.Provider, tok *oauth2.Token, nonce string) (profile, error) {
+// expiry (go-oidc) and nonce, and reads the profile. respIss is the
+// authorization response's iss ("" when it had none).
+func (s *Service) verifyIDToken(ctx context.Context, c conn, p *oidc.Provider, tok *oauth2.Token, nonce, respIss string) (profile, error) {
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
 		return profile{}, errProvider(errors.New("no id_token in the token response"))
@@ -148,6 +172,9 @@ func (s *Service) verifyIDToken(ctx context.Context, c conn, p *oidc.Provider, t
 		base = base[:strings.LastIndex(base, "/")]
 		if cl.TenantID == "" || cl.Issuer != base+"/"+cl.TenantID+"/v2.0" {
 			return profile{}, errProvider(fmt.Errorf("the ID token's issuer %q does not match its tenant", cl.Issuer))
+		}
+		if respIss != "" && respIss != cl.Issuer {
+			return profile{}, errProvider(errors.New("the authorization response and the ID token name other tenants"))
 		}
 	}
 	verified := cl.EmailVerified == true || cl.EmailVerified == "true"
