@@ -152,17 +152,28 @@ func TestCallbackErrors(t *testing.T) {
 				t.Fatalf("OAUTH_ERROR page status %d; want 500", r.status)
 			}
 		})
-		t.Run("provider not configured", func(t *testing.T) {
-			if r := h.do("DELETE", "/api/organizations/acme/oauth-providers/acme-sso", h.owner, nil); r.status != 204 {
-				t.Fatalf("DELETE: %d", r.status)
-			}
-			defer h.useIdP()
-			b := browser(t)
-			flow := h.flow(b, "s", "n")
-			if bs := h.buttons(b, flow); len(bs) != 0 {
-				t.Fatalf("buttons after the removal: %v", bs)
-			}
-			wantPage(t, get(t, b, h.srv.URL+"/auth/social/acme-sso?flow="+url.QueryEscape(flow)), 400, "PROVIDER_NOT_CONFIGURED")
-		})
+		// The admin removes the provider, or turns it off: no button, and
+		// no sign-in starts with it.
+		for name, off := range map[string]func(t *testing.T){
+			"provider not configured": func(t *testing.T) {
+				if r := h.do("DELETE", "/api/organizations/acme/oauth-providers/acme-sso", h.owner, nil); r.status != 204 {
+					t.Fatalf("DELETE: %d", r.status)
+				}
+			},
+			"provider disabled": func(*testing.T) {
+				h.setOrgProvider("acme-sso", map[string]any{"client_id": h.idp.ClientID, "issuer": h.idp.Issuer(), "enabled": false})
+			},
+		} {
+			t.Run(name, func(t *testing.T) {
+				off(t)
+				defer h.useIdP()
+				b := browser(t)
+				flow := h.flow(b, "s", "n")
+				if bs := h.buttons(b, flow); len(bs) != 0 {
+					t.Fatalf("buttons after the removal: %v", bs)
+				}
+				wantPage(t, get(t, b, h.srv.URL+"/auth/social/acme-sso?flow="+url.QueryEscape(flow)), 400, "PROVIDER_NOT_CONFIGURED")
+			})
+		}
 	})
 }

@@ -99,8 +99,9 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 // The github provider against a local fake of GitHub: a verified primary
 // email creates the account; a primary email GitHub has not verified
 // joins nothing (even with a verified secondary one), and creates nothing.
-// GitHub names itself in its authorization responses (iss); a response
-// naming another issuer is refused.
+// Once GitHub verifies that primary email, it joins the existing account
+// whose email is verified. GitHub names itself in its authorization
+// responses (iss); a response naming another issuer is refused.
 func TestGitHub(t *testing.T) {
 	backends.Each(t, func(t *testing.T, st store.Storage) {
 		gh := newFakeGitHub(t)
@@ -171,6 +172,15 @@ func TestGitHub(t *testing.T) {
 		}
 		if n := h.countUsers("sam@work.example.com"); n != 0 {
 			t.Fatal("an account was made from the secondary email")
+		}
+		// Once GitHub has verified it, the primary email joins the account
+		// whose email is verified: no new account.
+		if r := signIn(ghUser{ID: 202, Login: "sam", Emails: []map[string]any{
+			{"email": "sam@example.com", "primary": true, "verified": true}}}); r.status != http.StatusFound || location(t, r).Query().Get("code") == "" {
+			t.Fatalf("verified join: %d %s", r.status, r.body)
+		}
+		if id, err := st.(store.OAuthStore).FindOAuthIdentity(ctx, "github", "", "202"); err != nil || id.UserID != existing.ID {
+			t.Fatalf("identity %+v, %v; want it linked to the existing account %s", id, err, existing.ID)
 		}
 		// The user API failing is OAUTH_ERROR, back at the client.
 		r = signIn(ghUser{ID: 0, Login: "ghost"})

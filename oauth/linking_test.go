@@ -146,12 +146,24 @@ func TestLinkingRules(t *testing.T) {
 		}
 		id := h.identities(tr.AccessToken)[0]["id"].(string)
 		wantCode(t, h.do("DELETE", "/api/user/identities/"+id, tr.AccessToken, nil), 409, authos.CodeConflict)
-		var unlinked bool
-		for _, ev := range h.inst.Events() {
-			unlinked = unlinked || ev.Type == "user.identity.unlinked"
+		if ids := h.identities(tr.AccessToken); len(ids) != 1 || ids[0]["id"] != id {
+			t.Fatalf("erin's identities after the refused unlink: %v", ids)
 		}
-		if !unlinked {
-			t.Error("no user.identity.unlinked event")
+		cp, err := h.inst.VerifyAccessToken(ctx, carol, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var unlinked int
+		for _, ev := range h.inst.Events() {
+			if ev.Type == "user.identity.unlinked" {
+				unlinked++
+				if ev.TargetID != cp.UserID || ev.Data["provider"] != "acme-sso" {
+					t.Errorf("user.identity.unlinked of %s at %v; want carol's at acme-sso", ev.TargetID, ev.Data["provider"])
+				}
+			}
+		}
+		if unlinked != 1 {
+			t.Errorf("%d user.identity.unlinked events; want carol's one", unlinked)
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/store"
+	"github.com/authos/authos/store/memory"
 	"github.com/authos/authos/store/postgres"
 )
 
@@ -73,6 +74,11 @@ func TestVault(t *testing.T) {
 			t.Fatalf("vault: %d %s", r.status, r.body)
 		}
 		first := r.json["access_token"].(string)
+		// The token the provider issued at the sign-in, and it works there.
+		if first != h.lastIssued("authorization_code") {
+			t.Fatal("the vault answered another access token than the provider issued at the sign-in")
+		}
+		h.wantLive(first, "vic@example.com")
 
 		// Ciphertext at rest.
 		ids, err := st.(store.OAuthStore).ListOAuthIdentities(context.Background(), uid)
@@ -82,7 +88,11 @@ func TestVault(t *testing.T) {
 		if strings.Contains(string(ids[0].AccessToken), first) || len(ids[0].RefreshToken) == 0 {
 			t.Fatal("the stored access token is not ciphertext")
 		}
-		if db, ok := st.(interface{ DB() *sql.DB }); ok {
+		db, ok := st.(interface{ DB() *sql.DB })
+		if _, mem := st.(*memory.Store); !ok && !mem {
+			t.Fatalf("%T has no DB(): the row cannot be read", st)
+		}
+		if ok {
 			var at, rt []byte
 			if err := db.DB().QueryRow(`SELECT access_token, refresh_token FROM authos_oauth_identities WHERE user_id = `+ph(st, 1), uid).Scan(&at, &rt); err != nil {
 				t.Fatal(err)
@@ -90,10 +100,18 @@ func TestVault(t *testing.T) {
 			if len(at) < 28 || strings.Contains(string(at), first) || strings.Contains(string(at), "eyJ") || strings.Contains(string(rt), "eyJ") {
 				t.Fatalf("the row holds %q / %q, not ciphertext", at, rt)
 			}
+			// It is the token, sealed with the keyring for this identity.
+			if pt, err := h.inst.Keyring().Decrypt(at, []byte("authos_oauth_identities.access_token:"+ids[0].ID)); err != nil || string(pt) != first {
+				t.Fatalf("the row's access token does not open to the provider's token: %v", err)
+			}
 		}
 
 		wantCode(t, h.vault("", "", uid), 401, authos.CodeUnauthorized)
 		wantCode(t, h.vault(h.web.ClientID, "wrong-secret", uid), 401, authos.CodeUnauthorized)
+		// Nor does the user's (or an admin's) own access token do.
+		req, _ := http.NewRequest("GET", h.srv.URL+"/api/provider-tokens/acme-sso?user_id="+uid, nil)
+		req.Header.Set("Authorization", "Bearer "+h.owner)
+		wantCode(t, send(t, http.DefaultClient, req), 401, authos.CodeUnauthorized)
 		wantCode(t, h.vault(h.web.ClientID, h.web.ClientSecret, "nobody"), 404, authos.CodeNotFound)
 		// A provider the organization turned off hands out no tokens.
 		ost := st.(store.OAuthStore)
@@ -114,9 +132,13 @@ func TestVault(t *testing.T) {
 			t.Fatalf("%d refreshes of a live token", n)
 		}
 
-		// Expired (the access token lives 10 minutes at mockoidc): 20
-		// requests at once cause one refresh and all get the new token.
-		h.inst.Clock.Advance(11 * time.Minute)
+		// Expired (the access token lives 10 minutes at mockoidc, whose
+		// clock moves with the instance's): 20 requests at once cause one
+		// refresh and all get the new token.
+		h.advance(11 * time.Minute)
+		if r := h.userinfo(first); r.status != 401 {
+			t.Fatalf("the provider's userinfo with the expired token: %d; want 401", r.status)
+		}
 		var wg sync.WaitGroup
 		tokens := make([]string, 20)
 		for i := range tokens {
@@ -138,6 +160,10 @@ func TestVault(t *testing.T) {
 				t.Fatalf("request %d got another token than request 0 after the refresh", i)
 			}
 		}
+		if tokens[0] == first || tokens[0] != h.lastIssued("refresh_token") {
+			t.Fatal("the requests did not get the token the refresh issued")
+		}
+		h.wantLive(tokens[0], "vic@example.com")
 		// The refreshed token's expiry is on the instance's clock again.
 		r = h.vault(h.web.ClientID, h.web.ClientSecret, uid)
 		exp, _ := time.Parse(time.RFC3339, r.json["expires_at"].(string))
@@ -155,7 +181,7 @@ func TestVault(t *testing.T) {
 		}
 
 		// The provider refuses the next refresh: the identity needs consent.
-		h.inst.Clock.Advance(11 * time.Minute)
+		h.advance(11 * time.Minute)
 		h.idp.QueueError(&mockoidc.ServerError{Code: 400, Error: "invalid_grant", Description: "refresh token revoked"})
 		wantCode(t, h.vault(h.web.ClientID, h.web.ClientSecret, uid), 409, authos.CodeConflict)
 		got, err := st.(store.OAuthStore).GetOAuthIdentity(context.Background(), ids[0].ID)
@@ -166,7 +192,53 @@ func TestVault(t *testing.T) {
 		if n := h.refreshRequests(); n != 3 {
 			t.Fatalf("%d refresh requests; want 3 (none after the refusal)", n)
 		}
+		// The person sees it in their identities, and signing in with the
+		// provider again restores access.
+		vic, err := st.GetUser(context.Background(), uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := h.inst.CompleteLogin(context.Background(), vic, authos.LoginContext{Method: "social"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := h.identities(tr.AccessToken); len(l) != 1 || l[0]["needs_consent"] != true {
+			t.Fatalf("identities after the refused refresh: %v", l)
+		}
+		if again := h.signInIdP("idp-vic", "vic@example.com"); again != uid {
+			t.Fatalf("the new sign-in found user %s; want %s", again, uid)
+		}
+		r = h.vault(h.web.ClientID, h.web.ClientSecret, uid)
+		if r.status != 200 || r.json["access_token"] != h.lastIssued("authorization_code") {
+			t.Fatalf("vault after a new sign-in: %d %s; want the new sign-in's token", r.status, r.body)
+		}
+		if l := h.identities(tr.AccessToken); len(l) != 1 || l[0]["needs_consent"] != false {
+			t.Fatalf("identities after the new sign-in: %v", l)
+		}
 	})
+}
+
+// userinfo is the provider's userinfo answer to access token at.
+func (h *harness) userinfo(at string) result {
+	h.t.Helper()
+	req, _ := http.NewRequest("GET", h.idp.UserinfoEndpoint(), nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	return send(h.t, http.DefaultClient, req)
+}
+
+// wantLive checks at the provider's userinfo endpoint that access token
+// at is live and belongs to email.
+func (h *harness) wantLive(at, email string) {
+	h.t.Helper()
+	if r := h.userinfo(at); r.status != 200 || r.json["email"] != email {
+		h.t.Fatalf("the provider's userinfo with the token: %d %s", r.status, r.body)
+	}
+}
+
+// advance moves the instance's clock and the provider's by d.
+func (h *harness) advance(d time.Duration) {
+	h.inst.Clock.Advance(d)
+	h.idp.FastForward(d)
 }
 
 // ph is the n-th bind placeholder of st's SQL dialect.
