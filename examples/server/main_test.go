@@ -160,6 +160,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad auto-approve", map[string]string{envAutoApprove: "yes please"}, envAutoApprove},
 		{"stripe without prices", map[string]string{envStripeKey: "sk_test_hunter2", envStripeWebhook: "whsec_x"}, envStripePrices},
 		{"sign-in redirect not a URL", map[string]string{envSignInURIs: "https://front.example.com/cb, /relative"}, envSignInURIs},
+		{"GitHub secret only", map[string]string{envOAuthPrefix + "GITHUB_CLIENT_SECRET": "hunter2"}, "set both " + envOAuthPrefix + "GITHUB_CLIENT_ID"},
+		{"Google id only", map[string]string{envOAuthPrefix + "GOOGLE_CLIENT_ID": "g-id"}, "set both " + envOAuthPrefix + "GOOGLE_CLIENT_ID"},
+		{"OIDC provider named github", map[string]string{envOIDCProviders: "github=https://idp.example.com,c,hunter2"}, envOIDCProviders},
+		{"OIDC provider without issuer URL", map[string]string{envOIDCProviders: "corp=idp.example.com,c,hunter2"}, envOIDCProviders},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
