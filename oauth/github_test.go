@@ -210,3 +210,37 @@ func (alwaysSecond) Required(context.Context, authos.User, authos.LoginContext) 
 func (alwaysSecond) VerifyCode(context.Context, string, string) (string, error) {
 	return "", authos.NewError(authos.CodeInvalidMFACode, "")
 }
+
+// An organization's own GitHub app takes precedence over the platform's
+// for its services; once the admin removes it, the platform's app serves
+// them again.
+func TestOrgCredentialsTakePrecedence(t *testing.T) {
+	gh := newFakeGitHub(t)
+	h := newHarness(t, memory.New(), func(c *oauth.Config) {
+		c.GitHub = oauth.Credentials{ClientID: "gh-client", ClientSecret: "gh-secret"}
+		c.GitHubEndpoints = oauth.GitHubEndpoints{AuthURL: gh.srv.URL + "/login/oauth/authorize",
+			TokenURL: gh.srv.URL + "/login/oauth/access_token", APIURL: gh.srv.URL + "/api"}
+	})
+	clientAtGitHub := func() string {
+		t.Helper()
+		b := browser(t)
+		btn := h.buttons(b, h.flow(b, "s", "n"))["github"]
+		if btn == "" {
+			t.Fatal("no GitHub button on the sign-in page")
+		}
+		return location(t, get(t, b, btn)).Query().Get("client_id")
+	}
+	if id := clientAtGitHub(); id != "gh-client" {
+		t.Fatalf("client_id %q at GitHub; want the platform's", id)
+	}
+	h.setOrgProvider("github", map[string]any{"client_id": "acme-gh", "client_secret": "acme-secret"})
+	if id := clientAtGitHub(); id != "acme-gh" {
+		t.Fatalf("client_id %q at GitHub; want the organization's own", id)
+	}
+	if r := h.do("DELETE", "/api/organizations/acme/oauth-providers/github", h.owner, nil); r.status != 204 {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	if id := clientAtGitHub(); id != "gh-client" {
+		t.Fatalf("client_id %q at GitHub after the removal; want the platform's", id)
+	}
+}
