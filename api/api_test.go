@@ -224,3 +224,52 @@ func stripComments(src []byte) []byte {
 	}
 	return bytes.Join(out, []byte("\n"))
 }
+
+// Every package of the module, commands and internal ones included, has
+// one package comment, in one file, that opens with its own first
+// sentence ("Package name ..." or, for a command, "Command name ..."), so
+// that `go doc` shows it first: a file comment glued to another file's
+// package clause would become part of the package's documentation.
+func TestPackageDocs(t *testing.T) {
+	checked := 0
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		if base := d.Name(); path != ".." && (base == "testdata" || strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_")) {
+			return filepath.SkipDir
+		}
+		bp, err := build.ImportDir(path, 0)
+		if err != nil {
+			return nil // no buildable Go files here
+		}
+		checked++
+		var docs []string
+		for _, name := range bp.GoFiles {
+			f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(path, name), nil, parser.PackageClauseOnly|parser.ParseComments)
+			if err != nil {
+				return err
+			}
+			if f.Doc != nil {
+				docs = append(docs, name)
+				want := "Package " + bp.Name + " "
+				if bp.Name == "main" {
+					want = "Command " + filepath.Base(bp.Dir) + " "
+				}
+				if text := f.Doc.Text(); !strings.HasPrefix(text, want) {
+					t.Errorf("%s: the package comment opens with %.60q; want %q...", filepath.Join(path, name), text, want)
+				}
+			}
+		}
+		if len(docs) != 1 {
+			t.Errorf("%s: package comments in %v; want exactly one file with one", path, docs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 20 {
+		t.Fatalf("checked %d packages; want every package of the module", checked)
+	}
+}
