@@ -366,10 +366,7 @@ func (a *Authos) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		a.signInErrorPage(w, r, err)
 		return
 	}
-	redirect := func(to string) {
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, to, http.StatusFound)
-	}
+	redirect := func(to string) { httpx.Redirect(w, r, to) }
 	scope, aerr := req.checkParams()
 	if aerr != nil {
 		redirect(a.errorRedirect(req.RedirectURI, req.State, aerr))

@@ -227,7 +227,7 @@ func (a *Authos) handleLogout(w http.ResponseWriter, r *http.Request) {
 		if req.State != "" {
 			back = httpx.AppendQuery(back, url.Values{"state": {req.State}})
 		}
-		http.Redirect(w, r, back, http.StatusFound)
+		httpx.Redirect(w, r, back)
 		return
 	}
 	a.logoutPage(w, r, "page.logout.done.title", "page.logout.done", logoutRequest{})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -284,7 +285,7 @@ func (a *Authos) continueSignIn(w http.ResponseWriter, r *http.Request, flow str
 			return
 		}
 		a.setCookie(w, mfaCookie, secret, a.cfg.PreAuthTTL)
-		redirectNoStore(w, r, a.pageURL(pathSignInMFA, flow))
+		httpx.Redirect(w, r, a.pageURL(pathSignInMFA, flow))
 		return
 	}
 	a.finishSignIn(w, r, req, hash, u.ID, lc.AMR, a.now())
@@ -301,7 +302,7 @@ func (a *Authos) finishSignIn(w http.ResponseWriter, r *http.Request, req store.
 		return
 	}
 	a.setSignInCookie(w, res.SignInCookie, res.CookieExpiry)
-	redirectNoStore(w, r, res.RedirectTo)
+	httpx.Redirect(w, r, res.RedirectTo)
 }
 
 // failSignIn is Extension.FailSignIn.
@@ -334,7 +335,7 @@ func (a *Authos) failSignIn(w http.ResponseWriter, r *http.Request, flow, oauthE
 	if code != "" {
 		params.Set("error_code", string(code))
 	}
-	redirectNoStore(w, r, a.authResponse(req.RedirectURI, req.State, params))
+	httpx.Redirect(w, r, a.authResponse(req.RedirectURI, req.State, params))
 }
 
 // oauthErrorText reports whether s is at most n characters of the set
@@ -377,12 +378,6 @@ func flowOfPreAuth(data []byte) string {
 		return ""
 	}
 	return fp.FlowHash
-}
-
-// redirectNoStore answers 302 to to, never cached.
-func redirectNoStore(w http.ResponseWriter, r *http.Request, to string) {
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, to, http.StatusFound)
 }
 
 // AddSignInMethod adds a button to the hosted sign-in page (or replaces

@@ -260,7 +260,7 @@ func (p *accountPages) signInPost(w http.ResponseWriter, r *http.Request) {
 	}
 	email := r.PostForm.Get("email")
 	if to := p.a.discover(r.Context(), flowOf(fr.flow, fr.req), email, r.PostForm.Get("password")); to != "" {
-		redirectNoStore(w, r, to)
+		httpx.Redirect(w, r, to)
 		return
 	}
 	ip := p.a.ClientIP(r)

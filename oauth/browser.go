@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/authos/authos"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/randx"
 )
 
@@ -24,11 +25,6 @@ func (s *Service) readBrowser(r *http.Request) string {
 // provider's redirect back is a top-level GET), for the state's lifetime.
 func (s *Service) setBrowser(w http.ResponseWriter, v string) {
 	authos.Extend(s.a).SetCookie(w, browserCookie, v, stateTTL)
-}
-
-func redirect(w http.ResponseWriter, r *http.Request, to string) {
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, to, http.StatusFound)
 }
 
 // handleStart serves GET /auth/social/{provider}: ?flow= (the hosted
@@ -51,7 +47,7 @@ func (s *Service) handleStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setBrowser(w, res.Browser)
-	redirect(w, r, res.URL)
+	httpx.Redirect(w, r, res.URL)
 }
 
 // handleCallback serves GET /auth/social/{provider}/callback: the

@@ -12,6 +12,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/event"
 	"github.com/authos/authos/internal/hashx"
+	"github.com/authos/authos/internal/httpx"
 	"github.com/authos/authos/internal/randx"
 	"github.com/authos/authos/store"
 )
@@ -146,8 +147,7 @@ func (s *Service) serveLogin(w http.ResponseWriter, r *http.Request) {
 			ConnectionID: c.ID, Flow: sealed, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RequestTTL)}); err != nil {
 			return err
 		}
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, to, http.StatusFound)
+		httpx.Redirect(w, r, to)
 		return nil
 	}()
 	if err != nil {
@@ -328,8 +328,7 @@ func (s *Service) land(w http.ResponseWriter, r *http.Request, o authos.Organiza
 		q.Set("target_link_uri", relay)
 	}
 	u.RawQuery = q.Encode()
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	httpx.Redirect(w, r, u.String())
 }
 
 // Default attribute names (Entra ID / ADFS claim URIs, the LDAP OIDs and

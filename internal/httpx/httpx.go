@@ -69,3 +69,24 @@ func AppendQuery(uri string, q url.Values) string {
 	}
 	return base
 }
+
+// Redirect answers 302 Found to to, never cached, with a Location header
+// and no body: http.Redirect's handling of to (a path is resolved against
+// the request's; non-ASCII is escaped), without the short HTML body it
+// writes for GET, which the browser never shows and openapi.yaml does not
+// list.
+func Redirect(w http.ResponseWriter, r *http.Request, to string) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(bodyless{w}, r, to, http.StatusFound)
+}
+
+// bodyless passes the status and headers of an answer on, and drops its
+// body and the Content-Type that announced it.
+type bodyless struct{ http.ResponseWriter }
+
+func (b bodyless) WriteHeader(code int) {
+	b.Header().Del("Content-Type")
+	b.ResponseWriter.WriteHeader(code)
+}
+
+func (bodyless) Write(p []byte) (int, error) { return len(p), nil }

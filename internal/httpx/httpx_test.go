@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -52,5 +53,26 @@ func TestAppendQuery(t *testing.T) {
 	}
 	if got := AppendQuery("https://app.example.com/cb", nil); got != "https://app.example.com/cb" {
 		t.Errorf("AppendQuery without parameters = %q", got)
+	}
+}
+
+// Redirect answers 302 with Location and no-store, and no body or
+// Content-Type, for GET as for POST; a path is resolved as http.Redirect
+// does.
+func TestRedirect(t *testing.T) {
+	for _, c := range []struct{ method, target, to, want string }{
+		{"GET", "/auth/authorize", "https://app.example.com/cb?code=x", "https://app.example.com/cb?code=x"},
+		{"POST", "/auth/signin", "/auth/signin?flow=f", "/auth/signin?flow=f"},
+		{"GET", "/saml/corp/login", "acs?x=1", "/saml/corp/acs?x=1"},
+		{"GET", "/auth/logout", "https://app.example.com/bye/é", "https://app.example.com/bye/%c3%a9"},
+	} {
+		rec := httptest.NewRecorder()
+		Redirect(rec, httptest.NewRequest(c.method, c.target, nil), c.to)
+		if rec.Code != http.StatusFound || rec.Header().Get("Location") != c.want || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s to %q: %d %v; want 302 to %q, no-store", c.method, c.target, c.to, rec.Code, rec.Header(), c.want)
+		}
+		if rec.Body.Len() != 0 || rec.Header().Get("Content-Type") != "" {
+			t.Errorf("%s %s: body %q with Content-Type %q; want neither", c.method, c.target, rec.Body, rec.Header().Get("Content-Type"))
+		}
 	}
 }
