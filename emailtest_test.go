@@ -16,6 +16,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mailer"
 )
 
@@ -104,7 +105,7 @@ func TestPlatformTestEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := authostest.New(t, func(c *authos.Config) { c.Mailer = m; c.ProductName = "Acme ID" })
-	srv := httptest.NewServer(a.Handler())
+	srv := httptest.NewServer(oapitest.Handler(t, a.Handler()))
 	defer srv.Close()
 	ctx := t.Context()
 	if _, _, err := a.EnsurePlatformOwner(ctx, "owner@example.com", "correct horse battery staple"); err != nil {

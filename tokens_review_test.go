@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/authos/authos/internal/oapitest"
 )
 
 // TestAccessTokenHeaderAndSessionRules, over HTTP on the management API:
@@ -16,7 +18,7 @@ import (
 // past the revocation check.
 func TestAccessTokenHeaderAndSessionRules(t *testing.T) {
 	a, clk := newTestAuthos(t, nil)
-	srv := httptest.NewServer(a.Handler())
+	srv := httptest.NewServer(oapitest.Handler(t, a.Handler()))
 	defer srv.Close()
 	u := verifiedUser(t, a, "tok@example.test", "a token test secret")
 	tr, err := a.CompleteLogin(context.Background(), u, LoginContext{Method: AMRPassword})

@@ -94,14 +94,7 @@ func newHarness(t *testing.T, st store.Storage, configure ...func(*oauth.Config)
 	}
 	// The JSON API is checked against openapi.yaml; the browser routes
 	// answer redirects and pages.
-	api, raw := oapitest.Handler(t, h.inst.Handler()), h.inst.Handler()
-	handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			api.ServeHTTP(w, r)
-			return
-		}
-		raw.ServeHTTP(w, r)
-	})
+	handler = oapitest.Handler(t, h.inst.Handler())
 	ctx := t.Context()
 	h.owner = authostest.Token(t, h.inst, "owner@example.com", authostest.Password(password))
 	p, err := h.inst.VerifyAccessToken(ctx, h.owner, "")

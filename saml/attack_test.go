@@ -14,6 +14,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/saml"
 	"github.com/authos/authos/store/memory"
 )
@@ -295,7 +296,7 @@ func TestReplay(t *testing.T) {
 			if _, err := saml.New(inst2.Authos, saml.Config{}); err != nil {
 				t.Fatal(err)
 			}
-			srv2.Config.Handler = inst2.Handler()
+			srv2.Config.Handler = oapitest.Handler(t, inst2.Handler())
 			l2 := h.start(zoe)
 			f2 := h.forge(l2)
 			f2.assertionID = f.assertionID

@@ -32,6 +32,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/saml"
 	"github.com/authos/authos/store"
 )
@@ -162,7 +163,7 @@ type harness struct {
 func newHarness(t *testing.T, st store.Storage) *harness {
 	t.Helper()
 	h := &harness{t: t}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.inst.Handler().ServeHTTP(w, r) }))
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { oapitest.Handler(t, h.inst.Handler()).ServeHTTP(w, r) }))
 	t.Cleanup(h.srv.Close)
 	h.inst = authostest.New(t, func(c *authos.Config) {
 		c.Store, c.BaseURL, c.AutoApproveOrgs = st, h.srv.URL, true

@@ -11,6 +11,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	testbackends "github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/scim"
 )
 
@@ -33,7 +34,7 @@ func TestDeprovisionAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srvB := httptest.NewServer(b.Handler())
+	srvB := httptest.NewServer(oapitest.Handler(t, b.Handler()))
 	t.Cleanup(srvB.Close)
 	onB := func(method, path, bearer string, body any) response {
 		t.Helper()

@@ -18,6 +18,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	testbackends "github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/ratelimit/redisrate"
 	"github.com/authos/authos/redisbus"
 	"github.com/authos/authos/store"
@@ -297,7 +298,7 @@ func TestSharedRateLimits(t *testing.T) {
 			c.RateLimiter = redisrate.New(client, redisrate.WithKeyPrefix(prefix))
 			c.RateLimits.PerIP = authos.Limit{Rate: 1, Period: time.Hour, Burst: limit}
 		})
-		srv := httptest.NewServer(a.Handler())
+		srv := httptest.NewServer(oapitest.Handler(t, a.Handler()))
 		t.Cleanup(srv.Close)
 		srvs = append(srvs, srv)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/internal/page"
 	"github.com/authos/authos/store/memory"
 )
@@ -310,9 +311,8 @@ func TestAccountPagesReplaced(t *testing.T) {
 	}
 }
 
-// Under a base path, the links carry it and the pages work mounted there.
-// (The document describes the routes at "/", so this server is not
-// validated against it.)
+// Under a base path, the links carry it and the pages work mounted there
+// (the answers checked against the document's routes under /id).
 func TestAccountPagesUnderBasePath(t *testing.T) {
 	h := pageHarness(t, nil)
 	srv := httptest.NewUnstartedServer(nil)
@@ -322,7 +322,7 @@ func TestAccountPagesUnderBasePath(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/id/", a.Handler()) // Handler serves under BaseURL's path itself
+	mux.Handle("/id/", oapitest.Under(t, "/id", a.Handler())) // Handler serves under BaseURL's path itself
 	srv.Config.Handler = mux
 	srv.Start()
 	t.Cleanup(srv.Close)

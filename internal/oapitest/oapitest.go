@@ -148,6 +148,15 @@ func Document(t testing.TB) *openapi3.T {
 // envelope, as every unknown route or method does.
 func Handler(t testing.TB, h http.Handler) http.Handler {
 	t.Helper()
+	return Under(t, "", h)
+}
+
+// Under is Handler for h serving the document's routes under the base
+// path prefix ("/id"): an answer to a path under prefix is checked against
+// the document's route for the path without it; an answer to any other
+// path may only be the 404 or 405 error envelope.
+func Under(t testing.TB, prefix string, h http.Handler) http.Handler {
+	t.Helper()
 	s, err := load()
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +167,22 @@ func Handler(t testing.TB, h http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		if err := s.check(r, rec.status, w.Header(), rec.body.Bytes()); err != nil {
+		check := s.check
+		probe := r
+		if prefix != "" {
+			rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+			if ok && strings.HasPrefix(rest, "/") {
+				u := *r.URL
+				u.Path, u.RawPath = rest, ""
+				probe = r.Clone(r.Context())
+				probe.URL = &u
+			} else {
+				check = func(req *http.Request, status int, header http.Header, body []byte) error {
+					return s.checkUnrouted(req, status, header, body, fmt.Errorf("the path is outside the base path %s", prefix))
+				}
+			}
+		}
+		if err := check(probe, rec.status, w.Header(), rec.body.Bytes()); err != nil {
 			t.Errorf("openapi.yaml does not document this answer: %s %s -> %d %s\n%v\nbody: %.600s",
 				r.Method, r.URL.Path, rec.status, w.Header().Get("Content-Type"), err, rec.body.Bytes())
 		}

@@ -109,3 +109,36 @@ func TestHandlerReportsUndocumentedAnswers(t *testing.T) {
 		t.Errorf("an undocumented 418 gave %d reports, want 1", len(ft.errs))
 	}
 }
+
+// Under checks an answer under the base path against the route without
+// it, and lets only the 404 envelope answer outside it.
+func TestUnderChecksWithoutTheBasePath(t *testing.T) {
+	notFound := strings.Replace(errorBody, "INVALID_CREDENTIALS", "NOT_FOUND", 1)
+	ft := &fakeT{TB: t}
+	h := Under(ft, "/id", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/id/api/auth/login", "/api/auth/login":
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(errorBody))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(notFound))
+		}
+	}))
+	for _, c := range []struct {
+		path    string
+		reports int
+	}{
+		{"/id/api/auth/login", 0}, // the documented 401 of /api/auth/login
+		{"/id/nope", 0},           // an unknown route's 404
+		{"/idx/api/user", 0},      // outside the base path, 404
+		{"/api/auth/login", 1},    // outside the base path, 401
+	} {
+		ft.errs = nil
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", c.path, nil))
+		if len(ft.errs) != c.reports {
+			t.Errorf("POST %s: %d reports, want %d", c.path, len(ft.errs), c.reports)
+		}
+	}
+}

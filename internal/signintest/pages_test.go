@@ -21,6 +21,7 @@ import (
 	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/internal/lockoutkey"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/mfa"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
@@ -48,8 +49,15 @@ func newPagesHarness(t *testing.T, st store.Storage) *pagesHarness {
 	t.Helper()
 	h := &pagesHarness{t: t}
 	// The handler is built at the first request, so that a test may
-	// register routes first.
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.inst.Handler().ServeHTTP(w, r) }))
+	// register routes first. Its answers are checked against openapi.yaml,
+	// but for /test-idp, a test's own route (TestSignInMethodSeam).
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/test-idp" {
+			h.inst.Handler().ServeHTTP(w, r)
+			return
+		}
+		oapitest.Handler(t, h.inst.Handler()).ServeHTTP(w, r)
+	}))
 	t.Cleanup(h.srv.Close)
 	h.inst = authostest.New(t, func(c *authos.Config) {
 		c.Store, c.BaseURL, c.AutoApproveOrgs = st, h.srv.URL, true

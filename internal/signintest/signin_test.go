@@ -21,6 +21,7 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/authostest/backends"
+	"github.com/authos/authos/internal/oapitest"
 	"github.com/authos/authos/store"
 	"github.com/authos/authos/store/memory"
 )
@@ -64,7 +65,7 @@ func newSignInHarness(t *testing.T, st store.Storage, opts ...func(*authos.Confi
 			o(c)
 		}
 	})
-	handler = h.inst.Handler()
+	handler = oapitest.Handler(t, h.inst.Handler())
 	ctx := t.Context()
 	h.ownerTok = authostest.Token(t, h.inst, ownerEmail, authostest.Name("Olive Owner"), authostest.Password(ownerPassword))
 	p, err := h.inst.VerifyAccessToken(ctx, h.ownerTok, "")
