@@ -84,12 +84,14 @@ func run(ctx context.Context) error {
 		return err
 	}
 	bg, stopBackground := context.WithCancel(context.Background())
-	defer stopBackground()
+	ran := make(chan struct{})
 	go func() { // delivers queued email (here: to the log), syncs revocations
+		defer close(ran)
 		if err := a.Run(bg); err != nil {
 			log.Print(err)
 		}
 	}()
+	defer func() { stopBackground(); <-ran }() // Run has stopped before the store closes
 
 	mux := http.NewServeMux()
 	mux.Handle("/", a.Handler()) // /api/auth/..., /api/user..., /.well-known/..., the emailed links' pages
