@@ -50,6 +50,69 @@ func FuzzCallbackQuery(f *testing.F) {
 	})
 }
 
+// FuzzCallbackResponse: the rest of an authorization response that
+// carries a live state of this browser's sign-in flow (code, iss, error,
+// anything else): the callback never panics, never answers 5xx and never
+// signs anyone in (the local stand-in for GitHub's token endpoint refuses
+// every code): the browser goes back to the client with
+// error=access_denied and no code, or the page shows OAUTH_STATE_MISMATCH
+// (a second state) or the root's BAD_REQUEST (a malformed query).
+func FuzzCallbackResponse(f *testing.F) {
+	for _, s := range []string{"", "code=abc", "code=abc&iss=https%3A%2F%2Fgithub.com%2Flogin%2Foauth", "code=abc&iss=https%3A%2F%2Fevil",
+		"error=access_denied", "error=server_error&error_description=x", "code=x&iss=", "code=x&state=y", "code=%ff", "code=a&code=b",
+		"code=" + strings.Repeat("c", 3000), "error=access_denied&code=x", ";&=&code"} {
+		f.Add(s)
+	}
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"error":"bad_verification_code"}`)) // as GitHub answers, with 200
+	}))
+	f.Cleanup(tokens.Close)
+	inst := authostest.New(f, func(c *authos.Config) {
+		c.Store, c.AutoApproveOrgs = memory.New(), true
+		c.RateLimits.Disabled = true
+	})
+	svc, err := oauth.New(inst.Authos, oauth.Config{AllowPrivateTargets: true, GitHub: oauth.Credentials{ClientID: "c", ClientSecret: "s"},
+		GitHubEndpoints: oauth.GitHubEndpoints{TokenURL: tokens.URL, APIURL: tokens.URL}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	_, _, web := acmeWeb(f, inst)
+	h := inst.Handler()
+	f.Fuzz(func(t *testing.T, rest string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/auth/authorize?"+authorizeQuery(web.ClientID, "s", "n").Encode(), nil))
+		signIn, err := url.Parse(rec.Header().Get("Location"))
+		if err != nil || signIn.Query().Get("flow") == "" {
+			t.Fatalf("authorize: %d %q", rec.Code, rec.Header().Get("Location"))
+		}
+		start, err := svc.Start(t.Context(), oauth.GitHub, oauth.StartInput{Flow: signIn.Query().Get("flow")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		toGitHub, err := url.Parse(start.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/auth/social/github/callback", nil)
+		req.URL.RawQuery = "state=" + toGitHub.Query().Get("state") + "&" + rest
+		req.AddCookie(&http.Cookie{Name: "authos_social", Value: start.Browser})
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		switch {
+		case rec.Code == http.StatusFound:
+			back, err := url.Parse(rec.Header().Get("Location"))
+			if err != nil || back.Scheme+"://"+back.Host+back.Path != webCallback || back.Query().Get("error") != "access_denied" || back.Query().Has("code") {
+				t.Fatalf("response %q: back at the client with %q", rest, rec.Header().Get("Location"))
+			}
+		case rec.Code == http.StatusBadRequest && (strings.Contains(body, "OAUTH_STATE_MISMATCH") || strings.Contains(body, `"error_code":"BAD_REQUEST"`)):
+		default:
+			t.Fatalf("response %q: %d %s", rest, rec.Code, body)
+		}
+	})
+}
+
 // FuzzParseOIDCProviders: never panics; every provider it returns is
 // accepted by New and formats back to an equal entry.
 func FuzzParseOIDCProviders(f *testing.F) {

@@ -95,22 +95,31 @@ func newHarness(t *testing.T, st store.Storage, configure ...func(*oauth.Config)
 	// The JSON API is checked against openapi.yaml; the browser routes
 	// answer redirects and pages.
 	handler = oapitest.Handler(t, h.inst.Handler())
-	ctx := t.Context()
-	h.owner = authostest.Token(t, h.inst, "owner@example.com", authostest.Password(password))
-	p, err := h.inst.VerifyAccessToken(ctx, h.owner, "")
+	h.owner, h.org, h.web = acmeWeb(t, h.inst)
+	return h
+}
+
+// acmeWeb makes the active organization "acme" of owner@example.com with
+// the confidential web service "webapp" (redirect URI webCallback) on inst,
+// and returns the owner's access token, the organization and the service.
+func acmeWeb(t testing.TB, inst *authostest.Instance) (owner string, org authos.Organization, web authos.ServiceView) {
+	t.Helper()
+	ctx := context.Background()
+	owner = authostest.Token(t, inst, "owner@example.com", authostest.Password(password))
+	p, err := inst.VerifyAccessToken(ctx, owner, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.org, _, err = h.inst.CreateOrganization(ctx, p.UserID, authos.CreateOrgInput{Slug: "acme", Name: "Acme"}); err != nil {
+	if org, _, err = inst.CreateOrganization(ctx, p.UserID, authos.CreateOrgInput{Slug: "acme", Name: "Acme"}); err != nil {
 		t.Fatal(err)
 	}
 	str := func(s string) *string { return &s }
-	h.web, err = h.inst.CreateService(ctx, p.UserID, h.org, authos.ServiceInput{Slug: str("webapp"), Name: str("Web app"),
+	web, err = inst.CreateService(ctx, p.UserID, org, authos.ServiceInput{Slug: str("webapp"), Name: str("Web app"),
 		ServiceType: str(authos.ServiceWeb), RedirectURIs: &[]string{webCallback}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return owner, org, web
 }
 
 // record keeps the form of every request to the provider's authorization
@@ -309,14 +318,19 @@ func challenge(v string) string {
 	return base64.RawURLEncoding.EncodeToString(s[:])
 }
 
+// authorizeQuery is the query of the web service clientID's authorization
+// request (PKCE with verifier).
+func authorizeQuery(clientID, state, nonce string) url.Values {
+	return url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {webCallback},
+		"scope": {"openid email profile"}, "state": {state}, "nonce": {nonce},
+		"code_challenge": {challenge(verifier)}, "code_challenge_method": {"S256"}}
+}
+
 // flow starts a sign-in for the web service in browser b and returns the
 // flow id the sign-in page received.
 func (h *harness) flow(b *http.Client, state, nonce string) string {
 	h.t.Helper()
-	q := url.Values{"response_type": {"code"}, "client_id": {h.web.ClientID}, "redirect_uri": {webCallback},
-		"scope": {"openid email profile"}, "state": {state}, "nonce": {nonce},
-		"code_challenge": {challenge(verifier)}, "code_challenge_method": {"S256"}}
-	u := location(h.t, get(h.t, b, h.srv.URL+"/auth/authorize?"+q.Encode()))
+	u := location(h.t, get(h.t, b, h.srv.URL+"/auth/authorize?"+authorizeQuery(h.web.ClientID, state, nonce).Encode()))
 	if u.Path != "/auth/signin" {
 		h.t.Fatalf("the authorization endpoint sent the browser to %s, not the hosted sign-in page", u)
 	}
