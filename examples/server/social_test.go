@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/oauth"
 )
 
@@ -33,18 +32,7 @@ func TestSocialLoginWired(t *testing.T) {
 		t.Fatalf("social login settings %+v, private outbound %v", c.OAuth, c.AllowPrivateOutbound)
 	}
 
-	// The browser routes answer redirects and pages: the server's own
-	// handler, not mustSetup's check against openapi.yaml.
-	c.hasher = authostest.FastHasher{}
-	s, err := setup(t.Context(), c, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	s := mustSetup(t, vars)
 	get := func(path string) *httptest.ResponseRecorder {
 		t.Helper()
 		rec := httptest.NewRecorder()
