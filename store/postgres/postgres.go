@@ -41,6 +41,7 @@ var Dialect = sqlstore.Dialect{
 	Name:                 "postgres",
 	NumberedPlaceholders: true,
 	ForUpdate:            true,
+	WritableCTEs:         true,
 	IsUniqueViolation:    func(err error) bool { return hasCode(err, codeUniqueViolation) },
 	IsTransient: func(err error) bool {
 		return hasCode(err, codeSerializationFailure) || hasCode(err, codeDeadlockDetected)

@@ -22,6 +22,11 @@ type Dialect struct {
 	// serialised by the database itself (BEGIN IMMEDIATE).
 	ForUpdate bool
 
+	// WritableCTEs reports whether INSERT, UPDATE and DELETE may appear in
+	// a WITH clause (PostgreSQL). With them a refresh-token rotation is one
+	// statement, and one round trip, instead of three.
+	WritableCTEs bool
+
 	// IsUniqueViolation reports whether err (possibly wrapped) is a
 	// unique-constraint violation; such errors become store.ErrConflict.
 	IsUniqueViolation func(err error) bool

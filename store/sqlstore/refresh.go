@@ -61,11 +61,12 @@ func (h *handle) getRefresh(ctx context.Context, hash string, lock bool) (store.
 // goes through is three statements: a compare-and-set UPDATE of the old
 // token (not rotated, not expired, its session live), an UPDATE of the
 // session's last use that returns the session and its user, and the INSERT
-// of the successor. Each locks what it changes (PostgreSQL) or runs under
-// the database write lock (SQLite), so of concurrent rotations of one token
-// exactly one passes the compare-and-set; the others, and every refused
-// rotation, are sorted out by rotateRefused: unknown, revoked, expired, a
-// retry within grace, or reuse.
+// of the successor; with WritableCTEs (PostgreSQL) the three are the parts
+// of one statement (rotateWith). Each locks what it changes (PostgreSQL)
+// or runs under the database write lock (SQLite), so of concurrent
+// rotations of one token exactly one passes the compare-and-set; the
+// others, and every refused rotation, are sorted out by rotateRefused:
+// unknown, revoked, expired, a retry within grace, or reuse.
 //
 // The successor is stored with the old token's session and an expiry no
 // later than the session's. On reuse the session is revoked and that
@@ -87,6 +88,9 @@ func (h *handle) RotateRefreshToken(ctx context.Context, oldHash string, next st
 
 // rotate is RotateRefreshToken inside a transaction.
 func (h *handle) rotate(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time, grace time.Duration) (store.Rotation, error) {
+	if h.s.d.WritableCTEs {
+		return h.rotateWith(ctx, oldHash, next, now, grace)
+	}
 	nowMS := now.UnixMilli()
 	old := store.RefreshToken{Hash: oldHash, RotatedAt: time.UnixMilli(nowMS).UTC(), ReplacedBy: next.Hash}
 	var created, expires sql.NullInt64
@@ -221,6 +225,78 @@ func (h *handle) rotateRefused(ctx context.Context, oldHash, nextHash string, no
 		h.st.revoke = append(h.st.revoke, pendingRevoke{id: sess.ID, now: now})
 	}
 	return store.Rotation{}, commitThen{store.ErrReused}
+}
+
+// rotateWithQuery is the rotation of rotate in one statement, for dialects
+// with data-modifying WITH clauses: rot is the compare-and-set of the old
+// token, ses the use of its session (live, with its user), ins the
+// successor (its expiry capped at the session's). All three see one
+// snapshot, and the outer SELECT reports each step: a row only when rot
+// changed the old token, then whether ses found the session (its columns
+// and its user's follow, as zero values when not) and whether ins inserted.
+const rotateWithQuery = `WITH rot AS (
+	UPDATE authos_refresh_tokens SET rotated_at = ?, replaced_by = ?
+	WHERE hash = ? AND rotated_at IS NULL AND replaced_by IS NULL AND expires_at > ?
+	AND EXISTS (SELECT 1 FROM authos_sessions s WHERE s.id = authos_refresh_tokens.session_id
+		AND s.revoked_at IS NULL AND s.expires_at > ?)
+	RETURNING session_id, created_at, expires_at
+), ses AS (
+	UPDATE authos_sessions SET last_used_at = ?
+	WHERE id = (SELECT session_id FROM rot) AND revoked_at IS NULL AND expires_at > ?
+	AND EXISTS (SELECT 1 FROM authos_users u WHERE u.id = authos_sessions.user_id)
+	RETURNING ` + sessionCols + `
+), ins AS (
+	INSERT INTO authos_refresh_tokens (` + refreshCols + `)
+	SELECT CAST(? AS TEXT), ses.id, CAST(? AS BIGINT), LEAST(COALESCE(CAST(? AS BIGINT), ses.expires_at), ses.expires_at), NULL, NULL
+	FROM ses
+	ON CONFLICT DO NOTHING
+	RETURNING 1
+)
+SELECT rot.session_id, rot.created_at, rot.expires_at, ses.id IS NOT NULL, (SELECT count(*) FROM ins),
+	COALESCE(ses.id, ''), COALESCE(ses.user_id, ''), ses.amr, COALESCE(ses.audience, ''), COALESCE(ses.org_id, ''),
+	COALESCE(ses.service_id, ''), COALESCE(ses.user_agent, ''), COALESCE(ses.ip, ''),
+	ses.created_at, ses.last_used_at, ses.expires_at, ses.revoked_at,
+	COALESCE(u.id, ''), COALESCE(u.email, ''), COALESCE(u.name, ''), COALESCE(u.email_verified, FALSE),
+	COALESCE(u.is_platform_owner, FALSE), COALESCE(u.disabled, FALSE), u.created_at, u.updated_at
+FROM rot LEFT JOIN ses ON TRUE LEFT JOIN authos_users u ON u.id = ses.user_id`
+
+// rotateWith is rotate in the one statement of rotateWithQuery. What it
+// refuses is sorted out as rotate does: by rotateRefused when the old token
+// was not rotated, by refusedSession when its session could not be used
+// (the error rolls the rotation back with the transaction).
+func (h *handle) rotateWith(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time, grace time.Duration) (store.Rotation, error) {
+	nowMS := now.UnixMilli()
+	old := store.RefreshToken{Hash: oldHash, RotatedAt: time.UnixMilli(nowMS).UTC(), ReplacedBy: next.Hash}
+	var (
+		created, expires sql.NullInt64
+		used             bool
+		inserted         int64
+		xs               sessionScan
+		xu               userScan
+	)
+	dest := append([]any{&old.SessionID, &created, &expires, &used, &inserted}, xs.dest()...)
+	err := h.queryRow(ctx, rotateWithQuery,
+		nowMS, next.Hash, oldHash, nowMS, nowMS,
+		nowMS, nowMS,
+		next.Hash, ms(next.CreatedAt), ms(next.ExpiresAt)).Scan(append(dest, xu.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h.rotateRefused(ctx, oldHash, next.Hash, now, grace)
+	}
+	if err != nil {
+		return store.Rotation{}, wrap("rotate refresh token", err)
+	}
+	old.CreatedAt, old.ExpiresAt = at(created), at(expires)
+	if !used {
+		return store.Rotation{}, h.refusedSession(ctx, old.SessionID, nowMS)
+	}
+	if inserted == 0 {
+		return store.Rotation{}, store.ErrConflict
+	}
+	sess, err := xs.session()
+	if err != nil {
+		return store.Rotation{}, wrap("rotate refresh token", err)
+	}
+	return store.Rotation{Session: sess, Old: old, User: xu.user()}, nil
 }
 
 var errConcurrentRotation = errors.New("sqlstore: rotate refresh token: concurrent rotation")
