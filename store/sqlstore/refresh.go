@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/authos/authos/store"
@@ -59,9 +58,9 @@ func (h *handle) getRefresh(ctx context.Context, hash string, lock bool) (store.
 
 // RotateRefreshToken replaces the token oldHash by next. A rotation that
 // goes through is three statements: a compare-and-set UPDATE of the old
-// token (not rotated, not expired, its session live), an UPDATE of the
-// session's last use that returns the session and its user, and the INSERT
-// of the successor; with WritableCTEs (PostgreSQL) the three are the parts
+// token (not rotated, not expired, its session live) whose trigger sets
+// the session's last use, a read of the session with its user, and the
+// INSERT of the successor; with WritableCTEs (PostgreSQL) the three are the parts
 // of one statement (rotateWith). Each locks what it changes (PostgreSQL)
 // or runs under the database write lock (SQLite), so of concurrent
 // rotations of one token exactly one passes the compare-and-set; the
@@ -124,29 +123,23 @@ func (h *handle) rotate(ctx context.Context, oldHash string, next store.RefreshT
 	return store.Rotation{Session: sess, Old: old, User: user}, nil
 }
 
-// sessionUserCols are the columns of a session followed by those of its
-// user, as subqueries (the RETURNING clause of SQLite names only the
-// updated table).
-var sessionUserCols = func() string {
-	var b strings.Builder
-	b.WriteString(sessionCols)
-	for c := range strings.SplitSeq(userCols, ",") {
-		b.WriteString(", (SELECT u." + strings.TrimSpace(c) + " FROM authos_users u WHERE u.id = authos_sessions.user_id)")
-	}
-	return b.String()
-}()
+// sessionUserQuery reads a live session with its user.
+const sessionUserQuery = `SELECT s.id, s.user_id, s.amr, s.audience, s.org_id, s.service_id, s.user_agent, s.ip,
+	s.created_at, s.last_used_at, s.expires_at, s.revoked_at,
+	u.id, u.email, u.name, u.email_verified, u.is_platform_owner, u.disabled, u.created_at, u.updated_at
+	FROM authos_sessions s JOIN authos_users u ON u.id = s.user_id
+	WHERE s.id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`
 
-// useSession sets the last use of the live session id to nowMS and returns
-// it with its user, in one statement. A session that is not there, not
-// live or without its user is sorted out by a second read.
+// useSession returns the live session id with its user, in one statement,
+// after the compare-and-set that rotated one of its tokens: the schema's
+// trigger authos_refresh_tokens_rotated has set its last use to the
+// rotation's time (the SQLite migrations create it; a dialect without
+// WritableCTEs needs it). A session that is not there, not live or
+// without its user is sorted out by a second read.
 func (h *handle) useSession(ctx context.Context, id string, nowMS int64) (store.Session, store.User, error) {
 	var xs sessionScan
 	var xu userScan
-	row := h.queryRow(ctx, `UPDATE authos_sessions SET last_used_at = ?
-		WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
-		AND EXISTS (SELECT 1 FROM authos_users u WHERE u.id = authos_sessions.user_id)
-		RETURNING `+sessionUserCols, nowMS, id, nowMS)
-	err := row.Scan(append(xs.dest(), xu.dest()...)...)
+	err := h.queryRow(ctx, sessionUserQuery, id, nowMS).Scan(append(xs.dest(), xu.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Session{}, store.User{}, h.refusedSession(ctx, id, nowMS)
 	}
