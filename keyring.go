@@ -23,6 +23,9 @@ const keyringVersion = 1
 // A Keyring is safe for concurrent use.
 type Keyring struct {
 	keys []keyringKey
+	// successorKey is deriveKey("refresh-successor"), derived once: every
+	// refresh uses it.
+	successorKey []byte
 }
 
 type keyringKey struct {
@@ -59,6 +62,7 @@ func NewKeyring(keys ...[]byte) (*Keyring, error) {
 		}
 		k.keys = append(k.keys, keyringKey{id: id, raw: append([]byte(nil), raw...), aead: aead})
 	}
+	k.successorKey = k.deriveKey("refresh-successor")
 	return k, nil
 }
 

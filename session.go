@@ -296,7 +296,7 @@ func (a *Authos) tokenPair(user User, s store.Session, tc tokenContext, refresh 
 // it under a key derived from the keyring. A retry of the same refresh can
 // thus be answered with the same pair without storing any token in clear.
 func (a *Authos) successor(presented string) string {
-	m := hmac.New(sha256.New, a.keyring.deriveKey("refresh-successor"))
+	m := hmac.New(sha256.New, a.keyring.successorKey)
 	m.Write([]byte(presented))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
