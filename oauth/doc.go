@@ -17,10 +17,17 @@
 // and the routes of openapi.yaml's "social" tag with the instance. An
 // identity is a provider connection (the provider with the credentials'
 // owner) and the provider's subject. A first sign-in creates a verified
-// account when the provider asserts a verified email that no account has;
-// it joins an existing account only when the provider asserts that email
-// verified and the account's email is verified; otherwise the person signs
-// in with their password and links the provider from their session.
+// account when a provider that vouches for email addresses asserts a
+// verified email that no account has; it joins an existing account only
+// when such a provider asserts that email verified and the account's email
+// is verified; otherwise the person signs in with their password and links
+// the provider from their session. GitHub, Google's issuer, Microsoft's
+// authority and the platform's own providers vouch; an organization's own
+// OpenID Connect provider at any other issuer does not, since whoever runs
+// it could assert any address (pre-account hijacking): the account it
+// creates for a new address stays unverified, and its identity unconfirmed,
+// until the mailbox's owner follows the emailed confirmation link
+// (POST /auth/social/{provider}/confirm).
 //
 // The provider's tokens are kept encrypted with the keyring (the vault),
 // refreshed in the background before they expire under a per-identity
