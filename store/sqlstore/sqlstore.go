@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authos/authos/store"
@@ -34,6 +36,35 @@ type Store struct {
 	// a freed connection to a random waiter, which stretches the tail of
 	// the waits under load).
 	wgate, rgate gate
+	rebound      reboundCache
+}
+
+// reboundCache keeps the Rebind of each query text the Store has run, so
+// that the dialect's placeholders are rewritten once per text rather than
+// on every statement. Beyond maxRebound texts (those built at run time: IN
+// lists, SCIM filters) the rewriting happens on each use, as without it.
+type reboundCache struct {
+	m sync.Map // query text -> rebound text
+	n atomic.Int64
+}
+
+const maxRebound = 1024
+
+// rebind is s.d.Rebind(query) through the cache.
+func (s *Store) rebind(query string) string {
+	if !s.d.NumberedPlaceholders {
+		return query
+	}
+	if r, ok := s.rebound.m.Load(query); ok {
+		return r.(string)
+	}
+	r := s.d.Rebind(query)
+	if s.rebound.n.Load() < maxRebound {
+		if _, loaded := s.rebound.m.LoadOrStore(query, r); !loaded {
+			s.rebound.n.Add(1)
+		}
+	}
+	return r
 }
 
 // The Store offers the core and every capability, on itself and on the
@@ -276,7 +307,7 @@ func (h *handle) exec(ctx context.Context, query string, args ...any) (sql.Resul
 		return nil, err
 	}
 	defer g.leave()
-	return q.ExecContext(ctx, h.s.d.Rebind(query), args...)
+	return q.ExecContext(ctx, h.s.rebind(query), args...)
 }
 
 // query runs query; outside a transaction the gate is passed while the
@@ -287,7 +318,7 @@ func (h *handle) query(ctx context.Context, query string, args ...any) (*sql.Row
 		return nil, err
 	}
 	defer g.leave()
-	return q.QueryContext(ctx, h.s.d.Rebind(query), args...)
+	return q.QueryContext(ctx, h.s.rebind(query), args...)
 }
 
 // queryRow runs query; outside a transaction the gate is held until the
@@ -297,7 +328,7 @@ func (h *handle) queryRow(ctx context.Context, query string, args ...any) row {
 	if err := g.enter(ctx); err != nil {
 		return row{err: err}
 	}
-	return row{row: q.QueryRowContext(ctx, h.s.d.Rebind(query), args...), g: g}
+	return row{row: q.QueryRowContext(ctx, h.s.rebind(query), args...), g: g}
 }
 
 // row is the result of queryRow: scan it exactly once.
