@@ -231,6 +231,12 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 	} else if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", "1")
 	}
+	if status == http.StatusServiceUnavailable {
+		// The server is shedding load: closing the connection also frees
+		// what it holds on the server (a goroutine and its buffers) while
+		// the client waits to retry.
+		h.Set("Connection", "close")
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache") // an error can carry a secret (MFA_REQUIRED's preauth_token)

@@ -163,6 +163,11 @@ func TestHashPoolFullOverHTTP(t *testing.T) {
 			t.Errorf("%s with the hash pool full: %d %s Retry-After %q; want 503 SERVICE_UNAVAILABLE, Retry-After 2",
 				name, w.Code, w.Body.String(), w.Header().Get("Retry-After"))
 		}
+		// The refused client's connection is closed: while it waits to
+		// retry, the server holds nothing for it.
+		if got := w.Header().Get("Connection"); got != "close" {
+			t.Errorf("%s with the hash pool full: Connection %q; want close", name, got)
+		}
 	}
 	// Nothing was counted as a failed sign-in, nothing changed.
 	for _, key := range []string{lockoutkey.Account(u.Email), lockoutkey.Address(u.Email, "192.0.2.1")} {
