@@ -1,6 +1,6 @@
 //go:build ignore
 
-// gen builds common.txt.gz from a frequency-ordered password list, one
+// gen builds common.txt from a frequency-ordered password list, one
 // password a line, most frequent first:
 //
 //	go run gen.go -in 10-million-password-list-top-1000000.txt
@@ -12,13 +12,11 @@
 // order, carriage returns and blank lines dropped, lines that are not
 // valid UTF-8 skipped, and each line folded (NFKC, then lower case, as
 // the root package folds passwords before a lookup); the first -n distinct folded entries are kept, sorted bytewise,
-// one a line, and gzipped.
+// one a line.
 package main
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"flag"
 	"log"
 	"os"
@@ -31,7 +29,7 @@ import (
 
 func main() {
 	in := flag.String("in", "", "frequency-ordered password list")
-	out := flag.String("out", "common.txt.gz", "output")
+	out := flag.String("out", "common.txt", "output")
 	n := flag.Int("n", 100000, "number of distinct entries to keep")
 	flag.Parse()
 	f, err := os.Open(*in)
@@ -59,14 +57,9 @@ func main() {
 		log.Fatalf("only %d distinct entries in %s", len(keep), *in)
 	}
 	slices.Sort(keep)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write([]byte(strings.Join(keep, "\n") + "\n"))
-	if err := zw.Close(); err != nil {
+	data := strings.Join(keep, "\n") + "\n"
+	if err := os.WriteFile(*out, []byte(data), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("%d entries, %d bytes", len(keep), buf.Len())
+	log.Printf("%d entries, %d bytes", len(keep), len(data))
 }

@@ -3,77 +3,58 @@
 // "ten million passwords" corpus (2015, released into the public domain),
 // as ordered by frequency in the SecLists collection (MIT licence), after
 // NFKC normalisation and lower-casing (see gen.go, which builds
-// common.txt.gz). Callers fold a password the same way before a lookup.
+// common.txt). Callers fold a password the same way before a lookup.
 //
-// The list is embedded compressed (about 260 KB) and decompressed on first
-// use into one sorted string and an index of entry offsets (about 1.2 MB of
-// heap, see TestListSizeAndMemory); a lookup is a binary search without
-// allocation.
+// The list is embedded as is (about 780 KB of the executable's read-only
+// data, one entry a line, sorted bytewise) and searched in place: it takes
+// no heap, and only the pages a lookup reads become resident, which the
+// operating system can drop again (decompressing it, as this package once
+// did, kept 1.2 MB of heap for the life of the process). A lookup is a
+// binary search over the lines, without allocation.
 package pwlist
 
 import (
-	"bytes"
-	"compress/gzip"
-	_ "embed" // the compressed list
-	"io"
-	"sort"
+	_ "embed" // the list
 	"strings"
 	"sync"
 )
 
-//go:embed common.txt.gz
-var compressed []byte
+// list is the sorted entries, each followed by '\n'.
+//
+//go:embed common.txt
+var list string
 
-var (
-	once   sync.Once
-	blob   string   // the sorted entries, each followed by '\n'
-	starts []uint32 // offset of each entry in blob, plus len(blob) at the end
-)
-
-// load decompresses the embedded list once.
-func load() {
-	zr, err := gzip.NewReader(bytes.NewReader(compressed))
-	if err != nil {
-		panic("pwlist: embedded list is corrupt: " + err.Error())
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		panic("pwlist: embedded list is corrupt: " + err.Error())
-	}
-	blob = string(raw)
-	starts = make([]uint32, 0, bytes.Count(raw, []byte{'\n'})+1)
-	for i := 0; i < len(blob); {
-		starts = append(starts, uint32(i))
-		j := strings.IndexByte(blob[i:], '\n')
-		if j < 0 {
-			panic("pwlist: embedded list does not end with a newline")
-		}
-		i += j + 1
-	}
-	starts = append(starts, uint32(len(blob)))
-}
-
-// entry returns entry i (without its newline).
-func entry(i int) string { return blob[starts[i] : starts[i+1]-1] }
+var count = sync.OnceValue(func() int { return strings.Count(list, "\n") })
 
 // Contains reports whether folded (a password in NFKC, then lower case) is
 // on the list.
 func Contains(folded string) bool {
-	f := folded
-	n := Len()
-	i := sort.Search(n, func(i int) bool { return entry(i) >= f })
-	return i < n && entry(i) == f
+	// list[lo:hi] is a run of whole lines that holds folded if list does.
+	lo, hi := 0, len(list)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		s := lo + strings.LastIndexByte(list[lo:mid], '\n') + 1 // the line holding mid
+		e := s + strings.IndexByte(list[s:hi], '\n')
+		switch c := strings.Compare(list[s:e], folded); {
+		case c == 0:
+			return true
+		case c < 0:
+			lo = e + 1
+		default:
+			hi = s
+		}
+	}
+	return false
 }
 
 // Len is the number of entries.
-func Len() int {
-	once.Do(load)
-	return len(starts) - 1
-}
+func Len() int { return count() }
 
 // All calls fn with every entry, in sorted order (for tests and tools).
 func All(fn func(string)) {
-	for i := range Len() {
-		fn(entry(i))
+	for rest := list; rest != ""; {
+		e, r, _ := strings.Cut(rest, "\n")
+		fn(e)
+		rest = r
 	}
 }

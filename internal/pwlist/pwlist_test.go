@@ -1,36 +1,51 @@
 package pwlist
 
 import (
-	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
-// heldBytes is the heap the loaded list holds: the entries and the index.
-func heldBytes() int { return len(blob) + 4*cap(starts) }
-
-// TestListSizeAndMemory: the embedded list loads to at least 100,000
-// entries and holds less than 2 MB of heap once loaded.
-func TestListSizeAndMemory(t *testing.T) {
+// TestListSizeAndOrder: the embedded list holds at least 100,000 entries,
+// sorted bytewise without repeats or empty lines, as the binary search
+// needs.
+func TestListSizeAndOrder(t *testing.T) {
 	if n := Len(); n < 100000 {
 		t.Fatalf("Len() = %d; want >= 100000", n)
 	}
-	if b := heldBytes(); b > 2<<20 {
-		t.Errorf("the loaded list holds %d bytes; want < 2 MiB", b)
+	var all []string
+	All(func(e string) { all = append(all, e) })
+	if len(all) != Len() {
+		t.Fatalf("All gave %d entries, Len %d", len(all), Len())
 	}
-	t.Logf("%d entries, %d bytes compressed, %d bytes of heap", Len(), len(compressed), heldBytes())
+	for i, e := range all {
+		if e == "" || i > 0 && all[i-1] >= e {
+			t.Fatalf("entry %d %q after %q: not strictly sorted or empty", i, e, all[max(i-1, 0)])
+		}
+	}
+	if !strings.HasSuffix(list, "\n") {
+		t.Error("the list does not end with a newline")
+	}
 }
 
-// BenchmarkLoad measures decompressing and indexing the list, and reports
-// the heap it keeps (held-bytes, measured by the runtime after a GC).
-func BenchmarkLoad(b *testing.B) {
-	var before, after runtime.MemStats
-	for b.Loop() {
-		blob, starts = "", nil
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		load()
-		runtime.GC()
-		runtime.ReadMemStats(&after)
+// TestContains: every entry is found, the first and last included; what
+// lies between or around entries (prefixes, extensions) is not; a lookup
+// allocates nothing.
+func TestContains(t *testing.T) {
+	var all []string
+	All(func(e string) { all = append(all, e) })
+	for _, e := range all {
+		if !Contains(e) {
+			t.Fatalf("entry %q not found", e)
+		}
 	}
-	b.ReportMetric(float64(after.HeapAlloc)-float64(before.HeapAlloc), "held-bytes")
+	for _, s := range []string{"", "\x00", all[0][:len(all[0])-1], all[0] + "\x00", all[len(all)-1] + "~",
+		"\xff\xff", "unusual tapir meadow", all[len(all)/2] + "\n" + all[len(all)/2+1]} {
+		if _, found := slices.BinarySearch(all, s); found != Contains(s) {
+			t.Errorf("Contains(%q) = %v; want %v", s, Contains(s), found)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Contains("password123") }); n != 0 {
+		t.Errorf("a lookup allocates %.0f times; want 0", n)
+	}
 }
