@@ -252,6 +252,14 @@ func (a *Authos) checkPassword(ctx context.Context, email, password, clientIP st
 	if len(email) > 254 || len(password) > 4*a.cfg.Password.MaxLength {
 		return User{}, NewError(CodeInvalidCredentials, "Invalid email or password")
 	}
+	// A login the hash pool would refuse is refused before the store is
+	// read: under a flood, the refused requests cost no queries and hold
+	// nothing while others hash (the refusal does not depend on the account).
+	if h, ok := a.hasher.(nfkcHasher); ok {
+		if err := h.refusesNow(); err != nil {
+			return User{}, err
+		}
+	}
 	now := a.now()
 	gate, err := a.openGate(ctx, email, clientIP)
 	if err != nil {

@@ -210,6 +210,51 @@ func TestHashPoolFullOverHTTP(t *testing.T) {
 	}
 }
 
+// lookupCounter counts the account lookups by email of the store it wraps.
+type lookupCounter struct {
+	store.Storage
+	n atomic.Int64
+}
+
+func (c *lookupCounter) GetUserByEmail(ctx context.Context, email string) (store.User, error) {
+	c.n.Add(1)
+	return c.Storage.GetUserByEmail(ctx, email)
+}
+
+// TestLoginRefusedBeforeStoreReads: with the hash pool full, a login is
+// refused with SERVICE_UNAVAILABLE before the account is looked up (a flood
+// of refused logins costs the store nothing); once a worker is free, the
+// same login looks the account up and succeeds.
+func TestLoginRefusedBeforeStoreReads(t *testing.T) {
+	h, err := NewArgon2idPool(Argon2Params{}, HashPool{Workers: 1, Queue: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := newTestAuthos(t, func(c *Config) { c.Hasher, c.RateLimits.Disabled, c.AutoApproveOrgs = h, true, true })
+	ctx := context.Background()
+	const pw = "correct horse battery"
+	u := verifiedUser(t, a, "ada@example.com", pw)
+	lc := &lookupCounter{Storage: a.st}
+	a.st = lc
+	if err := h.pool.acquire(ctx); err != nil { // the only worker is busy
+		t.Fatal(err)
+	}
+	_, err = a.Login(ctx, LoginInput{Email: u.Email, Password: pw})
+	if e := (*Error)(nil); !errors.As(err, &e) || e.Code != CodeServiceUnavailable || e.RetryAfter <= 0 {
+		t.Errorf("login with the hash pool full: %v; want SERVICE_UNAVAILABLE with a Retry-After", err)
+	}
+	if n := lc.n.Load(); n != 0 {
+		t.Errorf("the refused login looked the account up %d times; want none", n)
+	}
+	h.pool.release()
+	if _, err := a.Login(ctx, LoginInput{Email: u.Email, Password: pw}); err != nil {
+		t.Fatalf("login with a free worker: %v", err)
+	}
+	if lc.n.Load() == 0 {
+		t.Error("the admitted login did not look the account up")
+	}
+}
+
 // hashCounter counts every Hash and Verify of the hasher it wraps.
 type hashCounter struct {
 	PasswordHasher

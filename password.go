@@ -199,6 +199,12 @@ func (p *hashPool) reclaim(mem uint64) {
 // release frees the worker taken by acquire.
 func (p *hashPool) release() { <-p.slots }
 
+// full reports whether acquire, called now, would be refused at once:
+// every worker busy and the queue full. Nothing is reserved.
+func (p *hashPool) full() bool {
+	return len(p.slots) == cap(p.slots) && p.waiting.Load() >= p.queue
+}
+
 var errHashQueueFull = errors.New("password hashing queue is full")
 
 // busy is the refusal of a request the pool cannot take.
@@ -219,6 +225,15 @@ func (h *Argon2id) Hash(ctx context.Context, password string) (string, error) {
 	salt := randx.Bytes(p.SaltLen)
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return encodePHC(phcHash{memory: p.Memory, time: p.Time, threads: p.Threads, salt: salt, key: key}), nil
+}
+
+// refusesNow is the refusal a hash asked for now would get, without
+// reserving anything: SERVICE_UNAVAILABLE when the pool is full, else nil.
+func (h *Argon2id) refusesNow() error {
+	if h.pool.full() {
+		return h.pool.busy(errHashQueueFull)
+	}
+	return nil
 }
 
 // Verify implements PasswordHasher.
@@ -311,6 +326,15 @@ type nfkcHasher struct{ inner PasswordHasher }
 // Hash implements PasswordHasher.
 func (h nfkcHasher) Hash(ctx context.Context, password string) (string, error) {
 	return h.inner.Hash(ctx, norm.NFKC.String(password))
+}
+
+// refusesNow asks the configured hasher, when it is a bounded pool (see
+// Argon2id.refusesNow), whether it would refuse a hash now; nil otherwise.
+func (h nfkcHasher) refusesNow() error {
+	if p, ok := h.inner.(interface{ refusesNow() error }); ok {
+		return p.refusesNow()
+	}
+	return nil
 }
 
 // Verify implements PasswordHasher.
