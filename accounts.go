@@ -216,7 +216,8 @@ type LoginInput struct {
 // INVALID_CREDENTIALS (the same answer, after the same hashing work, for an
 // unknown email), ACCOUNT_LOCKED (with retry_after while it is temporary),
 // EMAIL_NOT_VERIFIED, MFA_REQUIRED, RATE_LIMIT_EXCEEDED,
-// ORGANIZATION_NOT_ACTIVE.
+// ORGANIZATION_NOT_ACTIVE; SERVICE_UNAVAILABLE with Retry-After when the
+// Argon2id pool is full (see HashPool), answered before the store is read.
 func (a *Authos) Login(ctx context.Context, in LoginInput) (*TokenResponse, error) {
 	if in.ClientIP == "" {
 		in.ClientIP = clientIPFrom(ctx)
