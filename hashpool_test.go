@@ -204,9 +204,9 @@ func TestHashPoolFullOverHTTP(t *testing.T) {
 	w := httptest.NewRecorder()
 	handler.ServeHTTP(w, r)
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "2" ||
-		!strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
-		t.Errorf("hosted sign-in with the hash pool full: %d, Retry-After %q, %s; want a 503 page with Retry-After 2",
-			w.Code, w.Header().Get("Retry-After"), w.Header().Get("Content-Type"))
+		!strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") || w.Header().Get("Connection") != "close" {
+		t.Errorf("hosted sign-in with the hash pool full: %d, Retry-After %q, %s, Connection %q; want a 503 page with Retry-After 2 that closes the connection",
+			w.Code, w.Header().Get("Retry-After"), w.Header().Get("Content-Type"), w.Header().Get("Connection"))
 	}
 }
 

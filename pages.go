@@ -256,6 +256,9 @@ func (p *accountPages) renderError(w http.ResponseWriter, r *http.Request, tmpl 
 	} else if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Connection", "close") // as writeError: shedding load
+	}
 	d.Error = localMessage(d.Lang, e)
 	if e.Code == CodeInvalidToken {
 		d.Hint = d.T("page.link.hint")
