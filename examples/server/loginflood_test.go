@@ -102,7 +102,7 @@ func TestLoginFloodIsBounded(t *testing.T) {
 	st := procStatus(t, p.cmd.Process.Pid)
 	// VmHWM is the peak of all the process's resident pages: what it
 	// allocated (anonymous memory) and the pages of its executable (code and
-	// read-only data) mapped from the file, about 20 MiB of a 62 MB binary
+	// read-only data) mapped from the file, about 13 MiB of a 62 MB binary
 	// here. The bound holds for the total. The split is only logged:
 	// RssFile is read at the end, not at the peak, so VmHWM - RssFile -
 	// RssShmem merely approximates the anonymous part of the peak.
