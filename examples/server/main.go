@@ -110,7 +110,6 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	dropStartupPages() // setup is done: what start-up alone touched need not stay resident
 	logger.Info("authos server listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
 		"database", cfg.Database.String())
 	served := make(chan error, 1)
