@@ -47,6 +47,9 @@ var Dialect = sqlstore.Dialect{
 	// Serializable makes the driver issue BEGIN IMMEDIATE whatever the DSN.
 	TxIsolation: sql.LevelSerializable,
 	OpIsolation: sql.LevelSerializable,
+	// The driver checks its context's Err while a statement runs and
+	// while it waits for a lock; it never waits on Done.
+	PollsContext: true,
 }
 
 // Store is the SQLite backend. Every store operation is promoted from the

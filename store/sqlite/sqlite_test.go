@@ -359,6 +359,33 @@ func TestReadYourWrites(t *testing.T) {
 	}
 }
 
+// TestReadWithEndedContextFails: a single-row read whose context has ended
+// fails with the context's error, as database/sql answers, though such
+// reads hand database/sql their context without its Done channel; a live
+// context still reads.
+func TestReadWithEndedContextFails(t *testing.T) {
+	s := newStore(t)
+	if err := s.CreateUser(t.Context(), store.User{ID: "u1", Email: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	if _, err := s.GetUser(ctx, "u1"); err != nil {
+		t.Fatalf("live context: %v", err)
+	}
+	cancel()
+	for range 20 { // the gate picks at random between room and the ended context
+		if _, err := s.GetUser(ctx, "u1"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("ended context: err = %v; want context.Canceled", err)
+		}
+	}
+	dctx, dcancel := context.WithTimeout(t.Context(), time.Nanosecond)
+	defer dcancel()
+	<-dctx.Done()
+	if _, err := s.GetUser(dctx, "u1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("past deadline: err = %v; want context.DeadlineExceeded", err)
+	}
+}
+
 // TestStatementsPreparedOncePerConnection: once every connection has seen
 // the statements of a rotation, further rotations prepare nothing.
 func TestStatementsPreparedOncePerConnection(t *testing.T) {

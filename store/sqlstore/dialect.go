@@ -48,6 +48,16 @@ type Dialect struct {
 	// transaction to serialise concurrent migrators (for example
 	// SELECT pg_advisory_xact_lock(...)). It takes no arguments.
 	MigrationLock string
+
+	// PollsContext reports that the driver notices the end of a query's
+	// context by polling its Err and never waits on its Done channel (the
+	// SQLite driver checks Err between steps of its virtual machine and
+	// while it waits for a lock). Reads outside transactions then hand
+	// database/sql the context without its Done channel, which spares the
+	// goroutine database/sql starts for each query to watch that channel;
+	// a cancelled read still stops, through the driver's check. Leave it
+	// unset for a driver that cancels through Done (PostgreSQL's).
+	PollsContext bool
 }
 
 // Rebind rewrites the ? placeholders of query for the dialect. Question marks

@@ -328,8 +328,31 @@ func (h *handle) queryRow(ctx context.Context, query string, args ...any) row {
 	if err := g.enter(ctx); err != nil {
 		return row{err: err}
 	}
-	return row{row: q.QueryRowContext(ctx, h.s.rebind(query), args...), g: g}
+	qctx := ctx
+	if g != nil && h.s.d.PollsContext && ctx.Done() != nil {
+		if err := ctx.Err(); err != nil { // as database/sql would answer
+			g.leave()
+			return row{err: err}
+		}
+		qctx = polledCtx{ctx}
+	}
+	return row{row: q.QueryRowContext(qctx, h.s.rebind(query), args...), g: g}
 }
+
+// polledCtx is what queryRow hands database/sql, for a gated single-row
+// read on a driver that polls its context (Dialect.PollsContext), in place
+// of ctx: database/sql watches the Done channel of every query's rows from
+// a goroutine of its own, started and stopped per query, and such a driver
+// notices the end of ctx without it (the statement stops with an interrupt
+// error). The caller waited for its gate with ctx itself; the gate admits
+// as many callers as the handle has connections, so the wait for a
+// connection inside database/sql, which no longer ends with ctx, is at
+// most for the rows another read still holds open. Its Err, Deadline and
+// values are those of the context it wraps.
+type polledCtx struct{ context.Context }
+
+// Done returns nil: the driver polls Err instead.
+func (polledCtx) Done() <-chan struct{} { return nil }
 
 // row is the result of queryRow: scan it exactly once.
 type row struct {
