@@ -87,7 +87,9 @@ func HandleJSON[In, Out any](a *Authos, status int, fn func(r *http.Request, p *
 	return func(w http.ResponseWriter, r *http.Request) {
 		// An absent body is the zero In (optional bodies such as {reason});
 		// the method then reports missing required fields itself.
-		r = r.WithContext(WithClientIP(r.Context(), a.ClientIP(r)))
+		if rc, ok := r.Context().Value(clientIPKey{}).(*requestCtx); !ok || rc.a != a { // else Handler's context has it
+			r = r.WithContext(WithClientIP(r.Context(), a.ClientIP(r)))
+		}
 		var in In
 		if _, empty := any(in).(struct{}); !empty && r.ContentLength != 0 && !a.decode(w, r, &in) {
 			return

@@ -3,6 +3,7 @@ package authos
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/authos/authos/internal/i18n"
 )
@@ -22,8 +23,11 @@ func WithLanguage(ctx context.Context, lang string) context.Context {
 
 // language is the catalog language of ctx, else Config.DefaultLanguage.
 func (a *Authos) language(ctx context.Context) string {
-	if lang, ok := ctx.Value(languageKey{}).(string); ok {
-		return lang
+	switch v := ctx.Value(languageKey{}).(type) {
+	case string:
+		return v
+	case *requestCtx:
+		return v.a.negotiate(v.acceptLanguage)
 	}
 	return a.cfg.DefaultLanguage
 }
@@ -31,15 +35,48 @@ func (a *Authos) language(ctx context.Context) string {
 // requestLanguage is the catalog language for r: its Accept-Language, else
 // Config.DefaultLanguage.
 func (a *Authos) requestLanguage(r *http.Request) string {
-	return i18n.Negotiate(r.Header.Get("Accept-Language"), a.cfg.DefaultLanguage)
+	return a.negotiate(r.Header.Get("Accept-Language"))
 }
 
-// withRequestLanguage puts the request's language in its context, so that
-// the emails a request causes are written in it.
-func (a *Authos) withRequestLanguage(next http.Handler) http.Handler {
+// negotiate is the catalog language for an Accept-Language value, else
+// Config.DefaultLanguage.
+func (a *Authos) negotiate(acceptLanguage string) string {
+	return i18n.Negotiate(acceptLanguage, a.cfg.DefaultLanguage)
+}
+
+// withRequestContext gives each request the context that carries its
+// language, so that the emails a request causes are written in it, and its
+// client address (clientIPFrom), for throttling.
+func (a *Authos) withRequestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), languageKey{}, a.requestLanguage(r))))
+		ctx := &requestCtx{Context: r.Context(), a: a, acceptLanguage: r.Header.Get("Accept-Language"),
+			remoteAddr: r.RemoteAddr, forwardedFor: slices.Clone(r.Header.Values("X-Forwarded-For"))}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// requestCtx is the context of a request Handler serves. It answers the
+// request's language (languageKey) and client address (clientIPKey) from
+// the request's headers when asked, rather than working both out, and
+// putting each in a context of its own, for every request: most requests
+// need neither. What it holds is copied from the request, so that it reads
+// the same from any goroutine.
+type requestCtx struct {
+	context.Context
+	a              *Authos
+	acceptLanguage string
+	remoteAddr     string
+	forwardedFor   []string
+}
+
+// Value answers languageKey and clientIPKey with c itself (see language
+// and clientIPFrom), and every other key from the request's context.
+func (c *requestCtx) Value(key any) any {
+	switch key.(type) {
+	case languageKey, clientIPKey:
+		return c
+	}
+	return c.Context.Value(key)
 }
 
 // localMessage is e's public message in lang (the English one when lang

@@ -122,10 +122,16 @@ func WithClientIP(ctx context.Context, ip string) context.Context {
 	return context.WithValue(ctx, clientIPKey{}, ip)
 }
 
-// clientIPFrom returns the client address set with WithClientIP, or "".
+// clientIPFrom returns the client address set with WithClientIP, else the
+// one of the request Handler is serving, or "".
 func clientIPFrom(ctx context.Context) string {
-	ip, _ := ctx.Value(clientIPKey{}).(string)
-	return ip
+	switch v := ctx.Value(clientIPKey{}).(type) {
+	case string:
+		return v
+	case *requestCtx:
+		return clientIP(v.remoteAddr, v.forwardedFor, v.a.cfg.TrustedProxies)
+	}
+	return ""
 }
 
 // Reauthenticate confirms, before a sensitive change (password, second

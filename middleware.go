@@ -306,13 +306,15 @@ func maxTime(x, y time.Time) time.Time {
 // peer is a trusted proxy, the right-most X-Forwarded-For entry that is not
 // itself a trusted proxy.
 func (a *Authos) ClientIP(r *http.Request) string {
-	return clientIP(r, a.cfg.TrustedProxies)
+	return clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.cfg.TrustedProxies)
 }
 
-func clientIP(r *http.Request, trusted []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientIP is the client address of a request from remoteAddr with the
+// X-Forwarded-For header values forwardedFor (see Authos.ClientIP).
+func clientIP(remoteAddr string, forwardedFor []string, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		host = remoteAddr
 	}
 	peer, err := netip.ParseAddr(host)
 	if err != nil {
@@ -322,7 +324,7 @@ func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	if !isTrusted(peer, trusted) {
 		return peer.String()
 	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	hops := strings.Split(strings.Join(forwardedFor, ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {

@@ -53,7 +53,7 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 		if c.xff != "" {
 			r.Header.Set("X-Forwarded-For", c.xff)
 		}
-		if got := clientIP(r, trusted); got != c.want {
+		if got := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted); got != c.want {
 			t.Errorf("clientIP(%s, XFF %q) = %s; want %s", c.remote, c.xff, got, c.want)
 		}
 	}

@@ -108,7 +108,7 @@ func (a *Authos) Handler() http.Handler {
 		for _, rt := range routes {
 			mux.Handle(rt.Pattern, rt.Handler)
 		}
-		t.served = a.withRequestLanguage(underBase(a.cfg.BasePath, wrapMux(mux, a.log), a.log))
+		t.served = a.withRequestContext(underBase(a.cfg.BasePath, wrapMux(mux, a.log), a.log))
 	})
 	return t.served
 }
