@@ -23,36 +23,48 @@ import (
 // defaultMaxBodyBytes is the request body limit of JSON endpoints.
 const defaultMaxBodyBytes = 64 << 10
 
-// wrapMux turns mux into a handler that answers every error in the JSON
-// envelope: unknown routes (404 NOT_FOUND), known routes with another method
-// (405 METHOD_NOT_ALLOWED with Allow) and recovered panics (500). Domain
-// packages build their Handler with it so every package mounts alike.
-func wrapMux(mux *http.ServeMux, logger *slog.Logger) http.Handler {
+// wrapMux turns the routes that routes registers on a mux into a handler
+// that answers every error in the JSON envelope: unknown routes (404
+// NOT_FOUND), known routes with another method (405 METHOD_NOT_ALLOWED with
+// Allow) and recovered panics (500).
+//
+// The routes are registered twice: on the mux that serves, beside a "/"
+// pattern that catches whatever no route matches, so that a request is
+// routed once, and on a second mux that the catch-all asks which of 404,
+// 405 or a redirect applies.
+func wrapMux(routes func(*http.ServeMux), logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	probe := http.NewServeMux()
+	routes(probe)
+	mux := http.NewServeMux()
+	routes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// No route matched: let the probe tell 404 from 405 and redirects.
+		h, pattern := probe.Handler(r)
+		if pattern != "" { // a redirect the serving mux would have sent
+			h.ServeHTTP(w, r)
+			return
+		}
+		p := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(p, r)
+		switch {
+		case p.status == http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", p.header.Get("Allow"))
+			writeError(w, r, NewError(CodeMethodNotAllowed, "Method "+r.Method+" is not allowed on this route"), logger)
+		case p.status >= 300 && p.status < 400 && p.header.Get("Location") != "":
+			http.Redirect(w, r, p.header.Get("Location"), p.status)
+		default:
+			writeError(w, r, NewError(CodeNotFound, "No such route"), logger)
+		}
+	})
 	return recoverPanics(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkTarget(r.URL); err != nil {
 			writeError(w, r, err, logger)
 			return
 		}
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		// No pattern matched: let the mux tell 404 from 405 and redirects.
-		probe := &headerProbe{header: http.Header{}}
-		h.ServeHTTP(probe, r)
-		switch {
-		case probe.status == http.StatusMethodNotAllowed:
-			w.Header().Set("Allow", probe.header.Get("Allow"))
-			writeError(w, r, NewError(CodeMethodNotAllowed, "Method "+r.Method+" is not allowed on this route"), logger)
-		case probe.status >= 300 && probe.status < 400 && probe.header.Get("Location") != "":
-			http.Redirect(w, r, probe.header.Get("Location"), probe.status)
-		default:
-			writeError(w, r, NewError(CodeNotFound, "No such route"), logger)
-		}
+		mux.ServeHTTP(w, r)
 	}))
 }
 

@@ -149,9 +149,9 @@ func TestParseForm(t *testing.T) {
 // a control character or invalid UTF-8 never reaches a handler.
 func TestWrapMuxRefusesControlCharactersInTarget(t *testing.T) {
 	reached := false
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /orgs/{org}", func(w http.ResponseWriter, r *http.Request) { reached = true })
-	h := wrapMux(mux, nil)
+	h := wrapMux(func(mux *http.ServeMux) {
+		mux.HandleFunc("GET /orgs/{org}", func(w http.ResponseWriter, r *http.Request) { reached = true })
+	}, nil)
 	for _, target := range []string{"/orgs/a%00b", "/orgs/a%01b", "/orgs/a%7Fb", "/orgs/a%C2%85b", "/orgs/a%FFb", "/orgs/a?x=%00", "/orgs/a?%0A=1"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
@@ -167,25 +167,34 @@ func TestWrapMuxRefusesControlCharactersInTarget(t *testing.T) {
 }
 
 func TestWrapMuxEnvelopes(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /thing", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("secret-panic-value") })
-	h := wrapMux(mux, nil)
+	h := wrapMux(func(mux *http.ServeMux) {
+		mux.HandleFunc("POST /thing", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+		mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("secret-panic-value") })
+		mux.HandleFunc("GET /dir/", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	}, nil)
 	cases := []struct {
 		method, path string
 		status       int
 		code         string
+		location     string
 	}{
-		{"POST", "/thing", 204, ""},
-		{"GET", "/nope", 404, "NOT_FOUND"},
-		{"GET", "/thing", 405, "METHOD_NOT_ALLOWED"},
-		{"GET", "/boom", 500, "INTERNAL_SERVER_ERROR"},
+		{"POST", "/thing", 204, "", ""},
+		{"GET", "/dir/x", 204, "", ""},
+		{"GET", "/dir", 307, "", "/dir/"},          // the mux's trailing-slash redirect
+		{"GET", "/a/../nope", 307, "", "/nope"},    // and its clean-path one
+		{"POST", "/a/../thing", 307, "", "/thing"}, //
+		{"GET", "/nope", 404, "NOT_FOUND", ""},
+		{"GET", "/thing", 405, "METHOD_NOT_ALLOWED", ""},
+		{"GET", "/boom", 500, "INTERNAL_SERVER_ERROR", ""},
 	}
 	for _, c := range cases {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
 		if rec.Code != c.status {
 			t.Errorf("%s %s: status %d; want %d", c.method, c.path, rec.Code, c.status)
+		}
+		if loc := rec.Header().Get("Location"); loc != c.location {
+			t.Errorf("%s %s: Location %q; want %q", c.method, c.path, loc, c.location)
 		}
 		if c.code == "" {
 			continue

@@ -104,11 +104,12 @@ func (a *Authos) Handler() http.Handler {
 		t.frozen = true
 		routes := slices.Clone(t.routes)
 		t.mu.Unlock()
-		mux := http.NewServeMux()
-		for _, rt := range routes {
-			mux.Handle(rt.Pattern, rt.Handler)
+		register := func(mux *http.ServeMux) {
+			for _, rt := range routes {
+				mux.Handle(rt.Pattern, rt.Handler)
+			}
 		}
-		t.served = a.withRequestContext(underBase(a.cfg.BasePath, wrapMux(mux, a.log), a.log))
+		t.served = a.withRequestContext(underBase(a.cfg.BasePath, wrapMux(register, a.log), a.log))
 	})
 	return t.served
 }
