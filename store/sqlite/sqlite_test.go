@@ -384,6 +384,9 @@ func TestReadWithEndedContextFails(t *testing.T) {
 	if _, err := s.GetUser(dctx, "u1"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("past deadline: err = %v; want context.DeadlineExceeded", err)
 	}
+	if u, err := s.GetUser(t.Context(), "u1"); err != nil || u.Email != "a@example.com" {
+		t.Fatalf("live context afterwards: %+v, %v", u, err)
+	}
 }
 
 // TestStatementsPreparedOncePerConnection: once every connection has seen

@@ -98,14 +98,29 @@ type sqliteStmt interface {
 	driver.StmtExecContext
 	driver.StmtQueryContext
 	driver.NamedValueChecker
+	ColumnCount() int
 }
 
 // cachedStmt is a statement kept by its connection: Close leaves it
 // prepared (the connection finalises it when it closes).
+//
+// It also keeps the driver's rows of its last query, whose column names
+// and types the driver reads from SQLite on first use (a dozen calls into
+// it and as many allocations per query otherwise), and hands them out
+// again while the statement has the same number of columns. The driver's
+// rows hold no more than the statement, those column facts and a context,
+// which is ctx: the statement's own, pointing at the current query's.
 type cachedStmt struct {
 	stmt sqliteStmt
 	busy bool // rows of it are open
+	ctx  queryCtx
+	rows driver.Rows // of the last query; nil before the first
+	cols int         // the statement's column count when rows were made
 }
+
+// queryCtx is the context the driver's rows of a cachedStmt see: that of
+// the query running, or context.Background between queries.
+type queryCtx struct{ context.Context }
 
 // Close keeps the statement for the next use.
 func (s *cachedStmt) Close() error { return nil }
@@ -130,12 +145,17 @@ func (s *cachedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 
 // QueryContext runs the statement; it stays busy until its rows close.
 func (s *cachedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	r, err := s.stmt.QueryContext(ctx, args)
+	s.ctx.Context = ctx
+	r, err := s.stmt.QueryContext(&s.ctx, args) // binds args
 	if err != nil {
+		s.ctx.Context = context.Background()
 		return nil, err
 	}
+	if n := s.stmt.ColumnCount(); s.rows == nil || n != s.cols {
+		s.rows, s.cols = r, n
+	}
 	s.busy = true
-	return &cachedRows{Rows: r, s: s}, nil
+	return &cachedRows{Rows: s.rows, s: s}, nil
 }
 
 // CheckNamedValue passes the driver's argument conversion through.
@@ -150,6 +170,7 @@ type cachedRows struct {
 // Close resets the statement (the driver does) and frees it.
 func (r *cachedRows) Close() error {
 	err := r.Rows.Close()
+	r.s.ctx.Context = context.Background() // the query's context is not kept
 	r.s.busy = false
 	return err
 }
