@@ -109,20 +109,31 @@ func TestHashPoolDefaults(t *testing.T) {
 	}
 }
 
+// poolPassword is the password of the user poolAuthos makes.
+const poolPassword = "correct horse battery"
+
+// poolAuthos returns an Argon2id hasher with the given pool, an instance
+// hashing with it (rate limits off, organizations approved at once) and a
+// verified user ada@example.com whose password is poolPassword.
+func poolAuthos(t *testing.T, pool HashPool) (*Argon2id, *Authos, User) {
+	t.Helper()
+	h, err := NewArgon2idPool(Argon2Params{}, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := newTestAuthos(t, func(c *Config) { c.Hasher, c.RateLimits.Disabled, c.AutoApproveOrgs = h, true, true })
+	return h, a, verifiedUser(t, a, "ada@example.com", poolPassword)
+}
+
 // TestHashPoolFullOverHTTP: while every worker is busy and the queue is
 // full, each request that needs a password hash (login, sign-up, password
 // change and reset, the hosted sign-in page) is answered at once with 503
 // SERVICE_UNAVAILABLE and Retry-After, and a refused login counts as no
 // failed attempt.
 func TestHashPoolFullOverHTTP(t *testing.T) {
-	h, err := NewArgon2idPool(Argon2Params{}, HashPool{Workers: 1, Queue: -1, RetryAfter: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := newTestAuthos(t, func(c *Config) { c.Hasher, c.RateLimits.Disabled, c.AutoApproveOrgs = h, true, true })
+	h, a, u := poolAuthos(t, HashPool{Workers: 1, Queue: -1, RetryAfter: 2 * time.Second})
 	ctx := context.Background()
-	const pw = "correct horse battery"
-	u := verifiedUser(t, a, "ada@example.com", pw)
+	const pw = poolPassword
 	tr, err := a.Login(ctx, LoginInput{Email: u.Email, Password: pw})
 	if err != nil {
 		t.Fatal(err)
@@ -226,20 +237,15 @@ func (c *lookupCounter) GetUserByEmail(ctx context.Context, email string) (store
 // of refused logins costs the store nothing); once a worker is free, the
 // same login looks the account up and succeeds.
 func TestLoginRefusedBeforeStoreReads(t *testing.T) {
-	h, err := NewArgon2idPool(Argon2Params{}, HashPool{Workers: 1, Queue: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := newTestAuthos(t, func(c *Config) { c.Hasher, c.RateLimits.Disabled, c.AutoApproveOrgs = h, true, true })
+	h, a, u := poolAuthos(t, HashPool{Workers: 1, Queue: -1})
 	ctx := context.Background()
-	const pw = "correct horse battery"
-	u := verifiedUser(t, a, "ada@example.com", pw)
+	const pw = poolPassword
 	lc := &lookupCounter{Storage: a.st}
 	a.st = lc
 	if err := h.pool.acquire(ctx); err != nil { // the only worker is busy
 		t.Fatal(err)
 	}
-	_, err = a.Login(ctx, LoginInput{Email: u.Email, Password: pw})
+	_, err := a.Login(ctx, LoginInput{Email: u.Email, Password: pw})
 	if e := (*Error)(nil); !errors.As(err, &e) || e.Code != CodeServiceUnavailable || e.RetryAfter <= 0 {
 		t.Errorf("login with the hash pool full: %v; want SERVICE_UNAVAILABLE with a Retry-After", err)
 	}
