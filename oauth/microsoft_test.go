@@ -110,33 +110,32 @@ func TestMicrosoftTenantIssuer(t *testing.T) {
 		toMS := location(t, get(t, b, btn))
 		return get(t, b, location(t, get(t, b, toMS.String())).String())
 	}
-	ms.mu.Lock()
-	ms.lie = true
-	ms.mu.Unlock()
-	wantClientError(t, signIn(), "OAUTH_ERROR")
-	if n := h.countUsers("mia@contoso.example"); n != 0 {
-		t.Fatal("an account was made from a token of the wrong tenant")
-	}
-	ms.mu.Lock()
-	ms.lie = false
-	ms.mu.Unlock()
-	for _, iss := range []string{
-		ms.srv.URL + "/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", // another tenant
-		ms.srv.URL + "/common/v2.0",                               // no tenant's
-		"https://login.example.net/" + entraTenant + "/v2.0",      // another authority
-		ms.srv.URL + "/" + entraTenant + "/x/v2.0",
-	} {
+	// fake sets what the fake Entra ID answers: lie, a token claiming
+	// another tenant's issuer; iss, the authorization response's iss.
+	fake := func(lie bool, iss string) {
 		ms.mu.Lock()
-		ms.iss = iss
+		ms.lie, ms.iss = lie, iss
 		ms.mu.Unlock()
+	}
+	tenantIss := ms.srv.URL + "/" + entraTenant + "/v2.0"
+	for _, c := range []struct {
+		lie  bool
+		iss  string
+		what string // the account must not be made from
+	}{
+		{true, "", "a token of the wrong tenant"},
+		{false, ms.srv.URL + "/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", "a response naming another issuer"}, // another tenant
+		{false, ms.srv.URL + "/common/v2.0", "a response naming another issuer"},                               // no tenant's
+		{false, "https://login.example.net/" + entraTenant + "/v2.0", "a response naming another issuer"},      // another authority
+		{false, ms.srv.URL + "/" + entraTenant + "/x/v2.0", "a response naming another issuer"},
+	} {
+		fake(c.lie, c.iss)
 		wantClientError(t, signIn(), "OAUTH_ERROR")
+		if n := h.countUsers("mia@contoso.example"); n != 0 {
+			t.Fatalf("an account was made from %s (iss %q)", c.what, c.iss)
+		}
 	}
-	if n := h.countUsers("mia@contoso.example"); n != 0 {
-		t.Fatal("an account was made from a response naming another issuer")
-	}
-	ms.mu.Lock()
-	ms.iss = ms.srv.URL + "/" + entraTenant + "/v2.0"
-	ms.mu.Unlock()
+	fake(false, tenantIss)
 	if r := signIn(); r.status != http.StatusFound || location(t, r).Query().Get("code") == "" {
 		t.Fatalf("Microsoft sign-in: %d %s", r.status, r.body)
 	}
