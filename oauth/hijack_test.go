@@ -118,6 +118,9 @@ func TestPreAccountHijack(t *testing.T) {
 			t.Fatalf("the victim's reset: %v", err)
 		}
 		evicted("vic2@example.com")
+		if _, err := h.inst.Login(ctx, authos.LoginInput{Email: "vic2@example.com", Password: password}); err != nil {
+			t.Fatalf("the victim's login with the reset password: %v", err)
+		}
 
 		// The victim follows a verification link (the attacker may have
 		// asked for it to be sent), and later the attacker's confirmation.
