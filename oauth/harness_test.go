@@ -241,18 +241,28 @@ func (h *harness) doIn(c *http.Client, method, path, token string, body any) res
 
 func send(t *testing.T, c *http.Client, req *http.Request) result {
 	t.Helper()
-	resp, err := c.Do(req)
+	r, err := trySend(c, req)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return r
+}
+
+// trySend is send returning its error, for goroutines other than the
+// test's (which must not call t.Fatal).
+func trySend(c *http.Client, req *http.Request) (result, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return result{}, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return result{}, err
 	}
 	r := result{status: resp.StatusCode, header: resp.Header, body: string(b)}
 	_ = json.Unmarshal(b, &r.json)
-	return r
+	return r, nil
 }
 
 // wantCode checks an error answer's status and error_code.

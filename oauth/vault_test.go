@@ -39,11 +39,21 @@ func (h *harness) signInIdP(subject, email string) (userID string) {
 
 func (h *harness) vault(clientID, secret, userID string) result {
 	h.t.Helper()
+	r, err := h.tryVault(clientID, secret, userID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+// tryVault is vault returning its error, for goroutines other than the
+// test's (which must not call t.Fatal).
+func (h *harness) tryVault(clientID, secret, userID string) (result, error) {
 	req, _ := http.NewRequest("GET", h.srv.URL+"/api/provider-tokens/acme-sso?user_id="+userID, nil)
 	if clientID != "" {
 		req.SetBasicAuth(clientID, secret)
 	}
-	return send(h.t, http.DefaultClient, req)
+	return trySend(http.DefaultClient, req)
 }
 
 func (h *harness) refreshRequests() int {
@@ -143,8 +153,10 @@ func TestVault(t *testing.T) {
 		tokens := make([]string, 20)
 		for i := range tokens {
 			wg.Go(func() {
-				r := h.vault(h.web.ClientID, h.web.ClientSecret, uid)
-				if r.status == 200 {
+				r, err := h.tryVault(h.web.ClientID, h.web.ClientSecret, uid)
+				if err != nil {
+					t.Errorf("concurrent vault request: %v", err)
+				} else if r.status == 200 {
 					tokens[i], _ = r.json["access_token"].(string)
 				} else {
 					t.Errorf("concurrent vault request: %d %s", r.status, r.body)
@@ -282,7 +294,13 @@ func TestSignInBeatsRunningRefresh(t *testing.T) {
 		}
 		h.mu.Unlock()
 		done := make(chan result)
-		go func() { done <- h.vault(h.web.ClientID, h.web.ClientSecret, uid) }()
+		go func() {
+			r, err := h.tryVault(h.web.ClientID, h.web.ClientSecret, uid)
+			if err != nil {
+				t.Errorf("vault during the race: %v", err)
+			}
+			done <- r
+		}()
 		<-entered // the refresh holds the lease and waits for the provider
 
 		if again := h.signInIdP("idp-rae", "rae@example.com"); again != uid {
