@@ -152,7 +152,7 @@ func (s *Service) handleConfirmPage(w http.ResponseWriter, r *http.Request) {
 	d := s.pageData(r)
 	d.Title = d.T("page.social.confirm.title")
 	d.Message = d.T("page.social.confirm.text", s.a.Config().ProductName, label(provider))
-	d.Form = &confirmForm{Action: "/auth/social/" + provider + "/confirm", Token: token, Button: d.T("page.social.confirm.button")}
+	d.Form = &confirmForm{Token: token, Button: d.T("page.social.confirm.button")}
 	s.render(w, http.StatusOK, d)
 }
 

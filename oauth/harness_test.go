@@ -366,6 +366,8 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 
 var confirmLinkRE = regexp.MustCompile(`https?://\S+/auth/social/[a-z0-9-]+/confirm\?token=\S+`)
 
+var formActionRE = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
+
 // confirmLink is the confirmation link of the newest email to email.
 func (h *harness) confirmLink(email string) string {
 	h.t.Helper()
@@ -390,7 +392,21 @@ func (h *harness) confirm(link string) result {
 		h.t.Fatalf("confirmation page: %d %s", page.status, page.body)
 	}
 	u, _ := url.Parse(link)
-	req, _ := http.NewRequest("POST", h.srv.URL+u.Path, strings.NewReader(url.Values{"token": {u.Query().Get("token")}}.Encode()))
+	// Post where the page's form does (its action resolved against the
+	// page's URL), as a browser would.
+	m := formActionRE.FindStringSubmatch(page.body)
+	if m == nil {
+		h.t.Fatalf("confirmation page without a form action: %s", page.body)
+	}
+	action, err := url.Parse(m[1])
+	if err != nil {
+		h.t.Fatalf("form action %q: %v", m[1], err)
+	}
+	to := u.ResolveReference(action)
+	if to.Path != u.Path {
+		h.t.Fatalf("the form posts to %s; want the page's own path %s", to.Path, u.Path)
+	}
+	req, _ := http.NewRequest("POST", to.String(), strings.NewReader(url.Values{"token": {u.Query().Get("token")}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return send(h.t, b, req)
 }

@@ -22,9 +22,10 @@ type pageData struct {
 	Form       *confirmForm
 }
 
-// confirmForm is the confirmation page's form.
+// confirmForm is the confirmation page's form: it posts to the page's own
+// path (relative "confirm", so that it holds under a BaseURL with a path).
 type confirmForm struct {
-	Action, Token, Button string
+	Token, Button string
 }
 
 // T returns the catalog message key in the page's language.
@@ -33,7 +34,7 @@ func (d *pageData) T(key string, args ...any) string { return i18n.T(d.Lang, key
 const socialContent = `{{with .Message}}<p class="notice" role="status">{{.}}</p>{{end}}
 {{with .Error}}<p class="error" role="alert">{{.}}</p>{{end}}
 {{with .Hint}}<p class="hint">{{.}}</p>{{end}}
-{{with .Form}}<form method="post" action="{{.Action}}"><input type="hidden" name="token" value="{{.Token}}"><button type="submit">{{.Button}}</button></form>{{end}}
+{{with .Form}}<form method="post" action="confirm"><input type="hidden" name="token" value="{{.Token}}"><button type="submit">{{.Button}}</button></form>{{end}}
 `
 
 // pages holds the parsed page and its stylesheet.
