@@ -73,6 +73,13 @@ func errBadConfirmation() error {
 	return authos.NewError(authos.CodeInvalidToken, "This confirmation link is invalid, expired or no longer applies")
 }
 
+// confirmShape reports whether provider and token can name a
+// confirmation: a provider name and a token as queueConfirmation makes
+// (32 random bytes, 43 base64url characters).
+func confirmShape(provider, token string) bool {
+	return len(token) == 43 && nameRE.MatchString(provider)
+}
+
 // Confirm consumes the confirmation link's token of an identity that a
 // provider not vouching for addresses made with its account (see
 // account): the account's address becomes verified and the identity signs
@@ -81,7 +88,7 @@ func errBadConfirmation() error {
 // registered the address meanwhile owns the account, not the provider's
 // identity). INVALID_TOKEN otherwise.
 func (s *Service) Confirm(ctx context.Context, provider, token string) (authos.User, error) {
-	if len(token) != 43 || !nameRE.MatchString(provider) {
+	if !confirmShape(provider, token) {
 		return authos.User{}, errBadConfirmation()
 	}
 	hash := hashx.SHA256Hex(token)
@@ -145,7 +152,7 @@ func (s *Service) Confirm(ctx context.Context, provider, token string) (authos.U
 func (s *Service) handleConfirmPage(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("provider")
 	token := r.URL.Query().Get("token")
-	if len(token) != 43 || !nameRE.MatchString(provider) {
+	if !confirmShape(provider, token) {
 		s.errorPage(w, r, errBadConfirmation())
 		return
 	}
