@@ -167,12 +167,22 @@ func (a *Authos) grantRefreshToken(ctx context.Context, req *TokenRequest) (*Tok
 	// The scope is checked inside the rotation: a refused request leaves the
 	// refresh token as it was.
 	check := func(tx store.Tx, s store.Session) (string, error) {
-		if mine, err := a.issuedTo(ctx, tx, s, req.Client); err != nil {
-			return "", err
-		} else if !mine {
-			return "", NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
+		// issuedTo, with the service grant read once for both the host
+		// client's test and the scope.
+		otherClient := func() error {
+			return NewOAuthError(oauthInvalidGrant, CodeUnauthorized, "The refresh token was issued to another client")
+		}
+		if !a.sameClient(s, req.Client) {
+			return "", otherClient()
 		}
 		t, err := tx.GetToken(ctx, purposeServiceGrant, grantKey(s.ID), a.now())
+		if a.isHostClient(req.Client) {
+			if held, herr := grantHeld(err); herr != nil {
+				return "", herr
+			} else if !held {
+				return "", otherClient()
+			}
+		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			// a family another grant started (device_code): no scope was granted

@@ -88,13 +88,27 @@ func (a *Authos) audienceOf(c ServiceClient) string {
 // grant for its session, so a session without one was never the host
 // client's, and the host client may not refresh, revoke or inspect it.
 func (a *Authos) issuedTo(ctx context.Context, st store.TokenStore, s store.Session, c ServiceClient) (bool, error) {
-	if s.Audience != a.audienceOf(c) || s.ServiceID != c.Service.ID {
+	if !a.sameClient(s, c) {
 		return false, nil
 	}
 	if !a.isHostClient(c) {
 		return true, nil
 	}
 	_, err := st.GetToken(ctx, purposeServiceGrant, grantKey(s.ID), a.now())
+	return grantHeld(err)
+}
+
+// sameClient reports whether the session s has the audience and service
+// of the client c: the first half of issuedTo.
+func (a *Authos) sameClient(s store.Session, c ServiceClient) bool {
+	return s.Audience == a.audienceOf(c) && s.ServiceID == c.Service.ID
+}
+
+// grantHeld sorts out err, that of reading a session's service grant: true
+// when the grant was read, false when there is none (not found, expired or
+// used), else the error. For the host client, a session with a grant is
+// one its code grant started (see issuedTo).
+func grantHeld(err error) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil
