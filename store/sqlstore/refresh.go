@@ -124,9 +124,7 @@ func (h *handle) rotate(ctx context.Context, oldHash string, next store.RefreshT
 }
 
 // sessionUserQuery reads a live session with its user.
-const sessionUserQuery = `SELECT s.id, s.user_id, s.amr, s.audience, s.org_id, s.service_id, s.user_agent, s.ip,
-	s.created_at, s.last_used_at, s.expires_at, s.revoked_at,
-	u.id, u.email, u.name, u.email_verified, u.is_platform_owner, u.disabled, u.created_at, u.updated_at
+var sessionUserQuery = `SELECT ` + qualify("s", sessionCols) + `, ` + qualify("u", userCols) + `
 	FROM authos_sessions s JOIN authos_users u ON u.id = s.user_id
 	WHERE s.id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`
 
