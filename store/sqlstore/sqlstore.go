@@ -100,7 +100,8 @@ func New(db *sql.DB, d Dialect) *Store {
 // it, and lets a pool of read-only connections read beside it (WAL). A read
 // sees every write committed before it started. Callers wait for either
 // handle in arrival order, as many at once as its SetMaxOpenConns allows
-// (set it on both). The Store owns both handles.
+// (set it on both before the call; a handle without the limit admits
+// everyone at once). The Store owns both handles.
 func NewWithReader(db, readDB *sql.DB, d Dialect) *Store {
 	s := &Store{db: db, rdb: readDB, d: d}
 	if readDB != db {
@@ -116,9 +117,14 @@ func NewWithReader(db, readDB *sql.DB, d Dialect) *Store {
 type gate chan struct{}
 
 // newGate returns a gate with room for as many callers as db may have open
-// connections (at least one).
+// connections; nil (everyone admitted) when db's are not limited, since
+// then no caller waits for a connection.
 func newGate(db *sql.DB) gate {
-	return make(gate, max(1, db.Stats().MaxOpenConnections))
+	n := db.Stats().MaxOpenConnections
+	if n <= 0 {
+		return nil
+	}
+	return make(gate, n)
 }
 
 // enter waits for room, or for ctx to end.
