@@ -163,7 +163,10 @@ type harness struct {
 func newHarness(t *testing.T, st store.Storage) *harness {
 	t.Helper()
 	h := &harness{t: t}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { oapitest.Handler(t, h.inst.Handler()).ServeHTTP(w, r) }))
+	// Checked against openapi.yaml; the wrapper is built here, on the
+	// test's goroutine (it may fail t), the instance's handler at each
+	// request (the instance needs the server's URL first).
+	h.srv = httptest.NewServer(oapitest.Handler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.inst.Handler().ServeHTTP(w, r) })))
 	t.Cleanup(h.srv.Close)
 	h.inst = authostest.New(t, func(c *authos.Config) {
 		c.Store, c.BaseURL, c.AutoApproveOrgs = st, h.srv.URL, true

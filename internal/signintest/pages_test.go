@@ -51,12 +51,15 @@ func newPagesHarness(t *testing.T, st store.Storage) *pagesHarness {
 	// The handler is built at the first request, so that a test may
 	// register routes first. Its answers are checked against openapi.yaml,
 	// but for /test-idp, a test's own route (TestSignInMethodSeam).
+	// The openapi.yaml check is built here, on the test's goroutine (it
+	// may fail t).
+	checked := oapitest.Handler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.inst.Handler().ServeHTTP(w, r) }))
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/test-idp" {
 			h.inst.Handler().ServeHTTP(w, r)
 			return
 		}
-		oapitest.Handler(t, h.inst.Handler()).ServeHTTP(w, r)
+		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(h.srv.Close)
 	h.inst = authostest.New(t, func(c *authos.Config) {
