@@ -148,8 +148,16 @@ func TestWriteErrorEnvelope(t *testing.T) {
 	// Load shed on purpose (503 with Retry-After) is not an error line.
 	logs.Reset()
 	shed := &Error{Code: CodeServiceUnavailable, RetryAfter: time.Second, Err: errors.New("password hashing queue is full")}
-	writeErrorAt(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/auth/login", nil), shed, logger, now, "en")
+	rec := httptest.NewRecorder()
+	writeErrorAt(rec, httptest.NewRequest("POST", "/api/auth/login", nil), shed, logger, now, "en")
 	if logs.Len() != 0 {
 		t.Errorf("a 503 with Retry-After was logged at the default level: %s", logs.String())
+	}
+	// Unlogged, it is still the client's 503 with Retry-After, and no cause.
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != 503 || body["error_code"] != "SERVICE_UNAVAILABLE" ||
+		rec.Header().Get("Retry-After") != "1" || strings.Contains(rec.Body.String(), "queue") {
+		t.Errorf("the shed answer: %d, Retry-After %q, %s (%v); want 503 SERVICE_UNAVAILABLE, Retry-After 1, no cause",
+			rec.Code, rec.Header().Get("Retry-After"), rec.Body, err)
 	}
 }
