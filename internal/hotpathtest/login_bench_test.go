@@ -2,7 +2,6 @@ package hotpathtest_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"golang.org/x/crypto/argon2"
@@ -10,7 +9,6 @@ import (
 	"github.com/authos/authos"
 	"github.com/authos/authos/authostest"
 	"github.com/authos/authos/internal/randx"
-	"github.com/authos/authos/store/sqlite"
 )
 
 // newSQLiteAuthos is an instance on a SQLite file store with the default
@@ -19,11 +17,7 @@ import (
 func newSQLiteAuthos(b *testing.B) *authos.Authos {
 	b.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "authos.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = st.Close() })
+	st, _ := benchBackend(b, "sqlite")
 	a, err := authos.New(ctx, authos.Config{Store: st, Keyring: authostest.Keyring(b), BaseURL: "https://id.example.test"})
 	if err != nil {
 		b.Fatal(err)
