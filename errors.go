@@ -191,15 +191,9 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 		logger = slog.Default()
 	}
 	if status >= 500 {
-		attrs := []any{"error_code", string(e.Code)}
-		if r != nil {
-			attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
-		}
-		if e.Err != nil {
-			attrs = append(attrs, "cause", e.Err.Error())
-		}
 		// A refusal with Retry-After sheds load on purpose (the hash pool's
-		// full queue): a flood must not write an error line per request.
+		// full queue): a flood must not write an error line per request,
+		// nor build one that the logger then drops.
 		level, ctx := slog.LevelError, context.Background()
 		if e.RetryAfter > 0 {
 			level = slog.LevelDebug
@@ -207,7 +201,16 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 		if r != nil {
 			ctx = r.Context()
 		}
-		logger.Log(ctx, level, "authos: request failed", attrs...)
+		if logger.Enabled(ctx, level) {
+			attrs := []any{"error_code", string(e.Code)}
+			if r != nil {
+				attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
+			}
+			if e.Err != nil {
+				attrs = append(attrs, "cause", e.Err.Error())
+			}
+			logger.Log(ctx, level, "authos: request failed", attrs...)
+		}
 	}
 	body := make(map[string]any, 3+len(e.Fields))
 	for k, v := range e.Fields {
