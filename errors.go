@@ -182,6 +182,55 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, logger *slog.
 	writeErrorAt(w, r, err, logger, time.Now(), i18n.English)
 }
 
+// logFailure logs the 5xx answer (status) to r with e, under msg; other
+// answers are not logged. A refusal with Retry-After sheds load on purpose
+// (the hash pool's full queue): it is logged at Debug, since a flood must
+// not write an error line per request, and no line is built that the
+// logger then drops.
+func logFailure(logger *slog.Logger, r *http.Request, e *Error, status int, msg string) {
+	if status < 500 {
+		return
+	}
+	level, ctx := slog.LevelError, context.Background()
+	if e.RetryAfter > 0 {
+		level = slog.LevelDebug
+	}
+	if r != nil {
+		ctx = r.Context()
+	}
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []any{"error_code", string(e.Code)}
+	if r != nil {
+		attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
+	}
+	if e.Err != nil {
+		attrs = append(attrs, "cause", e.Err.Error())
+	}
+	logger.Log(ctx, level, msg, attrs...)
+}
+
+// setRetryHeaders sets the Retry-After of the answer (status) with e: its
+// RetryAfter in whole seconds, rounded up, else 1 for 429 and 503. A 503
+// also closes the connection: the server is shedding load, and closing
+// frees what the connection holds on the server (a goroutine and its
+// buffers) while the client waits to retry. It returns the seconds set
+// from e.RetryAfter (0 when it has none).
+func setRetryHeaders(h http.Header, e *Error, status int) int {
+	secs := 0
+	if e.RetryAfter > 0 {
+		secs = int((e.RetryAfter + time.Second - 1) / time.Second)
+		h.Set("Retry-After", strconv.Itoa(secs))
+	} else if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "1")
+	}
+	if status == http.StatusServiceUnavailable {
+		h.Set("Connection", "close")
+	}
+	return secs
+}
+
 // writeErrorAt writes the envelope with the message in the language of
 // r's Accept-Language, else lang.
 func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slog.Logger, now time.Time, lang string) {
@@ -190,28 +239,7 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 	if logger == nil {
 		logger = slog.Default()
 	}
-	if status >= 500 {
-		// A refusal with Retry-After sheds load on purpose (the hash pool's
-		// full queue): a flood must not write an error line per request,
-		// nor build one that the logger then drops.
-		level, ctx := slog.LevelError, context.Background()
-		if e.RetryAfter > 0 {
-			level = slog.LevelDebug
-		}
-		if r != nil {
-			ctx = r.Context()
-		}
-		if logger.Enabled(ctx, level) {
-			attrs := []any{"error_code", string(e.Code)}
-			if r != nil {
-				attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
-			}
-			if e.Err != nil {
-				attrs = append(attrs, "cause", e.Err.Error())
-			}
-			logger.Log(ctx, level, "authos: request failed", attrs...)
-		}
-	}
+	logFailure(logger, r, e, status, "authos: request failed")
 	body := make(map[string]any, 3+len(e.Fields))
 	for k, v := range e.Fields {
 		if !slices.Contains(reservedFields, k) {
@@ -225,20 +253,10 @@ func writeErrorAt(w http.ResponseWriter, r *http.Request, err error, logger *slo
 	body["error_code"] = string(e.Code)
 	body["timestamp"] = now.UTC().Format(time.RFC3339)
 	h := w.Header()
-	if e.RetryAfter > 0 {
-		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
-		h.Set("Retry-After", strconv.Itoa(secs))
+	if secs := setRetryHeaders(h, e, status); e.RetryAfter > 0 {
 		if _, ok := body["retry_after"]; !ok {
 			body["retry_after"] = secs
 		}
-	} else if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "1")
-	}
-	if status == http.StatusServiceUnavailable {
-		// The server is shedding load: closing the connection also frees
-		// what it holds on the server (a goroutine and its buffers) while
-		// the client waits to retry.
-		h.Set("Connection", "close")
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")

@@ -244,21 +244,8 @@ func (p *accountPages) withForm(w http.ResponseWriter, r *http.Request, d *PageD
 func (p *accountPages) renderError(w http.ResponseWriter, r *http.Request, tmpl *template.Template, d *PageData, err error) {
 	e := AsError(err)
 	status := e.Code.HTTPStatus()
-	if status >= 500 {
-		attrs := []any{"error_code", string(e.Code), "method", r.Method, "path", r.URL.Path}
-		if e.Err != nil {
-			attrs = append(attrs, "cause", e.Err.Error())
-		}
-		p.a.log.Error("authos: page request failed", attrs...)
-	}
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", page.RetryAfter(e.RetryAfter))
-	} else if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
-	}
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Connection", "close") // as writeError: shedding load
-	}
+	logFailure(p.a.log, r, e, status, "authos: page request failed")
+	setRetryHeaders(w.Header(), e, status)
 	d.Error = localMessage(d.Lang, e)
 	if e.Code == CodeInvalidToken {
 		d.Hint = d.T("page.link.hint")
