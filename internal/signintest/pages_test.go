@@ -398,6 +398,9 @@ func TestHostedSignInMFA(t *testing.T) {
 				preauth2 = ck.Value
 			}
 		}
+		if preauth2 == "" { // else the refusal below would prove nothing
+			t.Fatal("no authos_mfa cookie for the page's pending login")
+		}
 		if r := postJSON(t, h.srv.URL+"/api/auth/mfa/verify", map[string]string{"preauth_token": preauth2, "code": backup[0]}); r.status != http.StatusUnauthorized || r.body["error_code"] != string(authos.CodeUnauthorized) {
 			t.Fatalf("POST /api/auth/mfa/verify with a page's pending login: %d %v; want 401 UNAUTHORIZED", r.status, r.body)
 		}
