@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +30,7 @@ func TestLoginFloodIsBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
-	if _, err := os.Stat("/proc/self/status"); err != nil {
+	if runtime.GOOS != "linux" { // on Linux, a missing /proc fails the test below rather than skipping it
 		t.Skip("needs /proc/<pid>/status (Linux) to read the peak resident memory")
 	}
 	bin, err := buildServer()
