@@ -177,15 +177,15 @@ func (a *Authos) lookupPreAuth(ctx context.Context, token string) (*PreAuth, err
 
 // pendingLogin decodes a preauth token's login and loads its user.
 func (a *Authos) pendingLogin(ctx context.Context, t store.OneTimeToken) (*PreAuth, error) {
-	var lc LoginContext
-	if err := json.Unmarshal(t.Data, &lc); err != nil {
+	var fp flowPreAuth // the login, and the flow of a hosted page's second step
+	if err := json.Unmarshal(t.Data, &fp); err != nil {
 		return nil, WrapError(CodeInternalServerError, "", err)
 	}
 	u, err := a.st.GetUser(ctx, t.UserID)
 	if err != nil {
 		return nil, preAuthError(err)
 	}
-	return &PreAuth{User: u, Login: lc, Attempts: t.Attempts, ExpiresAt: t.ExpiresAt, HostedPage: flowOfPreAuth(t.Data) != ""}, nil
+	return &PreAuth{User: u, Login: fp.LoginContext, Attempts: t.Attempts, ExpiresAt: t.ExpiresAt, HostedPage: fp.FlowHash != ""}, nil
 }
 
 // failPreAuth is Extension.FailPreAuth: records a wrong second-factor code against the token and
