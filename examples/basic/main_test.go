@@ -45,7 +45,9 @@ func serve(t *testing.T) (base string, stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx) }()
+	var stopped bool
 	stop = func() error {
+		stopped = true
 		cancel()
 		select {
 		case err := <-done:
@@ -55,6 +57,13 @@ func serve(t *testing.T) (base string, stop func() error) {
 			return nil
 		}
 	}
+	// A test that fails before it stops the example still ends it, before
+	// its temporary directories are removed and the log output restored.
+	t.Cleanup(func() {
+		if !stopped {
+			_ = stop()
+		}
+	})
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := listeningRE.FindStringSubmatch(logs.String()); m != nil {
 			return "http://" + m[1], stop
