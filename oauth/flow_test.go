@@ -3,7 +3,6 @@ package oauth_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"testing"
 
@@ -93,6 +92,5 @@ func TestProviderLoginGoAPI(t *testing.T) {
 		if err != nil || res3.Created || res3.User.ID != ada.ID || !res3.User.EmailVerified || res3.Identity.Unconfirmed {
 			t.Fatalf("second sign-in: %+v, %v", res3, err)
 		}
-		_ = http.StatusOK
 	})
 }

@@ -131,8 +131,9 @@ func TestThrowawayDatabaseRemoved(t *testing.T) {
 }
 
 // With AUTHOS_ENCRYPTION_KEY, the database is basic.db in the working
-// directory, kept across restarts: an account made in the first run signs
-// in during the second.
+// directory, kept across restarts: an account made in the first run is
+// known in the second (its login answers EMAIL_NOT_VERIFIED, not
+// INVALID_CREDENTIALS).
 func TestKeptDatabaseWithKey(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	t.Setenv("AUTHOS_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
