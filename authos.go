@@ -27,7 +27,7 @@ type Authos struct {
 	limiter RateLimiter
 
 	keys      keySet
-	parsers   sync.Map // audience -> *jwt.Parser
+	parsers   sync.Map // audience -> *tokenParser
 	revoked   *revocationCache
 	tokens    *tokenCache // verified access tokens; nil when Config.TokenCache.Disabled
 	dummyHash string

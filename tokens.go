@@ -66,11 +66,14 @@ type verifyKey struct {
 
 // keySet holds the signing key and every key that still verifies.
 type keySet struct {
-	mu         sync.RWMutex
-	signer     crypto.Signer
-	signerKID  string
-	signerAlg  string
-	verify     map[string]verifyKey
+	mu        sync.RWMutex
+	signer    crypto.Signer
+	signerKID string
+	signerAlg string
+	verify    map[string]verifyKey
+	// edHeaders maps the encoded header signEdDSA writes for each Ed25519
+	// key of verify (edDSAHeader) to the key, for verifyOwnEdDSA.
+	edHeaders  map[string]ed25519.PublicKey
 	lastReload time.Time
 }
 
@@ -117,6 +120,7 @@ func (a *Authos) loadKeys(ctx context.Context) error {
 func (a *Authos) installKeys(keys []store.SigningKey) error {
 	now := a.now()
 	verify := make(map[string]verifyKey, len(keys))
+	edHeaders := make(map[string]ed25519.PublicKey)
 	var signer crypto.Signer
 	var signerKID, signerAlg string
 	for _, k := range keys { // newest first
@@ -128,6 +132,9 @@ func (a *Authos) installKeys(keys []store.SigningKey) error {
 			return WrapError(CodeEncryptionError, "", fmt.Errorf("signing key %s: %w", k.ID, err))
 		}
 		verify[k.ID] = verifyKey{id: k.ID, alg: k.Algorithm, public: pub, createdAt: k.CreatedAt, retiredAt: k.RetiredAt}
+		if edPub, ok := pub.(ed25519.PublicKey); ok && k.Algorithm == AlgEdDSA && plainKID(k.ID) {
+			edHeaders[edDSAHeader(k.ID)] = edPub
+		}
 		if signer == nil && k.RetiredAt.IsZero() && k.Algorithm == a.cfg.SigningAlgorithm {
 			der, err := a.keyring.Decrypt(k.PrivateKey, signingKeyAAD(k.ID))
 			if err != nil {
@@ -150,6 +157,7 @@ func (a *Authos) installKeys(keys []store.SigningKey) error {
 	a.keys.mu.Lock()
 	a.keys.signer, a.keys.signerKID, a.keys.signerAlg = signer, signerKID, signerAlg
 	a.keys.verify = verify
+	a.keys.edHeaders = edHeaders
 	a.keys.lastReload = now
 	a.keys.mu.Unlock()
 	if a.tokens != nil {
@@ -371,12 +379,23 @@ func (a *Authos) accessPrincipal(ctx context.Context, claims *accessClaims, audi
 
 // parseAccessToken verifies raw as an access token of audience (see
 // parser: an empty audience checks no aud claim) and returns its claims.
+// A token whose header is exactly the one this library writes for an
+// Ed25519 key it holds (see verifyOwnEdDSA) is checked without the jwt
+// package's general parse; every other token goes through it. Both check
+// the claims with the same validator.
 func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*accessClaims, error) {
 	if raw == "" || len(raw) > maxTokenBytes || strings.Count(raw, ".") != 2 {
 		return nil, NewError(CodeJWTError, "Malformed token")
 	}
+	p := a.parser(audience)
 	claims := &accessClaims{}
-	_, err := a.parser(audience).ParseWithClaims(raw, claims, a.tokenKeyfunc(ctx, accessTokenType))
+	own, err := a.keys.verifyOwnEdDSA(raw, claims)
+	switch {
+	case !own:
+		_, err = p.jwt.ParseWithClaims(raw, claims, a.tokenKeyfunc(ctx, accessTokenType))
+	case err == nil:
+		err = p.claims.Validate(claims)
+	}
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, WrapError(CodeTokenExpired, "Access token has expired", err)
@@ -391,6 +410,52 @@ func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*a
 		return nil, WrapError(CodeJWTError, "Invalid token", err)
 	}
 	return claims, nil
+}
+
+// edDSAHeader is the encoded JOSE header this library writes on the access
+// tokens an Ed25519 key with a plainKID id signs (see signEdDSA).
+func edDSAHeader(kid string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","kid":"` + kid + `","typ":"` + typAccessToken + `"}`))
+}
+
+// verifyOwnEdDSA checks raw, a compact JWS with two dots, when its header
+// segment is byte for byte the one signEdDSA writes for an Ed25519 key of
+// the set: such a header names the algorithm (EdDSA, the key's), the typ
+// (at+jwt) and the kid, and nothing else (no crit), so the checks
+// tokenKeyfunc makes of a parsed header all hold. It then verifies the
+// signature over the first two segments with that key and decodes the
+// payload into claims; the claims are not validated. own is false, and
+// nothing checked, for any other header: the caller parses those in full.
+func (ks *keySet) verifyOwnEdDSA(raw string, claims *accessClaims) (own bool, err error) {
+	dot1 := strings.IndexByte(raw, '.')
+	ks.mu.RLock()
+	pub, ok := ks.edHeaders[raw[:dot1]]
+	ks.mu.RUnlock()
+	if !ok {
+		return false, nil
+	}
+	dot2 := dot1 + 1 + strings.IndexByte(raw[dot1+1:], '.')
+	// Strict: signEdDSA writes the canonical encoding, and no other
+	// spelling of the same bytes is taken for it.
+	enc := base64.RawURLEncoding.Strict()
+	var sig [ed25519.SignatureSize]byte
+	if enc.DecodedLen(len(raw)-dot2-1) != len(sig) {
+		return true, jwt.ErrTokenMalformed
+	}
+	if _, err := enc.Decode(sig[:], []byte(raw[dot2+1:])); err != nil {
+		return true, jwt.ErrTokenMalformed
+	}
+	if !ed25519.Verify(pub, []byte(raw[:dot2]), sig[:]) {
+		return true, jwt.ErrTokenSignatureInvalid
+	}
+	payload, err := enc.DecodeString(raw[dot1+1 : dot2])
+	if err != nil {
+		return true, jwt.ErrTokenMalformed
+	}
+	if err := json.Unmarshal(payload, claims); err != nil {
+		return true, jwt.ErrTokenMalformed
+	}
+	return true, nil
 }
 
 // tokenKeyfunc is the jwt.Keyfunc of the tokens this issuer signs, for
@@ -439,15 +504,23 @@ func accessTokenType(typ any) bool {
 	return s == typAccessToken || s == "application/"+typAccessToken
 }
 
+// tokenParser is the jwt package's parser of the access tokens of one
+// audience and the validator of their claims it applies, for the tokens
+// checked without it (verifyOwnEdDSA).
+type tokenParser struct {
+	jwt    *jwt.Parser
+	claims *jwt.Validator
+}
+
 // parser returns the token parser for audience, built once per audience
 // (parsers are immutable and safe for concurrent use), so the middleware's
 // hot path does not rebuild it per request. The empty audience gives the
 // parser that checks no aud claim, for the one caller that checks aud
 // itself (verifyUserInfoToken); VerifyAccessToken never passes it (empty
 // means the management audience there).
-func (a *Authos) parser(audience string) *jwt.Parser {
+func (a *Authos) parser(audience string) *tokenParser {
 	if p, ok := a.parsers.Load(audience); ok {
-		return p.(*jwt.Parser)
+		return p.(*tokenParser)
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}),
@@ -460,7 +533,7 @@ func (a *Authos) parser(audience string) *jwt.Parser {
 	if audience != "" {
 		opts = append(opts, jwt.WithAudience(audience))
 	}
-	p := jwt.NewParser(opts...)
+	p := &tokenParser{jwt: jwt.NewParser(opts...), claims: jwt.NewValidator(opts...)}
 	if len(audience) <= 256 { // audiences come from configuration and registered services
 		a.parsers.Store(audience, p)
 	}

@@ -1,8 +1,11 @@
 package authos
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,3 +49,77 @@ func TestSignEdDSAMatchesJWT(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyOwnEdDSA: a token minted here is checked without the jwt
+// package's parse (its header is the one signEdDSA writes for a held key)
+// and gives the claims that parse gives; a change of any segment, a
+// signature spelled other than canonically, or a header the library does
+// not write, is refused by the same checks or left to the full parse.
+func TestVerifyOwnEdDSA(t *testing.T) {
+	a, clk := newTestAuthos(t, nil)
+	raw, sid := testToken(t, a, "")
+	var fast accessClaims
+	own, err := a.keys.verifyOwnEdDSA(raw, &fast)
+	if !own || err != nil {
+		t.Fatalf("minted token: own %v, %v; want own, no error", own, err)
+	}
+	var full accessClaims
+	if _, err := a.parser("").jwt.ParseWithClaims(raw, &full, a.tokenKeyfunc(context.Background(), accessTokenType)); err != nil {
+		t.Fatal(err)
+	}
+	if fast.SessionID != sid || !reflect.DeepEqual(fast, full) {
+		t.Fatalf("claims differ:\nfast %+v\nfull %+v", fast, full)
+	}
+
+	dot1 := strings.IndexByte(raw, '.')
+	dot2 := strings.LastIndexByte(raw, '.')
+	flip := func(s string, i int) string {
+		c := byte('A')
+		if s[i] == 'A' {
+			c = 'B'
+		}
+		return s[:i] + string(c) + s[i+1:]
+	}
+	// The last signature character carries 4 unused bits: setting one
+	// spells the same signature otherwise.
+	last := strings.IndexByte(base64URL, raw[len(raw)-1])
+	uncanonical := raw[:len(raw)-1] + string(base64URL[last|1])
+	if last&1 == 1 {
+		uncanonical = raw[:len(raw)-1] + string(base64URL[last&^1])
+	}
+	for name, tok := range map[string]string{
+		"payload changed":         flip(raw, dot1+5),
+		"signature changed":       flip(raw, dot2+5),
+		"signature not canonical": uncanonical,
+		"signature short":         raw[:len(raw)-2],
+		"signature long":          raw + "AA",
+	} {
+		var c accessClaims
+		if own, err := a.keys.verifyOwnEdDSA(tok, &c); !own || err == nil {
+			t.Errorf("%s: own %v, %v; want own and an error", name, own, err)
+		}
+		if _, err := a.VerifyAccessToken(context.Background(), tok, ""); !isCode(err, CodeJWTError) {
+			t.Errorf("%s: VerifyAccessToken %v; want JWT_ERROR", name, err)
+		}
+	}
+	// A header with another key, or another typ, is not this library's:
+	// the full parse decides.
+	if own, _ := a.keys.verifyOwnEdDSA(flip(raw, 2)+"", &accessClaims{}); own {
+		t.Error("changed header taken as the library's own")
+	}
+	if own, _ := a.keys.verifyOwnEdDSA(edDSAHeader("unknown-kid")+raw[dot1:], &accessClaims{}); own {
+		t.Error("header of an unknown key taken as the library's own")
+	}
+
+	// The claims are validated as on the full parse: the audience, and exp.
+	if _, err := a.VerifyAccessToken(context.Background(), raw, "client-other"); !isCode(err, CodeJWTError) || AsError(err).Message != audienceMismatch {
+		t.Errorf("other audience: %v; want JWT_ERROR %q", err, audienceMismatch)
+	}
+	clk.Advance(a.cfg.AccessTokenTTL + a.cfg.Leeway + time.Second)
+	a.tokens.clear()
+	if _, err := a.VerifyAccessToken(context.Background(), raw, ""); !isCode(err, CodeTokenExpired) {
+		t.Errorf("expired: %v; want TOKEN_EXPIRED", err)
+	}
+}
+
+const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
