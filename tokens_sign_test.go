@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -109,6 +111,32 @@ func TestVerifyOwnEdDSA(t *testing.T) {
 	}
 	if own, _ := a.keys.verifyOwnEdDSA(edDSAHeader("unknown-kid")+raw[dot1:], &accessClaims{}); own {
 		t.Error("header of an unknown key taken as the library's own")
+	}
+
+	// Payloads the plain decoding does not take (aud as one string, a
+	// date as a numeric string, a fractional date) decode as on the full
+	// parse.
+	a.keys.mu.RLock()
+	kid, priv := a.keys.signerKID, a.keys.signer.(ed25519.PrivateKey)
+	a.keys.mu.RUnlock()
+	now := clk.Now().Unix()
+	for _, payload := range []string{
+		fmt.Sprintf(`{"iss":%q,"sub":"u1","aud":%q,"exp":%d,"iat":%d,"sid":"s1"}`, a.cfg.Issuer, a.cfg.ManagementAudience, now+60, now),
+		fmt.Sprintf(`{"iss":%q,"sub":"u1","aud":[%q],"exp":"%d","iat":%d.75,"sid":"s1"}`, a.cfg.Issuer, a.cfg.ManagementAudience, now+60, now-1),
+		fmt.Sprintf(`{"iss":%q,"sub":"u1","aud":null,"exp":%d.5,"nbf":%d,"sid":"s1","amr":[],"scope":"openid"}`, a.cfg.Issuer, now+60, now),
+	} {
+		input := edDSAHeader(kid) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+		tok := input + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(priv, []byte(input)))
+		var fast, full accessClaims
+		if own, err := a.keys.verifyOwnEdDSA(tok, &fast); !own || err != nil {
+			t.Fatalf("%s: own %v, %v", payload, own, err)
+		}
+		if _, err := a.parser("").jwt.ParseWithClaims(tok, &full, a.tokenKeyfunc(context.Background(), accessTokenType)); err != nil {
+			t.Fatalf("%s: %v", payload, err)
+		}
+		if !reflect.DeepEqual(fast, full) {
+			t.Errorf("%s: claims differ:\nfast %+v\nfull %+v", payload, fast, full)
+		}
 	}
 
 	// The claims are validated as on the full parse: the audience, and exp.
