@@ -446,13 +446,25 @@ func (ks *keySet) verifyOwnEdDSA(raw string, claims *accessClaims) (own bool, er
 	if _, err := enc.Decode(sig[:], []byte(raw[dot2+1:])); err != nil {
 		return true, jwt.ErrTokenMalformed
 	}
-	if !ed25519.Verify(pub, []byte(raw[:dot2]), sig[:]) {
+	// The signing input, then the payload, in a scratch buffer
+	// (digestBufs: raw is at most maxTokenBytes).
+	bp := digestBufs.Get().(*[]byte)
+	defer digestBufs.Put(bp)
+	input := append((*bp)[:0], raw[:dot2]...)
+	if !ed25519.Verify(pub, input, sig[:]) {
 		return true, jwt.ErrTokenSignatureInvalid
 	}
-	payload, err := enc.DecodeString(raw[dot1+1 : dot2])
+	var payload []byte // the buffer's tail when the payload fits there
+	if free := (*bp)[dot2:cap(*bp)]; enc.DecodedLen(dot2-dot1-1) <= len(free) {
+		payload = free
+	} else {
+		payload = make([]byte, enc.DecodedLen(dot2-dot1-1))
+	}
+	n, err := enc.Decode(payload, input[dot1+1:])
 	if err != nil {
 		return true, jwt.ErrTokenMalformed
 	}
+	payload = payload[:n]
 	var w wireClaims
 	if json.Unmarshal(payload, &w) == nil {
 		*claims = w.claims()
