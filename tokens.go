@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"math/big"
 	"net/http"
 	"slices"
@@ -465,61 +464,17 @@ func (ks *keySet) verifyOwnEdDSA(raw string, claims *accessClaims) (own bool, er
 		return true, jwt.ErrTokenMalformed
 	}
 	payload = payload[:n]
-	var w wireClaims
-	if json.Unmarshal(payload, &w) == nil {
-		*claims = w.claims()
+	if decodeOwnClaims(payload, claims) {
 		return true, nil
 	}
-	// A payload the plain types cannot hold (aud as one string, a date
-	// as a numeric string) is decoded as the jwt package would.
+	// Anything else signEdDSA would not write (whitespace, escapes, aud as
+	// one string, a date as a numeric string) is decoded as the jwt
+	// package decodes it.
+	*claims = accessClaims{}
 	if err := json.Unmarshal(payload, claims); err != nil {
 		return true, jwt.ErrTokenMalformed
 	}
 	return true, nil
-}
-
-// wireClaims is accessClaims in plain types, decoded without the jwt
-// package's unmarshalers (each of which decodes its value a second time):
-// aud as the array signEdDSA writes, the dates as JSON numbers.
-type wireClaims struct {
-	Issuer          string   `json:"iss"`
-	Subject         string   `json:"sub"`
-	Audience        []string `json:"aud"`
-	ExpiresAt       *float64 `json:"exp"`
-	NotBefore       *float64 `json:"nbf"`
-	IssuedAt        *float64 `json:"iat"`
-	ID              string   `json:"jti"`
-	SessionID       string   `json:"sid"`
-	Email           string   `json:"email"`
-	AMR             []string `json:"amr"`
-	Org             string   `json:"org"`
-	Service         string   `json:"service"`
-	IsPlatformOwner bool     `json:"is_platform_owner"`
-	Scope           string   `json:"scope"`
-}
-
-// claims is w as the jwt package decodes the same payload.
-func (w *wireClaims) claims() accessClaims {
-	c := accessClaims{
-		RegisteredClaims: jwt.RegisteredClaims{Issuer: w.Issuer, Subject: w.Subject, ID: w.ID,
-			ExpiresAt: numericDate(w.ExpiresAt), NotBefore: numericDate(w.NotBefore), IssuedAt: numericDate(w.IssuedAt)},
-		SessionID: w.SessionID, Email: w.Email, AMR: w.AMR, Org: w.Org, Service: w.Service,
-		IsPlatformOwner: w.IsPlatformOwner, Scope: w.Scope,
-	}
-	if w.Audience != nil {
-		c.Audience = jwt.ClaimStrings(w.Audience)
-	}
-	return c
-}
-
-// numericDate is the jwt.NumericDate the jwt package decodes from the JSON
-// number f (seconds since the epoch, with a fraction), nil for none.
-func numericDate(f *float64) *jwt.NumericDate {
-	if f == nil {
-		return nil
-	}
-	whole, frac := math.Modf(*f)
-	return jwt.NewNumericDate(time.Unix(int64(whole), int64(frac*1e9)))
 }
 
 // tokenKeyfunc is the jwt.Keyfunc of the tokens this issuer signs, for
