@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh: the benchmark pairs of issue 15, each measured against its raw
-# primitive in the same process, in 5 interleaved rounds (every round runs
-# every benchmark once), then the table of median ratios with each target
-# (bench/ratios) and, when benchstat is installed, its summary.
+# primitive in 5 interleaved rounds (every round runs every benchmark once,
+# each in a process of its own, a pair's two back to back, the raw primitive
+# first in every other round so that neither side always runs on the
+# machine's state the other left), then the table of median ratios with
+# each target (bench/ratios) and, when benchstat is installed, its summary.
 # Sets BenchmarkRefresh/postgres against PostgreSQL when AUTHOS_TEST_POSTGRES_URL
 # is set. ROUNDS (default 5) changes the number of rounds. Takes about 2
 # minutes on a 2-core machine.
@@ -12,12 +14,16 @@ ROUNDS=${ROUNDS:-5}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/authos-bench.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 
-# Fast benchmarks run for a fixed time; the two Argon2id ones (about 30 ms
-# each) for a fixed count, so that both do the same number of hashes.
-FAST='^(BenchmarkMiddleware|BenchmarkMiddlewareCached|BenchmarkRawJWTParse|BenchmarkRefresh|BenchmarkRawRotationTx|BenchmarkGetUserHTTP|BenchmarkBareHandlerHTTP)$'
-HASH='^(BenchmarkLogin|BenchmarkRawArgon2id)$'
-WANT=(BenchmarkMiddleware BenchmarkMiddlewareCached BenchmarkRawJWTParse BenchmarkLogin BenchmarkRawArgon2id
-      BenchmarkRefresh BenchmarkRawRotationTx BenchmarkGetUserHTTP BenchmarkBareHandlerHTTP)
+# The pairs, measured benchmark then raw primitive (BenchmarkMiddlewareCached
+# shares BenchmarkMiddleware's primitive and runs after the pair). Fast
+# benchmarks run for a fixed time; the two Argon2id ones (about 30 ms each)
+# for a fixed count, so that both do the same number of hashes.
+PAIRS=("BenchmarkMiddleware BenchmarkRawJWTParse" "BenchmarkMiddlewareCached"
+       "BenchmarkLogin BenchmarkRawArgon2id" "BenchmarkRefresh BenchmarkRawRotationTx"
+       "BenchmarkGetUserHTTP BenchmarkBareHandlerHTTP")
+FASTTIME=${FASTTIME:-1s}
+HASHCOUNT=${HASHCOUNT:-40x}
+WANT=($(printf '%s ' "${PAIRS[@]}"))
 
 # The packages holding the pairs: the root (the middleware pair) and
 # internal/hotpathtest (those on a SQL store, kept out of the root so that
@@ -33,10 +39,25 @@ for p in "${PKGS[@]}"; do
 done
 go build -o "$OUT/ratios" ./bench/ratios
 
-have=$(for bin in "${BINS[@]}"; do "$bin" -test.list '^Benchmark' 2>/dev/null || true; done)
-for b in "${WANT[@]}"; do
-  grep -qx "$b" <<<"$have" || echo "note: $b is not in this tree (yet); its pair is reported MISSING"
+# BIN[name] is the index in BINS of the binary holding benchmark name.
+declare -A BIN
+for i in "${!BINS[@]}"; do
+  for b in $("${BINS[$i]}" -test.list '^Benchmark' 2>/dev/null || true); do BIN[$b]=$i; done
 done
+for b in "${WANT[@]}"; do
+  [ -n "${BIN[$b]:-}" ] || echo "note: $b is not in this tree (yet); its pair is reported MISSING"
+done
+
+# bench NAME runs benchmark NAME once, in its package's directory as go test
+# would, appending its lines to the results.
+bench() {
+  local i=${BIN[$1]:-}
+  [ -n "$i" ] || return 0
+  local t=$FASTTIME
+  case $1 in BenchmarkLogin|BenchmarkRawArgon2id) t=$HASHCOUNT ;; esac
+  (cd "${DIRS[$i]}" && "${BINS[$i]}" -test.run '^$' -test.bench "^$1\$" -test.benchtime "$t" -test.benchmem -test.count 1) \
+    | tee -a "$OUT/bench.txt" | grep '^Benchmark' || true
+}
 if [ -z "${AUTHOS_TEST_POSTGRES_URL:-}" ]; then
   echo "note: AUTHOS_TEST_POSTGRES_URL is not set: the postgres sub-benchmarks skip"
 fi
@@ -44,12 +65,10 @@ fi
 echo "== $ROUNDS rounds on $(nproc) cores ($(go env GOVERSION), $(date -u +%Y-%m-%dT%H:%MZ))"
 for r in $(seq 1 "$ROUNDS"); do
   echo "-- round $r"
-  for i in "${!BINS[@]}"; do
-    # Each binary runs in its package's directory, as go test would.
-    (cd "${DIRS[$i]}" &&
-      "${BINS[$i]}" -test.run '^$' -test.bench "$HASH" -test.benchtime 24x -test.benchmem -test.count 1 &&
-      "${BINS[$i]}" -test.run '^$' -test.bench "$FAST" -test.benchtime 300ms -test.benchmem -test.count 1) \
-      | tee -a "$OUT/bench.txt" | grep '^Benchmark' || true
+  for pair in "${PAIRS[@]}"; do
+    read -r -a names <<<"$pair"
+    if (( r % 2 == 0 && ${#names[@]} == 2 )); then names=("${names[1]}" "${names[0]}"); fi
+    for b in "${names[@]}"; do bench "$b"; done
   done
 done
 
