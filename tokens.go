@@ -418,7 +418,7 @@ func edDSAHeader(kid string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","kid":"` + kid + `","typ":"` + typAccessToken + `"}`))
 }
 
-// verifyOwnEdDSA checks raw, a compact JWS with two dots, when its header
+// verifyOwnEdDSA checks raw, a compact JWS, when its header
 // segment is byte for byte the one signEdDSA writes for an Ed25519 key of
 // the set: such a header names the algorithm (EdDSA, the key's), the typ
 // (at+jwt) and the kid, and nothing else (no crit), so the checks
@@ -428,6 +428,9 @@ func edDSAHeader(kid string) string {
 // nothing checked, for any other header: the caller parses those in full.
 func (ks *keySet) verifyOwnEdDSA(raw string, claims *accessClaims) (own bool, err error) {
 	dot1 := strings.IndexByte(raw, '.')
+	if dot1 < 0 || strings.IndexByte(raw[dot1+1:], '.') < 0 {
+		return false, nil
+	}
 	ks.mu.RLock()
 	pub, ok := ks.edHeaders[raw[:dot1]]
 	ks.mu.RUnlock()

@@ -109,6 +109,11 @@ func TestVerifyOwnEdDSA(t *testing.T) {
 	if own, _ := a.keys.verifyOwnEdDSA(flip(raw, 2)+"", &accessClaims{}); own {
 		t.Error("changed header taken as the library's own")
 	}
+	for _, tok := range []string{"", "no-dots", edDSAHeader(a.keys.signerKID) + ".one-dot"} {
+		if own, _ := a.keys.verifyOwnEdDSA(tok, &accessClaims{}); own {
+			t.Errorf("%q taken as the library's own", tok)
+		}
+	}
 	if own, _ := a.keys.verifyOwnEdDSA(edDSAHeader("unknown-kid")+raw[dot1:], &accessClaims{}); own {
 		t.Error("header of an unknown key taken as the library's own")
 	}
