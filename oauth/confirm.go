@@ -21,6 +21,22 @@ import (
 // works.
 const confirmTTL = 24 * time.Hour
 
+// confirmResendAfter is how long after a confirmation link was sent a
+// sign-in through the still unconfirmed identity sends no new one, so
+// that repeated sign-ins cannot flood the mailbox.
+const confirmResendAfter = 5 * time.Minute
+
+// purposeConfirm is the store.OneTimeToken purpose of the record of an
+// unconfirmed identity's current confirmation link (see currentKey).
+const purposeConfirm = "oauth_confirm"
+
+// currentKey is the Hash of the record naming the current confirmation
+// link of identity id: a store.OneTimeToken of purposeConfirm, of the
+// identity's user, whose Data is the link's hash and whose CreatedAt is
+// when the link was sent. Only this package reads it, by identity; its
+// key is no secret and nothing consumes it from a request.
+func currentKey(id string) string { return hashx.SHA256Hex("authos_oauth.confirm-current:" + id) }
+
 // confirmBrowser is the BrowserHash of a confirmation's row: it is opened
 // from a mailbox, in any browser, and no browser cookie's hash (64 hex
 // digits) matches it, so it never passes as a provider login's state.
@@ -38,6 +54,9 @@ func confirmAAD(hash string) []byte { return []byte("authos_oauth.confirm:" + ha
 
 // queueConfirmation keeps a single-use confirmation (24 hours) of identity
 // id of the unverified account u and mails its link to u's address, in tx.
+// The new link replaces any earlier one of the identity: the record of the
+// current link (currentKey) names it alone, and Confirm refuses the others.
+// When a concurrent sign-in recorded a link meanwhile, it sends none.
 func (s *Service) queueConfirmation(ctx context.Context, tx oauthTx, c conn, u authos.User, id store.OAuthIdentity) error {
 	raw, err := json.Marshal(confirmTicket{Identity: id.ID, User: u.ID, Email: u.Email})
 	if err != nil {
@@ -50,6 +69,16 @@ func (s *Service) queueConfirmation(ctx context.Context, tx oauthTx, c conn, u a
 		return authos.WrapError(authos.CodeEncryptionError, "", err)
 	}
 	now := s.a.Now()
+	if err := tx.DeleteUserTokens(ctx, u.ID, purposeConfirm); err != nil {
+		return authos.WrapError(authos.CodeDatabaseError, "", err)
+	}
+	switch err := tx.CreateToken(ctx, store.OneTimeToken{Hash: currentKey(id.ID), Purpose: purposeConfirm, UserID: u.ID,
+		Data: []byte(hash), CreatedAt: now, ExpiresAt: now.Add(confirmTTL)}); {
+	case errors.Is(err, store.ErrConflict):
+		return nil // a concurrent sign-in just sent one
+	case err != nil:
+		return authos.WrapError(authos.CodeDatabaseError, "", err)
+	}
 	if err := tx.CreateOAuthState(ctx, store.OAuthState{Hash: hash, Provider: c.name, OrgID: c.orgID, BrowserHash: confirmBrowser,
 		Data: sealed, CreatedAt: now, ExpiresAt: now.Add(confirmTTL)}); err != nil {
 		return authos.WrapError(authos.CodeDatabaseError, "", err)
@@ -65,6 +94,43 @@ func (s *Service) queueConfirmation(ctx context.Context, tx oauthTx, c conn, u a
 	return authos.Extend(s.a).EnqueueEmail(ctx, tx, authos.Message{To: u.Email,
 		Subject: i18n.T(lang, "email.social_confirm.subject", product),
 		Text:    i18n.T(lang, "email.social_confirm.text", product, label(c.name), org, u.Email, link)})
+}
+
+// resendConfirmation mails a new confirmation link (queueConfirmation) at
+// a repeated sign-in through the unconfirmed identity id of the unverified
+// account u, in tx: the person may have lost the first link or let it
+// expire. It sends none while the identity's current link is younger than
+// confirmResendAfter, nor when Confirm would refuse u anyway (confirmable).
+func (s *Service) resendConfirmation(ctx context.Context, tx oauthTx, c conn, u authos.User, id store.OAuthIdentity) error {
+	now := s.a.Now()
+	cur, err := tx.GetToken(ctx, purposeConfirm, currentKey(id.ID), now)
+	switch {
+	case err == nil && now.Sub(cur.CreatedAt) < confirmResendAfter:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrExpired) && !errors.Is(err, store.ErrUsed):
+		return authos.WrapError(authos.CodeDatabaseError, "", err)
+	}
+	if ok, err := confirmable(ctx, tx, u); !ok {
+		return err
+	}
+	return s.queueConfirmation(ctx, tx, c, u, id)
+}
+
+// confirmable reports whether Confirm may verify u's address: u is
+// unverified, enabled and has no password (whoever registered the address
+// meanwhile owns the account, not the provider's identity).
+func confirmable(ctx context.Context, tx oauthTx, u authos.User) (bool, error) {
+	if u.EmailVerified || u.Disabled {
+		return false, nil
+	}
+	_, err := tx.GetPassword(ctx, u.ID)
+	switch {
+	case err == nil:
+		return false, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return false, authos.WrapError(authos.CodeDatabaseError, "", err)
+	}
+	return true, nil
 }
 
 // errBadConfirmation answers every confirmation that is unknown, used,
@@ -86,7 +152,9 @@ func confirmShape(provider, token string) bool {
 // in from then on. It applies only to an account still as the provider
 // made it: unverified, at the same address, without a password (whoever
 // registered the address meanwhile owns the account, not the provider's
-// identity). INVALID_TOKEN otherwise.
+// identity), and to the identity's current link only: a link that a later
+// sign-in replaced (see resendConfirmation) no longer works. INVALID_TOKEN
+// otherwise.
 func (s *Service) Confirm(ctx context.Context, provider, token string) (authos.User, error) {
 	if !confirmShape(provider, token) {
 		return authos.User{}, errBadConfirmation()
@@ -123,12 +191,28 @@ func (s *Service) Confirm(ctx context.Context, provider, token string) (authos.U
 		} else if err != nil {
 			return authos.WrapError(authos.CodeDatabaseError, "", err)
 		}
-		if !id.Unconfirmed || id.UserID != u.ID || u.EmailVerified || u.Disabled || !strings.EqualFold(u.Email, t.Email) {
+		if !id.Unconfirmed || id.UserID != u.ID || !strings.EqualFold(u.Email, t.Email) {
 			return errBadConfirmation()
 		}
-		if _, err := tx.GetPassword(ctx, u.ID); err == nil {
+		if ok, err := confirmable(ctx, tx, u); !ok {
+			if err != nil {
+				return err
+			}
 			return errBadConfirmation()
-		} else if !errors.Is(err, store.ErrNotFound) {
+		}
+		cur, err := tx.GetToken(ctx, purposeConfirm, currentKey(id.ID), now)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Sent before links were recorded (an upgrade), and not
+			// replaced since: the first resend records its own link.
+		case errors.Is(err, store.ErrUsed), errors.Is(err, store.ErrExpired):
+			return errBadConfirmation()
+		case err != nil:
+			return authos.WrapError(authos.CodeDatabaseError, "", err)
+		case string(cur.Data) != hash:
+			return errBadConfirmation() // a later sign-in replaced it
+		}
+		if err := tx.DeleteUserTokens(ctx, u.ID, purposeConfirm); err != nil {
 			return authos.WrapError(authos.CodeDatabaseError, "", err)
 		}
 		u.EmailVerified, u.UpdatedAt = true, now

@@ -27,7 +27,11 @@
 // it could assert any address (pre-account hijacking): the account it
 // creates for a new address stays unverified, and its identity unconfirmed,
 // until the mailbox's owner follows the emailed confirmation link
-// (POST /auth/social/{provider}/confirm).
+// (POST /auth/social/{provider}/confirm). Signing in through that identity
+// again before then answers EMAIL_NOT_VERIFIED once more and mails a new
+// link, which replaces the earlier one (that one then answers
+// INVALID_TOKEN), unless the current link went out less than 5 minutes
+// ago: then no email is sent.
 //
 // The provider's tokens are kept encrypted with the keyring (the vault),
 // refreshed in the background before they expire under a per-identity

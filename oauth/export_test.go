@@ -31,3 +31,11 @@ func DiscoveryLen(s *Service) int {
 	defer s.mu.Unlock()
 	return len(s.discovery)
 }
+
+// ConfirmResendAfter is how long a sign-in through an unconfirmed identity
+// sends no new confirmation link after the last one.
+const ConfirmResendAfter = confirmResendAfter
+
+// PurposeConfirm is the token purpose of the record of an identity's
+// current confirmation link.
+const PurposeConfirm = purposeConfirm

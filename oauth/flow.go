@@ -126,10 +126,12 @@ type CallbackResult struct {
 	Created, Joined bool
 	// Pending: the identity awaits the confirmation of its email address
 	// (a provider that does not vouch for addresses made the account; the
-	// link went to the address); the error is EMAIL_NOT_VERIFIED and User
-	// is empty. Evicted: the identity was unconfirmed and its account's
-	// address was proven another way meanwhile, so it was unlinked; the
-	// error is CONFLICT.
+	// link went to the address, and each later sign-in through the
+	// identity mails a new link that replaces it, at most one every 5
+	// minutes); the error is EMAIL_NOT_VERIFIED and User is empty.
+	// Evicted: the identity was unconfirmed and its account's address was
+	// proven another way meanwhile, so it was unlinked; the error is
+	// CONFLICT.
 	Pending, Evicted bool
 	// Provider is the provider's name.
 	Provider string
@@ -280,7 +282,8 @@ func errSignInWithPassword(label string) *authos.Error {
 }
 
 // errConfirmFirst is the answer to a sign-in through an unconfirmed
-// identity whose account nobody has proven yet.
+// identity whose account nobody has proven yet (the sign-in mailed a
+// link, or one went out less than 5 minutes before).
 func errConfirmFirst() *authos.Error {
 	return authos.NewError(authos.CodeEmailNotVerified, "Confirm your email address with the link we sent to it, then sign in again")
 }
@@ -294,8 +297,12 @@ func errConfirmFirst() *authos.Error {
 // signing in to it once the real owner registers or resets the password.
 // Such a provider's new account is therefore created unverified, and its
 // identity unconfirmed: it signs nobody in until the owner of the mailbox
-// opens the link sent there (Confirm). If the address is proven another
-// way first (registration, verification, password reset, another
+// opens the link sent there (Confirm). Every later sign-in through the
+// identity while it waits mails a fresh link that replaces the previous
+// one (a lost or expired link leaves nobody stuck), but none while the
+// current link is younger than 5 minutes (resendConfirmation), so that
+// repeated sign-ins cannot flood the mailbox. If the address is proven
+// another way first (registration, verification, password reset, another
 // provider), the unconfirmed identity was never the owner's: its next use
 // unlinks it and is refused (res.Evicted). The email is thus never taken as
 // proven on that provider's word, and no proof of the owner carries the
@@ -325,8 +332,10 @@ func (s *Service) account(ctx context.Context, c conn, p profile, tok *oauth2.To
 					}
 					id.Unconfirmed = false
 				case !u.EmailVerified:
-					res.Pending = true // nobody proved the address yet
-					return nil
+					// Nobody proved the address yet: a fresh link, in
+					// case the first was lost or expired.
+					res.Pending = true
+					return s.resendConfirmation(ctx, tx, c, u, id)
 				default:
 					// Proven another way: not this identity's account.
 					if err := tx.DeleteOAuthIdentity(ctx, u.ID, id.ID); err != nil {
