@@ -26,12 +26,14 @@ const confirmTTL = 24 * time.Hour
 // that repeated sign-ins cannot flood the mailbox.
 const confirmResendAfter = 5 * time.Minute
 
-// purposeConfirm is the store.OneTimeToken purpose of the record of an
-// unconfirmed identity's current confirmation link (see currentKey).
-const purposeConfirm = "oauth_confirm"
+// confirmPurpose is the store.OneTimeToken purpose of the record of the
+// unconfirmed identity id's current confirmation link (see currentKey):
+// one purpose per identity, so that replacing the record of one identity
+// (DeleteUserTokens) leaves those of the user's other identities alone.
+func confirmPurpose(id string) string { return "oauth_confirm:" + id }
 
 // currentKey is the Hash of the record naming the current confirmation
-// link of identity id: a store.OneTimeToken of purposeConfirm, of the
+// link of identity id: a store.OneTimeToken of confirmPurpose(id), of the
 // identity's user, whose Data is the link's hash and whose CreatedAt is
 // when the link was sent. Only this package reads it, by identity; its
 // key is no secret and nothing consumes it from a request.
@@ -69,10 +71,10 @@ func (s *Service) queueConfirmation(ctx context.Context, tx oauthTx, c conn, u a
 		return authos.WrapError(authos.CodeEncryptionError, "", err)
 	}
 	now := s.a.Now()
-	if err := tx.DeleteUserTokens(ctx, u.ID, purposeConfirm); err != nil {
+	if err := tx.DeleteUserTokens(ctx, u.ID, confirmPurpose(id.ID)); err != nil {
 		return authos.WrapError(authos.CodeDatabaseError, "", err)
 	}
-	switch err := tx.CreateToken(ctx, store.OneTimeToken{Hash: currentKey(id.ID), Purpose: purposeConfirm, UserID: u.ID,
+	switch err := tx.CreateToken(ctx, store.OneTimeToken{Hash: currentKey(id.ID), Purpose: confirmPurpose(id.ID), UserID: u.ID,
 		Data: []byte(hash), CreatedAt: now, ExpiresAt: now.Add(confirmTTL)}); {
 	case errors.Is(err, store.ErrConflict):
 		return nil // a concurrent sign-in just sent one
@@ -103,7 +105,7 @@ func (s *Service) queueConfirmation(ctx context.Context, tx oauthTx, c conn, u a
 // confirmResendAfter, nor when Confirm would refuse u anyway (confirmable).
 func (s *Service) resendConfirmation(ctx context.Context, tx oauthTx, c conn, u authos.User, id store.OAuthIdentity) error {
 	now := s.a.Now()
-	cur, err := tx.GetToken(ctx, purposeConfirm, currentKey(id.ID), now)
+	cur, err := tx.GetToken(ctx, confirmPurpose(id.ID), currentKey(id.ID), now)
 	switch {
 	case err == nil && now.Sub(cur.CreatedAt) < confirmResendAfter:
 		return nil
@@ -200,7 +202,7 @@ func (s *Service) Confirm(ctx context.Context, provider, token string) (authos.U
 			}
 			return errBadConfirmation()
 		}
-		cur, err := tx.GetToken(ctx, purposeConfirm, currentKey(id.ID), now)
+		cur, err := tx.GetToken(ctx, confirmPurpose(id.ID), currentKey(id.ID), now)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			// Sent before links were recorded (an upgrade), and not
@@ -212,7 +214,7 @@ func (s *Service) Confirm(ctx context.Context, provider, token string) (authos.U
 		case string(cur.Data) != hash:
 			return errBadConfirmation() // a later sign-in replaced it
 		}
-		if err := tx.DeleteUserTokens(ctx, u.ID, purposeConfirm); err != nil {
+		if err := tx.DeleteUserTokens(ctx, u.ID, confirmPurpose(id.ID)); err != nil {
 			return authos.WrapError(authos.CodeDatabaseError, "", err)
 		}
 		u.EmailVerified, u.UpdatedAt = true, now

@@ -85,7 +85,12 @@ func TestConfirmationResend(t *testing.T) {
 		// identity that was never signed in again.
 		const sub2, addr2 = "idp-early", "early@example.com"
 		wantPage(t, h.signInVia(sub2, addr2, true), 401, "EMAIL_NOT_VERIFIED")
-		if err := st.DeleteUserTokens(ctx, mustUser(t, st, addr2).ID, oauth.PurposeConfirm); err != nil {
+		u2 := mustUser(t, st, addr2)
+		ids, err := st.(store.OAuthStore).ListOAuthIdentities(ctx, u2.ID)
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("identities of %s: %v %v", addr2, ids, err)
+		}
+		if err := st.DeleteUserTokens(ctx, u2.ID, oauth.ConfirmPurpose(ids[0].ID)); err != nil {
 			t.Fatal(err)
 		}
 		if r := h.confirm(h.confirmLink(addr2)); r.status != 200 || !strings.Contains(r.body, "is confirmed") {

@@ -36,6 +36,6 @@ func DiscoveryLen(s *Service) int {
 // sends no new confirmation link after the last one.
 const ConfirmResendAfter = confirmResendAfter
 
-// PurposeConfirm is the token purpose of the record of an identity's
+// ConfirmPurpose is the token purpose of the record of identity id's
 // current confirmation link.
-const PurposeConfirm = purposeConfirm
+func ConfirmPurpose(id string) string { return confirmPurpose(id) }
