@@ -457,7 +457,7 @@ func (ks *keySet) verifyOwnEdDSA(raw string, claims *accessClaims) (own bool, er
 		return true, jwt.ErrTokenSignatureInvalid
 	}
 	var payload []byte // the buffer's tail when the payload fits there
-	if free := (*bp)[dot2:cap(*bp)]; enc.DecodedLen(dot2-dot1-1) <= len(free) {
+	if free := input[len(input):cap(input)]; enc.DecodedLen(dot2-dot1-1) <= len(free) {
 		payload = free
 	} else {
 		payload = make([]byte, enc.DecodedLen(dot2-dot1-1))
