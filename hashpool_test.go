@@ -19,6 +19,7 @@ import (
 	"github.com/authos/authos/internal/hashx"
 	"github.com/authos/authos/internal/lockoutkey"
 	"github.com/authos/authos/internal/randx"
+	"github.com/authos/authos/internal/storecount"
 	"github.com/authos/authos/store"
 )
 
@@ -221,17 +222,6 @@ func TestHashPoolFullOverHTTP(t *testing.T) {
 	}
 }
 
-// lookupCounter counts the account lookups by email of the store it wraps.
-type lookupCounter struct {
-	store.Storage
-	n atomic.Int64
-}
-
-func (c *lookupCounter) GetUserByEmail(ctx context.Context, email string) (store.User, error) {
-	c.n.Add(1)
-	return c.Storage.GetUserByEmail(ctx, email)
-}
-
 // TestLoginRefusedBeforeStoreReads: with the hash pool full, a login is
 // refused with SERVICE_UNAVAILABLE before the account is looked up (a flood
 // of refused logins costs the store nothing); once a worker is free, the
@@ -240,7 +230,7 @@ func TestLoginRefusedBeforeStoreReads(t *testing.T) {
 	h, a, u := poolAuthos(t, HashPool{Workers: 1, Queue: -1})
 	ctx := context.Background()
 	const pw = poolPassword
-	lc := &lookupCounter{Storage: a.st}
+	lc := storecount.New(a.st)
 	a.st = lc
 	if err := h.pool.acquire(ctx); err != nil { // the only worker is busy
 		t.Fatal(err)
@@ -249,14 +239,14 @@ func TestLoginRefusedBeforeStoreReads(t *testing.T) {
 	if e := (*Error)(nil); !errors.As(err, &e) || e.Code != CodeServiceUnavailable || e.RetryAfter <= 0 {
 		t.Errorf("login with the hash pool full: %v; want SERVICE_UNAVAILABLE with a Retry-After", err)
 	}
-	if n := lc.n.Load(); n != 0 {
+	if n := lc.Count(storecount.GetUserByEmail); n != 0 {
 		t.Errorf("the refused login looked the account up %d times; want none", n)
 	}
 	h.pool.release()
 	if _, err := a.Login(ctx, LoginInput{Email: u.Email, Password: pw}); err != nil {
 		t.Fatalf("login with a free worker: %v", err)
 	}
-	if lc.n.Load() == 0 {
+	if lc.Count(storecount.GetUserByEmail) == 0 {
 		t.Error("the admitted login did not look the account up")
 	}
 }

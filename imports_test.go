@@ -23,8 +23,8 @@ var (
 	// storeBackends implement store.Storage; sqlstore is the SQL code that
 	// sqlite and postgres share.
 	storeBackends = []string{"store/memory", "store/sqlite", "store/postgres", "store/sqlstore"}
-	// testOnlyPackage is imported by _test.go files only.
-	testOnlyPackage = "internal/oapitest"
+	// testOnlyPackages are imported by _test.go files only.
+	testOnlyPackages = []string{"internal/oapitest", "internal/storecount"}
 )
 
 // listedPackage is the part of `go list -json` output the rules need.
@@ -103,7 +103,7 @@ func importViolations(pkgs []listedPackage, std map[string]bool) map[string][]st
 			}
 			own := imp == modulePath || strings.HasPrefix(imp, modulePath+"/")
 			them := rel(imp)
-			if own && them == testOnlyPackage {
+			if own && slices.Contains(testOnlyPackages, them) {
 				bad(p.ImportPath, "imports %s outside its _test.go files: it is for tests only", imp)
 			}
 			switch {
@@ -135,9 +135,14 @@ func importViolations(pkgs []listedPackage, std map[string]bool) map[string][]st
 				default:
 					bad(p.ImportPath, "imports backend %s: backends are independent (only sqlite and postgres share sqlstore)", imp)
 				}
-			case me == testOnlyPackage:
+			case me == "internal/oapitest":
 				// The OpenAPI validator of the end-to-end tests, which
 				// builds on kin-openapi; no production code imports it.
+			case me == "internal/storecount":
+				// The tests' counting store wraps store.Storage.
+				if own && them != "store" {
+					bad(p.ImportPath, "imports %s: internal/storecount may import only package store and the standard library", imp)
+				}
 			case under(me, "internal"):
 				bad(p.ImportPath, "imports %s: internal packages may import only the standard library", imp)
 			case inAny(me, domainPackages) != "":
@@ -194,17 +199,21 @@ func TestImportLayeringRules(t *testing.T) {
 		{ImportPath: m("examples/server"), Imports: []string{m(""), m("store/sqlite"), m("mfa")}},
 		{ImportPath: m("internal/oapitest"), Imports: []string{"net/http", "github.com/getkin/kin-openapi/openapi3"}},
 		{ImportPath: m("webhook"), Imports: []string{m(""), m("internal/oapitest")}},
+		{ImportPath: m("internal/storecount"), Imports: []string{"context", m("store"), m("")}},
+		{ImportPath: m("scim"), Imports: []string{m(""), m("internal/storecount")}},
 	}
 	got := importViolations(pkgs, std)
 	want := map[string]int{
-		m(""):               3, // mfa, store/sqlite, mailer
-		m("store"):          1, // github.com/x/y
-		m("event"):          1, // the root
-		m("store/memory"):   1, // sqlstore
-		m("store/postgres"): 2, // sqlite, root
-		m("internal/hashx"): 1, // internal/randx
-		m("mfa"):            1, // device
-		m("webhook"):        1, // internal/oapitest outside a test
+		m(""):                    3, // mfa, store/sqlite, mailer
+		m("store"):               1, // github.com/x/y
+		m("event"):               1, // the root
+		m("store/memory"):        1, // sqlstore
+		m("store/postgres"):      2, // sqlite, root
+		m("internal/hashx"):      1, // internal/randx
+		m("mfa"):                 1, // device
+		m("webhook"):             1, // internal/oapitest outside a test
+		m("internal/storecount"): 1, // the root
+		m("scim"):                1, // internal/storecount outside a test
 	}
 	for pkg, n := range want {
 		if len(got[pkg]) != n {

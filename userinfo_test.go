@@ -5,35 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/authos/authos/store"
+	"github.com/authos/authos/internal/storecount"
 )
-
-// readCountingStore counts the reads of users, sessions and services.
-type readCountingStore struct {
-	store.Storage
-	reads *atomic.Int64
-}
-
-func (s readCountingStore) GetUser(ctx context.Context, id string) (store.User, error) {
-	s.reads.Add(1)
-	return s.Storage.GetUser(ctx, id)
-}
-
-func (s readCountingStore) GetSession(ctx context.Context, id string) (store.Session, error) {
-	s.reads.Add(1)
-	return s.Storage.GetSession(ctx, id)
-}
-
-func (s readCountingStore) GetServiceByClientID(ctx context.Context, clientID string) (store.Service, error) {
-	s.reads.Add(1)
-	return s.Storage.GetServiceByClientID(ctx, clientID)
-}
 
 // TestUserInfoVerifiesBeforeReading: UserInfo checks an access token's
 // signature before it reads the store: a forged token (a real key id, a
@@ -41,8 +19,11 @@ func (s readCountingStore) GetServiceByClientID(ctx context.Context, clientID st
 // read at all; a correctly signed token for an audience that is no
 // registered service is refused after the one read that tells so.
 func TestUserInfoVerifiesBeforeReading(t *testing.T) {
-	var reads atomic.Int64
-	a, clk := newTestAuthos(t, func(c *Config) { c.Store = readCountingStore{Storage: c.Store, reads: &reads} })
+	var cs *storecount.Store
+	a, clk := newTestAuthos(t, func(c *Config) { cs = storecount.New(c.Store); c.Store = cs })
+	reads := func() int64 {
+		return cs.Count(storecount.GetUser, storecount.GetSession, storecount.GetServiceByClientID)
+	}
 	now := clk.Now()
 	claims := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: a.cfg.Issuer, Subject: "usr_1", Audience: jwt.ClaimStrings{"cl_forged"},
@@ -56,12 +37,12 @@ func TestUserInfoVerifiesBeforeReading(t *testing.T) {
 	_, _ = rand.Read(sig)
 	forged := b64.EncodeToString(header) + "." + b64.EncodeToString(payload) + "." + b64.EncodeToString(sig)
 
-	reads.Store(0)
+	cs.Reset()
 	_, err := a.GetUserInfo(context.Background(), forged)
 	if AsError(err).Code != CodeJWTError {
 		t.Fatalf("GetUserInfo(forged token) = %v; want JWT_ERROR", err)
 	}
-	if n := reads.Load(); n != 0 {
+	if n := reads(); n != 0 {
 		t.Errorf("a forged token caused %d store reads before it was refused; want none", n)
 	}
 
@@ -69,12 +50,12 @@ func TestUserInfoVerifiesBeforeReading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reads.Store(0)
+	cs.Reset()
 	_, err = a.GetUserInfo(context.Background(), signed)
 	if AsError(err).Code != CodeJWTError {
 		t.Fatalf("GetUserInfo(token of an unregistered audience) = %v; want JWT_ERROR", err)
 	}
-	if n := reads.Load(); n != 1 {
+	if n := reads(); n != 1 {
 		t.Errorf("a signed token of an unknown audience caused %d store reads; want 1 (the service lookup)", n)
 	}
 }

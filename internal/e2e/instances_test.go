@@ -19,6 +19,7 @@ import (
 	"github.com/authos/authos/authostest"
 	testbackends "github.com/authos/authos/authostest/backends"
 	"github.com/authos/authos/internal/oapitest"
+	"github.com/authos/authos/internal/storecount"
 	"github.com/authos/authos/ratelimit/redisrate"
 	"github.com/authos/authos/redisbus"
 	"github.com/authos/authos/store"
@@ -26,65 +27,17 @@ import (
 
 const redisEnv = "AUTHOS_TEST_REDIS_URL"
 
-// counted marks the contexts whose store calls verifyCounter counts.
-type counted struct{}
-
-// verifyCounter counts the calls, made with a counted context, of the store
-// operations a token verification could make: the revocation set's re-read
-// and its look-ups, the signing keys' reload, session and user reads, and
-// transactions. It does not pass store.RevocationFeed on.
-type verifyCounter struct {
-	store.Storage
-	calls atomic.Int64
-}
-
-func (c *verifyCounter) count(ctx context.Context) {
-	if ctx.Value(counted{}) != nil {
-		c.calls.Add(1)
-	}
-}
-
-func (c *verifyCounter) ListRevokedSessions(ctx context.Context, since time.Time) ([]store.RevokedSession, error) {
-	c.count(ctx)
-	return c.Storage.ListRevokedSessions(ctx, since)
-}
-
-func (c *verifyCounter) GetSession(ctx context.Context, id string) (store.Session, error) {
-	c.count(ctx)
-	return c.Storage.GetSession(ctx, id)
-}
-
-func (c *verifyCounter) ListUserSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
-	c.count(ctx)
-	return c.Storage.ListUserSessions(ctx, userID, now)
-}
-
-func (c *verifyCounter) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	c.count(ctx)
-	return c.Storage.ListSigningKeys(ctx)
-}
-
-func (c *verifyCounter) GetUser(ctx context.Context, id string) (store.User, error) {
-	c.count(ctx)
-	return c.Storage.GetUser(ctx, id)
-}
-
-func (c *verifyCounter) Tx(ctx context.Context, fn func(tx store.Tx) error) error {
-	c.count(ctx)
-	return c.Storage.Tx(ctx, fn)
-}
-
-// verifyCounterFeed is verifyCounter passing the store's push channel on.
-type verifyCounterFeed struct {
-	*verifyCounter
+// storeFeed is a counting store passing the wrapped store's push channel on.
+type storeFeed struct {
+	*storecount.Store
 	feed store.RevocationFeed
 }
 
-func (c verifyCounterFeed) PublishRevocations(ctx context.Context, tx store.Tx, ids []string) error {
+func (c storeFeed) PublishRevocations(ctx context.Context, tx store.Tx, ids []string) error {
 	return c.feed.PublishRevocations(ctx, tx, ids)
 }
 
-func (c verifyCounterFeed) ListenRevocations(ctx context.Context, ready func(), deliver func(ids []string)) error {
+func (c storeFeed) ListenRevocations(ctx context.Context, ready func(), deliver func(ids []string)) error {
 	return c.feed.ListenRevocations(ctx, ready, deliver)
 }
 
@@ -178,7 +131,7 @@ func sessionOf(t *testing.T, a *authos.Authos, token string) string {
 // minute, must refuse it within 200 ms (checked every 10 ms), without a
 // store call of its own for the verifications (counted by cs). It returns
 // how long the refusal took.
-func pushReaches(t *testing.T, a, b *authos.Authos, cs *verifyCounter, email string) time.Duration {
+func pushReaches(t *testing.T, a, b *authos.Authos, cs *storecount.Store, email string) time.Duration {
 	t.Helper()
 	ctx := context.Background()
 	// Wait until b receives pushes: a probe session revoked on a must be
@@ -204,8 +157,8 @@ func pushReaches(t *testing.T, a, b *authos.Authos, cs *verifyCounter, email str
 	tr := signIn(t, a, email)
 	sid := sessionOf(t, a, tr.AccessToken)
 	sessionOf(t, b, tr.AccessToken) // b verifies (and caches) the token
-	mctx := context.WithValue(ctx, counted{}, true)
-	before := cs.calls.Load()
+	mctx := storecount.Mark(ctx)
+	before := cs.Count()
 	if _, err := b.VerifyAccessToken(mctx, tr.AccessToken, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +170,7 @@ func pushReaches(t *testing.T, a, b *authos.Authos, cs *verifyCounter, email str
 		_, err := b.VerifyAccessToken(mctx, tr.AccessToken, "")
 		elapsed := time.Since(start)
 		if errors.Is(err, authos.CodeSessionRevoked) {
-			if n := cs.calls.Load() - before; n != 0 {
+			if n := cs.Count() - before; n != 0 {
 				t.Fatalf("b made %d store calls verifying the token; want 0", n)
 			}
 			return elapsed
@@ -232,21 +185,22 @@ func pushReaches(t *testing.T, a, b *authos.Authos, cs *verifyCounter, email str
 	}
 }
 
-// twoInstances runs A and B on one PostgreSQL schema, B counting its
-// store calls (verifyCounter) and receiving pushes while it runs; with a
+// twoInstances runs A and B on one PostgreSQL schema, B counting the reads
+// and transactions made with a storecount.Mark context (cs), of the kinds a
+// token verification could make, and receiving pushes while it runs; with a
 // non-nil bus both use it (Config.Revocations), and B's store carries no
 // push of its own unless storePush.
-func twoInstances(t *testing.T, storePush bool, bus authos.RevocationBus) (a, b *authos.Authos, cs *verifyCounter) {
+func twoInstances(t *testing.T, storePush bool, bus authos.RevocationBus) (a, b *authos.Authos, cs *storecount.Store) {
 	t.Helper()
 	sts := testbackends.Instances(t, testbackends.Backend{Name: "postgres"}, 2)
-	cs = &verifyCounter{Storage: sts[1]}
+	cs = storecount.NewMarkedOnly(sts[1])
 	var bStore store.Storage = cs
 	if storePush {
 		feed, ok := store.As[store.RevocationFeed](sts[1])
 		if !ok {
 			t.Fatal("the PostgreSQL store offers no store.RevocationFeed")
 		}
-		bStore = verifyCounterFeed{verifyCounter: cs, feed: feed}
+		bStore = storeFeed{Store: cs, feed: feed}
 	}
 	withBus := func(c *authos.Config) { c.Revocations = bus }
 	kr := authostest.Keyring(t)
