@@ -368,19 +368,33 @@ var confirmLinkRE = regexp.MustCompile(`https?://\S+/auth/social/[a-z0-9-]+/conf
 
 var formActionRE = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
 
-// confirmLink is the confirmation link of the newest email to email.
-func (h *harness) confirmLink(email string) string {
+// newestMail is the newest email to addr whose subject holds subject and
+// whose text re matches (any text where re is nil), with re's submatches of
+// that text; the test fails when there is none.
+func (h *harness) newestMail(addr, subject string, re *regexp.Regexp) (authos.Message, []string) {
 	h.t.Helper()
 	ms := h.inst.Emails()
 	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].To == email {
-			if l := confirmLinkRE.FindString(ms[i].Text); l != "" {
-				return l
-			}
+		if ms[i].To != addr || !strings.Contains(ms[i].Subject, subject) {
+			continue
+		}
+		if re == nil {
+			return ms[i], nil
+		}
+		if m := re.FindStringSubmatch(ms[i].Text); m != nil {
+			return ms[i], m
 		}
 	}
-	h.t.Fatalf("no confirmation link was sent to %s", email)
-	return ""
+	h.t.Fatalf("no email to %s with %q in its subject and a text matching %v", addr, subject, re)
+	return authos.Message{}, nil
+}
+
+// confirmLink is the confirmation link of the newest email to email that
+// has one.
+func (h *harness) confirmLink(email string) string {
+	h.t.Helper()
+	_, m := h.newestMail(email, "", confirmLinkRE)
+	return m[0]
 }
 
 // confirm opens link in a new browser and confirms on the page.

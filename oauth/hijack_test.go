@@ -21,17 +21,9 @@ var mailTokenRE = regexp.MustCompile(`token=([A-Za-z0-9_\-%]+)`)
 // subject.
 func (h *harness) mailToken(addr, subject string) string {
 	h.t.Helper()
-	ms := h.inst.Emails()
-	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].To == addr && strings.Contains(ms[i].Subject, subject) {
-			if m := mailTokenRE.FindStringSubmatch(ms[i].Text); m != nil {
-				tok, _ := url.QueryUnescape(m[1])
-				return tok
-			}
-		}
-	}
-	h.t.Fatalf("no %q email with a token to %s", subject, addr)
-	return ""
+	_, m := h.newestMail(addr, subject, mailTokenRE)
+	tok, _ := url.QueryUnescape(m[1])
+	return tok
 }
 
 // Pre-account hijacking through an organization's own OpenID Connect
@@ -150,13 +142,8 @@ func TestPreAccountHijack(t *testing.T) {
 		if r := send(t, b, req); r.status != 401 || !strings.Contains(r.body, "Bestätigen Sie Ihre E-Mail-Adresse") {
 			t.Fatalf("German page: %d %s", r.status, r.body)
 		}
-		var mail *authos.Message
-		for _, m := range h.inst.Emails() {
-			if m.To == "gerd@example.com" {
-				mail = &m
-			}
-		}
-		if mail == nil || !strings.Contains(mail.Subject, "Bestätigen") || !strings.Contains(mail.Text, "acme-sso von Acme") {
+		mail, _ := h.newestMail("gerd@example.com", "", nil)
+		if !strings.Contains(mail.Subject, "Bestätigen") || !strings.Contains(mail.Text, "acme-sso von Acme") {
 			t.Fatalf("confirmation email %+v", mail)
 		}
 	})
