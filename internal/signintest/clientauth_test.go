@@ -1,7 +1,6 @@
 package signintest_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,8 +65,7 @@ func TestClientAuthenticationSameAtEveryEndpoint(t *testing.T) {
 					t.Fatal(err)
 				}
 				var body map[string]any
-				_ = json.NewDecoder(resp.Body).Decode(&body)
-				_ = resp.Body.Close()
+				readJSON(t, resp, &body)
 				got := answer{resp.StatusCode, str(body["error"]), str(body["error_code"]), resp.Header.Get("WWW-Authenticate")}
 				if got != tc.want {
 					t.Errorf("%s: %+v (%v); want %+v", path, got, body["error_description"], tc.want)

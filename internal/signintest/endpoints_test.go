@@ -203,38 +203,38 @@ func TestUserInfoIntrospectionRevocationLogout(t *testing.T) {
 		}
 		mgmt, _ := http.NewRequest("GET", h.srv.URL+"/api/user", nil)
 		mgmt.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		if resp, err := http.DefaultClient.Do(mgmt); err != nil || resp.StatusCode != 401 {
-			t.Errorf("the service's token at GET /api/user: %v %v; want 401", resp, err)
-		} else {
-			var e struct {
-				ErrorCode string `json:"error_code"`
-			}
-			_ = json.NewDecoder(resp.Body).Decode(&e)
-			_ = resp.Body.Close()
-			if e.ErrorCode != string(authos.CodeJWTError) {
-				t.Errorf("the service's token at GET /api/user: %s; want JWT_ERROR", e.ErrorCode)
-			}
+		resp, err := http.DefaultClient.Do(mgmt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct {
+			ErrorCode string `json:"error_code"`
+		}
+		if readJSON(t, resp, &e); resp.StatusCode != 401 || e.ErrorCode != string(authos.CodeJWTError) {
+			t.Errorf("the service's token at GET /api/user: %d %s; want 401 JWT_ERROR", resp.StatusCode, e.ErrorCode)
 		}
 		api := httptest.NewServer(h.inst.RequireAudience(h.web.ClientID)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p := authos.PrincipalFrom(r.Context())
 			_, _ = w.Write([]byte(p.UserID + " " + strings.Join(p.Scopes, ",")))
 		})))
 		t.Cleanup(api.Close)
-		resp, err := conf.Client(ctx, tok).Get(api.URL)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("RequireAudience(client_id): %v %v", resp, err)
+		resp, err = conf.Client(ctx, tok).Get(api.URL)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := readBody(t, resp); got != h.ownerID+" openid,email,profile,offline_access" {
-			t.Errorf("RequireAudience(client_id) gave the handler %q; want the person and the granted scopes", got)
+		if got := readBody(t, resp); resp.StatusCode != 200 || got != h.ownerID+" openid,email,profile,offline_access" {
+			t.Errorf("RequireAudience(client_id): %d, the handler got %q; want 200, the person and the granted scopes", resp.StatusCode, got)
 		}
 		// Another service's audience refuses it.
 		other := httptest.NewServer(h.inst.RequireAudience(h.desktop.ClientID)(http.NotFoundHandler()))
 		t.Cleanup(other.Close)
 		resp, err = conf.Client(ctx, tok).Get(other.URL)
-		if err != nil || resp.StatusCode != 401 {
-			t.Fatalf("RequireAudience(another client_id): %v %v; want 401", resp, err)
+		if err != nil {
+			t.Fatal(err)
 		}
-		_ = resp.Body.Close()
+		if body := readBody(t, resp); resp.StatusCode != 401 {
+			t.Fatalf("RequireAudience(another client_id): %d %s; want 401", resp.StatusCode, body)
+		}
 
 		// Introspection: the client's own tokens only.
 		in := h.introspect(h.web.ClientID, h.web.ClientSecret, tok.AccessToken)
@@ -447,8 +447,7 @@ func TestSignInSessionRevocation(t *testing.T) {
 			ID string `json:"id"`
 		} `json:"sessions"`
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&list)
-	_ = resp.Body.Close()
+	readJSON(t, resp, &list)
 	if !slices.ContainsFunc(list.Sessions, func(s struct {
 		ID string `json:"id"`
 	}) bool {
@@ -461,10 +460,12 @@ func TestSignInSessionRevocation(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+h.ownerTok)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err = http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 204 {
-		t.Fatalf("revoking the sign-in session: %v %v", resp, err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = resp.Body.Close()
+	if body := readBody(t, resp); resp.StatusCode != 204 {
+		t.Fatalf("revoking the sign-in session: %d %s; want 204", resp.StatusCode, body)
+	}
 	_, err = h.inst.VerifyAccessToken(ctx, tok.AccessToken, h.web.ClientID)
 	wantCode(t, "the service's token after its sign-in session was revoked", err, authos.CodeSessionRevoked)
 	_, err = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
@@ -488,9 +489,8 @@ func TestTokenEndpointClientLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = resp.Body.Close() }()
 	var body map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&body)
+	readJSON(t, resp, &body)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || body["error_code"] != string(authos.CodeRateLimitExceeded) {
 		t.Errorf("third request: %d, Retry-After %q, %v; want 429 RATE_LIMIT_EXCEEDED", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
@@ -573,6 +573,8 @@ func TestLogoutPages(t *testing.T) {
 	}
 }
 
+// readBody reads resp's body to the end (so that its connection can be
+// reused) and closes it.
 func readBody(t *testing.T, resp *http.Response) string {
 	t.Helper()
 	defer func() { _ = resp.Body.Close() }()
@@ -581,4 +583,11 @@ func readBody(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// readJSON reads resp's body to the end, closes it and decodes it into v
+// (which a body that is no JSON leaves as it is).
+func readJSON(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	_ = json.Unmarshal([]byte(readBody(t, resp)), v)
 }

@@ -53,10 +53,12 @@ func TestHostClient(t *testing.T) {
 			t.Fatalf("host client's access token on the management audience: %+v, %v", p, err)
 		}
 		resp, err := conf.Client(ctx, tok).Get(h.srv.URL + "/api/user")
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("GET /api/user with the host client's token: %v %v", resp, err)
+		if err != nil {
+			t.Fatal(err)
 		}
-		_ = resp.Body.Close()
+		if body := readBody(t, resp); resp.StatusCode != 200 {
+			t.Fatalf("GET /api/user with the host client's token: %d %s; want 200", resp.StatusCode, body)
+		}
 		if ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err != nil || ui.Email != "owner@example.com" {
 			t.Errorf("UserInfo with the host client's token: %+v, %v", ui, err)
 		}

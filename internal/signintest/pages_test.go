@@ -566,7 +566,7 @@ func TestHostedSignInRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = resp.Body.Close()
+	_ = readBody(t, resp)
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 		t.Fatalf("POST without the CSRF token: %d; want the 403 page", resp.StatusCode)
 	}

@@ -141,11 +141,10 @@ func (h *signInHarness) complete(b *http.Client, flow string) *url.URL {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer func() { _ = resp.Body.Close() }()
 	var out struct {
 		RedirectTo string `json:"redirect_to"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+	if err := json.Unmarshal([]byte(readBody(h.t, resp)), &out); err != nil || resp.StatusCode != 200 {
 		h.t.Fatalf("complete: status %d, %v", resp.StatusCode, err)
 	}
 	// The sign-in cookie: HttpOnly, SameSite=Lax, for the whole site (the
@@ -340,9 +339,8 @@ func decodeResult(t *testing.T, resp *http.Response, err error) formResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = resp.Body.Close() }()
 	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
+	readJSON(t, resp, &out)
 	return formResult{resp.StatusCode, out}
 }
 
@@ -449,11 +447,10 @@ func (h *signInHarness) completeStatus(b *http.Client, flow, tok string) (int, s
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer func() { _ = resp.Body.Close() }()
 	var out struct {
 		ErrorCode string `json:"error_code"`
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
+	readJSON(h.t, resp, &out)
 	return resp.StatusCode, out.ErrorCode
 }
 
