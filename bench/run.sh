@@ -7,12 +7,15 @@
 # each target (bench/ratios) and, when benchstat is installed, its summary.
 # Sets BenchmarkRefresh/postgres against PostgreSQL when AUTHOS_TEST_POSTGRES_URL
 # is set. ROUNDS (default 5) changes the number of rounds. Takes about 2
-# minutes on a 2-core machine.
+# minutes on a 2-core machine. A run that exits non-zero or prints
+# "--- FAIL" or "panic:" has the end of its output shown, its pair is FAILED
+# in the table, and the script exits 1 at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/authos-bench.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
+FAILED=() # the failed runs, whose output is then kept in $OUT
+trap '(( ${#FAILED[@]} > 0 )) || rm -rf "$OUT"' EXIT
 
 # The pairs, measured benchmark then raw primitive (BenchmarkMiddlewareCached
 # shares BenchmarkMiddleware's primitive and runs after the pair). Fast
@@ -49,14 +52,26 @@ for b in "${WANT[@]}"; do
 done
 
 # bench NAME runs benchmark NAME once, in its package's directory as go test
-# would, appending its lines to the results.
+# would, keeping its output in a file of its own and appending it to the
+# results (verbose, so that a skip shows with its reason). A failed run (a non-zero exit, "--- FAIL", "panic:") has the end
+# of its output shown and, unless go test named the failure itself, a line
+# "--- FAIL: NAME" added to the results for bench/ratios.
 bench() {
   local i=${BIN[$1]:-}
   [ -n "$i" ] || return 0
   local t=$FASTTIME
   case $1 in BenchmarkLogin|BenchmarkRawArgon2id) t=$HASHCOUNT ;; esac
-  (cd "${DIRS[$i]}" && "${BINS[$i]}" -test.run '^$' -test.bench "^$1\$" -test.benchtime "$t" -test.benchmem -test.count 1) \
-    | tee -a "$OUT/bench.txt" | grep '^Benchmark' || true
+  local log="$OUT/run-$r-$1.txt" rc=0
+  (cd "${DIRS[$i]}" && "${BINS[$i]}" -test.run '^$' -test.bench "^$1\$" -test.benchtime "$t" -test.benchmem -test.count 1 -test.v) \
+    >"$log" 2>&1 || rc=$?
+  cat "$log" >>"$OUT/bench.txt"
+  grep -E '^Benchmark[^[:space:]]+[[:space:]]+[0-9]' "$log" || true
+  if (( rc != 0 )) || grep -qE '^[[:space:]]*--- FAIL|^panic:' "$log"; then
+    echo "!! $1 failed in round $r (exit $rc); the end of its output (all of it in $log):"
+    if [ -s "$log" ]; then tail -n 25 "$log" | sed 's/^/   | /'; else echo "   (no output)"; fi
+    grep -qE '^[[:space:]]*--- FAIL' "$log" || echo "--- FAIL: $1 (bench/run.sh: exit $rc)" >>"$OUT/bench.txt"
+    FAILED+=("$1 (round $r)")
+  fi
 }
 if [ -z "${AUTHOS_TEST_POSTGRES_URL:-}" ]; then
   echo "note: AUTHOS_TEST_POSTGRES_URL is not set: the postgres sub-benchmarks skip"
@@ -79,4 +94,10 @@ else
   echo "== benchstat not installed (go install golang.org/x/perf/cmd/benchstat@latest); medians computed by bench/ratios"
 fi
 echo "== ratios (medians of $ROUNDS)"
-"$OUT/ratios" "$OUT/bench.txt"
+status=0
+"$OUT/ratios" "$OUT/bench.txt" || status=$?
+if (( ${#FAILED[@]} > 0 )); then
+  echo "== failed runs: ${FAILED[*]}"
+  status=1
+fi
+exit "$status"

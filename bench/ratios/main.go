@@ -1,8 +1,11 @@
 // Command ratios reads `go test -bench` output (files named as arguments,
 // or standard input), takes the median of each benchmark's ns/op and
 // allocs/op over its runs, and prints the ratio of each benchmark of issue
-// 15 to its raw primitive with the target and PASS or FAIL; a benchmark
-// without results is reported as missing. It exits 1 when a ratio fails.
+// 15 to its raw primitive with the target and PASS or FAIL. A pair whose
+// benchmark failed in a run ("--- FAIL: BenchmarkX", which bench/run.sh
+// also writes for a run that panicked or exited non-zero) is reported as
+// FAILED, one without results otherwise as MISSING (with the benchmarks
+// that skipped). It exits 1 when a ratio fails or a pair FAILED.
 package main
 
 import (
@@ -35,23 +38,50 @@ var pairs = []pair{
 }
 
 // runs are the measurements of one benchmark: wall time, allocations and,
-// when the benchmark reports it, process CPU time per operation.
-type runs struct{ ns, allocs, cpu []float64 }
+// when the benchmark reports it, process CPU time per operation; and
+// whether it failed or skipped in a run.
+type runs struct {
+	ns, allocs, cpu []float64
+	failed, skipped bool
+}
 
 // benchLine matches "BenchmarkX/sub-8  123  456.7 ns/op  ... 3 allocs/op".
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op(.*)$`)
+
+// outcomeLine matches "--- FAIL: BenchmarkX/sub" and "--- SKIP: BenchmarkX"
+// (with an optional -N suffix and a parenthesized remark).
+var outcomeLine = regexp.MustCompile(`^--- (FAIL|SKIP): (Benchmark\S+?)(?:-\d+)?(?:\s|$)`)
 
 var (
 	allocsField = regexp.MustCompile(`([0-9.]+) allocs/op`)
 	cpuField    = regexp.MustCompile(`([0-9.]+) cpu-ns/op`)
 )
 
+// of returns the runs of benchmark name in into, adding them if new.
+func of(into map[string]*runs, name string) *runs {
+	rs := into[name]
+	if rs == nil {
+		rs = &runs{}
+		into[name] = rs
+	}
+	return rs
+}
+
 // parse collects the runs of every benchmark in r.
 func parse(r io.Reader, into map[string]*runs) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		m := benchLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		line := strings.TrimSpace(sc.Text())
+		if o := outcomeLine.FindStringSubmatch(line); o != nil {
+			if o[1] == "FAIL" {
+				of(into, o[2]).failed = true
+			} else {
+				of(into, o[2]).skipped = true
+			}
+			continue
+		}
+		m := benchLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
@@ -59,11 +89,7 @@ func parse(r io.Reader, into map[string]*runs) error {
 		if err != nil {
 			continue
 		}
-		rs := into[m[1]]
-		if rs == nil {
-			rs = &runs{}
-			into[m[1]] = rs
-		}
+		rs := of(into, m[1])
 		rs.ns = append(rs.ns, ns)
 		if a := allocsField.FindStringSubmatch(m[3]); a != nil {
 			if n, err := strconv.ParseFloat(a[1], 64); err == nil {
@@ -99,24 +125,60 @@ type verdict struct {
 	ns, rawNS, ratio float64
 	allocs           float64
 	n, rawN          int
-	status           string // PASS, FAIL, MISSING
+	status           string // PASS, FAIL, FAILED, MISSING
 	note             string
+}
+
+// failed tells whether benchmark name failed in a run: it is marked
+// failed, or a parent of it is whose failure no failed sub-benchmark
+// explains (a run that panicked or exited names only the benchmark it ran;
+// go test marks the parents of a failed sub-benchmark failed too).
+func failed(name string, got map[string]*runs) bool {
+	if r := got[name]; r != nil && r.failed {
+		return true
+	}
+	for parent := name; strings.Contains(parent, "/"); {
+		parent = parent[:strings.LastIndex(parent, "/")]
+		if r := got[parent]; r == nil || !r.failed {
+			continue
+		}
+		explained := false
+		for n, r := range got {
+			explained = explained || r.failed && strings.HasPrefix(n, parent+"/")
+		}
+		if !explained {
+			return true
+		}
+	}
+	return false
 }
 
 func judge(p pair, got map[string]*runs) verdict {
 	v := verdict{pair: p, status: "PASS"}
-	a, b := got[p.Name], got[p.Raw]
-	var missing []string
-	if a == nil || len(a.ns) == 0 {
-		missing = append(missing, p.Name)
+	var broken, missing, skipped []string
+	for _, name := range []string{p.Name, p.Raw} {
+		if failed(name, got) {
+			broken = append(broken, name)
+		}
+		if r := got[name]; r == nil || len(r.ns) == 0 {
+			missing = append(missing, name)
+			if r != nil && r.skipped {
+				skipped = append(skipped, name)
+			}
+		}
 	}
-	if b == nil || len(b.ns) == 0 {
-		missing = append(missing, p.Raw)
+	if len(broken) > 0 {
+		v.status, v.note = "FAILED", strings.Join(broken, ", ")+" failed in a run"
+		return v
 	}
 	if len(missing) > 0 {
 		v.status, v.note = "MISSING", "no results for "+strings.Join(missing, ", ")
+		if len(skipped) > 0 {
+			v.note += "; " + strings.Join(skipped, ", ") + " skipped"
+		}
 		return v
 	}
+	a, b := got[p.Name], got[p.Raw]
 	v.ns, v.rawNS, v.n, v.rawN = median(a.ns), median(b.ns), len(a.ns), len(b.ns)
 	v.ratio = v.ns / v.rawNS
 	v.allocs = median(a.allocs)
@@ -133,7 +195,8 @@ func judge(p pair, got map[string]*runs) verdict {
 	return v
 }
 
-// report prints the table of verdicts and tells whether all that ran passed.
+// report prints the table of verdicts and tells whether no pair failed its
+// target or FAILED.
 func report(w io.Writer, got map[string]*runs) bool {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	_, _ = fmt.Fprintln(tw, "benchmark\traw primitive\tmedian ns/op\traw ns/op\tratio\ttarget\truns\tresult")
@@ -144,8 +207,11 @@ func report(w io.Writer, got map[string]*runs) bool {
 		if p.MaxAllocs >= 0 {
 			target += fmt.Sprintf(", <= %d allocs", p.MaxAllocs)
 		}
-		if v.status == "MISSING" {
-			_, _ = fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t%s\t-\tMISSING (%s)\n", p.Name, p.Raw, target, v.note)
+		if v.status == "FAILED" {
+			ok = false
+		}
+		if v.status == "MISSING" || v.status == "FAILED" {
+			_, _ = fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t%s\t-\t%s (%s)\n", p.Name, p.Raw, target, v.status, v.note)
 			continue
 		}
 		res := v.status

@@ -99,3 +99,101 @@ func TestReport(t *testing.T) {
 		t.Errorf("cached middleware with 1 alloc/op: %s", v.status)
 	}
 }
+
+// rowsOf reports got and returns its rows by benchmark name, and whether
+// the report passed.
+func rowsOf(t *testing.T, in string) (map[string]string, bool, string) {
+	t.Helper()
+	got := map[string]*runs{}
+	if err := parse(strings.NewReader(in), got); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	ok := report(&out, got)
+	rows := map[string]string{}
+	for l := range strings.SplitSeq(out.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			rows[f[0]] = l
+		}
+	}
+	return rows, ok, out.String()
+}
+
+// A benchmark that failed in a run makes its pair FAILED, not MISSING, and
+// the report fail: a failed sub-benchmark (go test also marks its parent
+// failed, which leaves the parent's other sub-benchmarks alone), a run
+// that bench/run.sh marked failed after a panic or a non-zero exit (which
+// covers the sub-benchmarks of the benchmark it ran), a failure in one
+// round of several, a -N suffix. A skipped benchmark leaves its pair
+// MISSING, saying so.
+func TestReportFailed(t *testing.T) {
+	const fine = `BenchmarkRawJWTParse-2   	  20000	     50000 ns/op
+BenchmarkMiddleware-2   	  20000	     51000 ns/op
+BenchmarkMiddlewareCached-2   	 1000000	       2.5 ns/op	       0 B/op	       0 allocs/op
+BenchmarkBareHandlerHTTP-2   	  20000	     10000 ns/op
+BenchmarkRawRotationTx/sqlite-2   	  2000	     400000 ns/op
+BenchmarkRawRotationTx/postgres-2   	  2000	     400000 ns/op
+`
+	for _, c := range []struct {
+		name, in string
+		want     map[string]string
+	}{
+		{"sub-benchmark", fine + `BenchmarkRefresh/sqlite-2   	  2000	     500000 ns/op
+--- FAIL: BenchmarkRefresh/postgres
+    refresh_bench_test.go:40: dial tcp 127.0.0.1:5432: connect: connection refused
+--- FAIL: BenchmarkRefresh
+FAIL
+`, map[string]string{
+			"BenchmarkRefresh/postgres": "FAILED (BenchmarkRefresh/postgres failed in a run)",
+			"BenchmarkRefresh/sqlite":   "PASS",
+			"BenchmarkMiddleware":       "PASS",
+		}},
+		{"marked by run.sh", fine + `panic: runtime error: invalid memory address or nil pointer dereference
+--- FAIL: BenchmarkGetUserHTTP (bench/run.sh: exit 2)
+--- FAIL: BenchmarkRefresh (bench/run.sh: exit 1)
+`, map[string]string{
+			"BenchmarkGetUserHTTP":      "FAILED (BenchmarkGetUserHTTP failed in a run)",
+			"BenchmarkRefresh/sqlite":   "FAILED (BenchmarkRefresh/sqlite failed in a run)",
+			"BenchmarkRefresh/postgres": "FAILED (BenchmarkRefresh/postgres failed in a run)",
+			"BenchmarkMiddleware":       "PASS",
+		}},
+		{"one round of two, with a suffix", fine + fine + `BenchmarkGetUserHTTP-2   	  20000	     11000 ns/op
+--- FAIL: BenchmarkGetUserHTTP-2
+`, map[string]string{
+			"BenchmarkGetUserHTTP": "FAILED (BenchmarkGetUserHTTP failed in a run)",
+			"BenchmarkMiddleware":  "PASS",
+		}},
+		{"the raw primitive", fine + `BenchmarkLogin-2   	  40	  30000000 ns/op
+--- FAIL: BenchmarkRawArgon2id
+`, map[string]string{
+			"BenchmarkLogin": "FAILED (BenchmarkRawArgon2id failed in a run)",
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows, ok, out := rowsOf(t, c.in)
+			for name, want := range c.want {
+				if !strings.Contains(rows[name], want) {
+					t.Errorf("%s row %q lacks %q\n%s", name, rows[name], want, out)
+				}
+			}
+			if ok {
+				t.Errorf("the report passed with a FAILED pair\n%s", out)
+			}
+		})
+	}
+
+	rows, ok, out := rowsOf(t, fine+`BenchmarkRefresh/sqlite-2   	  2000	     500000 ns/op
+BenchmarkGetUserHTTP-2   	  20000	     11000 ns/op
+--- SKIP: BenchmarkRefresh/postgres
+    refresh_bench_test.go:35: AUTHOS_TEST_POSTGRES_URL not set
+BenchmarkLogin-2   	  40	  30000000 ns/op
+BenchmarkRawArgon2id-2   	  40	  29000000 ns/op
+PASS
+`)
+	if want := "MISSING (no results for BenchmarkRefresh/postgres; BenchmarkRefresh/postgres skipped)"; !strings.Contains(rows["BenchmarkRefresh/postgres"], want) {
+		t.Errorf("skipped pair: row %q lacks %q\n%s", rows["BenchmarkRefresh/postgres"], want, out)
+	}
+	if !ok {
+		t.Errorf("the report failed on a skipped pair alone\n%s", out)
+	}
+}
