@@ -28,7 +28,12 @@ var buildServer = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "authos-server")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	// Pure Go, as the project is and as a server is deployed (a static
+	// binary): with cgo the process would also map the C library, and its
+	// threads' stacks would come from it.
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
