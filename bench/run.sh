@@ -53,9 +53,10 @@ done
 
 # bench NAME runs benchmark NAME once, in its package's directory as go test
 # would, keeping its output in a file of its own and appending it to the
-# results (verbose, so that a skip shows with its reason). A failed run (a non-zero exit, "--- FAIL", "panic:") has the end
-# of its output shown and, unless go test named the failure itself, a line
-# "--- FAIL: NAME" added to the results for bench/ratios.
+# results (verbose, so that a skip shows with its reason). A failed run (a
+# non-zero exit, "--- FAIL", "panic:") has the end of its output shown and,
+# unless go test named the failure itself, a line "--- FAIL: NAME" added to
+# the results for bench/ratios.
 bench() {
   local i=${BIN[$1]:-}
   [ -n "$i" ] || return 0
