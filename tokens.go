@@ -284,7 +284,7 @@ func signEdDSA(priv ed25519.PrivateKey, kid string, claims accessClaims) (string
 	if err != nil {
 		return "", err
 	}
-	header := `{"alg":"EdDSA","kid":"` + kid + `","typ":"` + typAccessToken + `"}`
+	header := edDSAHeaderJSON(kid)
 	enc := base64.RawURLEncoding
 	h, p := enc.EncodedLen(len(header)), enc.EncodedLen(len(payload))
 	n := h + 1 + p
@@ -412,10 +412,17 @@ func (a *Authos) parseAccessToken(ctx context.Context, raw, audience string) (*a
 	return claims, nil
 }
 
-// edDSAHeader is the encoded JOSE header this library writes on the access
-// tokens an Ed25519 key with a plainKID id signs (see signEdDSA).
+// edDSAHeaderJSON is the JOSE header signEdDSA writes on the access tokens
+// an Ed25519 key with a plainKID id signs: its keys sorted, as the jwt
+// package writes them.
+func edDSAHeaderJSON(kid string) string {
+	return `{"alg":"EdDSA","kid":"` + kid + `","typ":"` + typAccessToken + `"}`
+}
+
+// edDSAHeader is edDSAHeaderJSON(kid) encoded, the first segment of those
+// tokens.
 func edDSAHeader(kid string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","kid":"` + kid + `","typ":"` + typAccessToken + `"}`))
+	return base64.RawURLEncoding.EncodeToString([]byte(edDSAHeaderJSON(kid)))
 }
 
 // verifyOwnEdDSA checks raw, a compact JWS, when its header
@@ -428,16 +435,20 @@ func edDSAHeader(kid string) string {
 // nothing checked, for any other header: the caller parses those in full.
 func (ks *keySet) verifyOwnEdDSA(raw string, claims *accessClaims) (own bool, err error) {
 	dot1 := strings.IndexByte(raw, '.')
-	if dot1 < 0 || strings.IndexByte(raw[dot1+1:], '.') < 0 {
+	if dot1 < 0 {
 		return false, nil
 	}
+	dot2 := strings.IndexByte(raw[dot1+1:], '.')
+	if dot2 < 0 {
+		return false, nil
+	}
+	dot2 += dot1 + 1
 	ks.mu.RLock()
 	pub, ok := ks.edHeaders[raw[:dot1]]
 	ks.mu.RUnlock()
 	if !ok {
 		return false, nil
 	}
-	dot2 := dot1 + 1 + strings.IndexByte(raw[dot1+1:], '.')
 	// Strict: signEdDSA writes the canonical encoding, and no other
 	// spelling of the same bytes is taken for it.
 	enc := base64.RawURLEncoding.Strict()
